@@ -1,0 +1,352 @@
+--- modemftp.modem: a modem handle: raw AT, URC handlers, PDP context, FTP.
+--
+-- Created by `modemftp.open`. Holds the C port, the registered URC
+-- handlers and the state the module reported (rebooted, PDP deactivated).
+local core = require "modemftp.core"
+local errors = require "modemftp.errors"
+local atarg = require "modemftp.atarg"
+local reply = require "modemftp.reply"
+
+local Modem = {}
+Modem.__index = Modem
+Modem.__name = "modemftp.modem"
+
+-- The core's raw failure tables print well too (they become error objects
+-- in Modem.fail; a script using modemftp.core directly sees these).
+core.set_error_metatable {
+	__name = "modemftp.core_error",
+	__tostring = function(e) return (e.kind or "error") .. ": " .. tostring(e.message) end,
+}
+
+local function ms(seconds) return math.floor(seconds * 1000 + 0.5) end
+
+local function checkopts(opts, where)
+	if opts ~= nil and type(opts) ~= "table" then
+		error(string.format("bad argument to '%s' (table expected, got %s)", where, type(opts)), 3)
+	end
+	return opts or {}
+end
+
+--- Turn a core failure into an error object (the one place that does).
+-- @param op operation name
+-- @param t the core's failure table
+-- @param extra optional fields (target, command, ...)
+-- @return the error object
+function Modem.fail(op, t, extra)
+	local final = type(t) == "table" and t.final or nil
+	if final == "RDY" or final == "POWERED DOWN" or final == "NORMAL POWER DOWN" then
+		extra = extra or {}
+		extra.name, extra.message = "rebooted", "the module restarted (" .. final .. ")"
+	elseif final and final:match('^%+QIURC: "pdpdeact"') then
+		extra = extra or {}
+		extra.name, extra.message = "pdp_deactivated", "the network deactivated the PDP context (" .. final .. ")"
+	end
+	if extra and extra.name then
+		local e = {}
+		for k, v in pairs(extra) do e[k] = v end
+		e.op, e.bytes, e.final, e.lines = op, t.bytes, t.final, t.lines
+		return errors.new(e)
+	end
+	return errors.from_core(op, t, extra)
+end
+
+--- Open a port and say hello to the module (see `modemftp.open`).
+function Modem.open(port, opts)
+	if type(port) ~= "string" then
+		error("bad argument #1 to 'open' (port string expected, got " .. type(port) .. ")", 2)
+	end
+	opts = checkopts(opts, "open")
+	local p, err = core.open(port, { baud = opts.baud, rtscts = opts.rtscts, dtr = opts.dtr,
+		record = opts.record, connect_timeout = opts.connect_timeout and ms(opts.connect_timeout) })
+	if not p then return nil, Modem.fail("open", err, { target = port }) end
+	local self = setmetatable({
+		port = p,
+		name = port,
+		timeout = opts.timeout or 5,
+		guard = opts.guard or 1,
+		handlers = {},
+		state = {},
+	}, Modem)
+	if opts.trace then p:trace(opts.trace) end
+	if opts.init ~= false then
+		-- Echo on (the module's default) and numeric +CME errors: the parser
+		-- handles both echo forms, numeric codes map onto chapter 4.
+		local ok, e = self:at("ATE1")
+		if ok then ok, e = self:at("AT+CMEE=1") end
+		if not ok then p:close(); return nil, e end
+	end
+	return self
+end
+
+function Modem:__tostring()
+	return string.format("modemftp.modem (%s%s)", self.name, self.port:is_open() and "" or ", closed")
+end
+
+--- Dispatch queued URCs to the handlers (also updates the modem state).
+-- Called after every command; call `m:poll(seconds)` to wait for URCs.
+function Modem:dispatch()
+	local urcs = self.port:urcs()
+	for _, line in ipairs(urcs) do
+		if line == "RDY" then
+			self.state.rebooted = true
+			if self.session then self.session.closed = true end
+		elseif line:match('^%+QIURC: "pdpdeact"') then
+			local _, f = reply.qiurc(line)
+			self.state.pdpdeact = f and f[1] or true
+			if self.session then self.session.closed = true end
+		end
+		for _, h in ipairs(self.handlers) do
+			if h.pattern == nil or line:find(h.pattern) then h.fn(line) end
+		end
+	end
+	return urcs
+end
+
+--- Register a URC handler.
+-- @param event "urc" (every URC), or a Lua pattern matched against the URC
+--   line (e.g. '^%+QIURC: "pdpdeact"', "^RDY$")
+-- @param fn function(line)
+-- @return a handle for `m:off`
+function Modem:on(event, fn)
+	if type(event) ~= "string" then error("bad argument #1 to 'on' (string expected)", 2) end
+	if type(fn) ~= "function" then error("bad argument #2 to 'on' (function expected)", 2) end
+	local h = { pattern = event ~= "urc" and event or nil, fn = fn }
+	table.insert(self.handlers, h)
+	return h
+end
+
+--- Remove a handler registered by `m:on`.
+function Modem:off(handle)
+	for i, h in ipairs(self.handlers) do
+		if h == handle then table.remove(self.handlers, i); return true end
+	end
+	return false
+end
+
+--- Wait up to `seconds` for URCs and dispatch them.
+-- @return the list of URC lines received (possibly empty), or nil, err
+function Modem:poll(seconds)
+	local list, err = self.port:poll(ms(seconds or 0))
+	if not list then return nil, Modem.fail("poll", err) end
+	-- poll drained the queue already: hand the lines to dispatch
+	for _, line in ipairs(list) do
+		for _, h in ipairs(self.handlers) do
+			if h.pattern == nil or line:find(h.pattern) then h.fn(line) end
+		end
+	end
+	return list
+end
+
+--- Send one command and wait for its reply (internal building block).
+-- @param cmd the AT command (no CR)
+-- @param o {timeout = s, result = "+QFTPxxx", result_timeout = s, early = bool, op = name}
+-- @return reply table {info=, final=, result=} or nil, err
+function Modem:command(cmd, o)
+	o = o or {}
+	local r, err = self.port:command(cmd, {
+		timeout = ms(o.timeout or self.timeout),
+		result = o.result,
+		result_timeout = o.result_timeout and ms(o.result_timeout) or nil,
+		result_early = o.early,
+	})
+	self:dispatch()
+	if not r then
+		local extra = { command = self.port:redact(cmd), target = o.target }
+		if err.kind == "timeout" then extra.seconds = o.result and o.result_timeout or o.timeout or self.timeout end
+		return nil, Modem.fail(o.op or "at", err, extra)
+	end
+	return r
+end
+
+--- Raw AT command.
+-- @param cmd e.g. "AT+CSQ" (no CR; the module's echo is dropped)
+-- @param opts optional {timeout = seconds}
+-- @return the information lines (a table, possibly empty), or nil, err
+function Modem:at(cmd, opts)
+	if type(cmd) ~= "string" then error("bad argument #1 to 'at' (string expected, got " .. type(cmd) .. ")", 2) end
+	if cmd:find("[\r\n%z]") then error("bad argument #1 to 'at' (command must not contain CR, LF or NUL)", 2) end
+	opts = checkopts(opts, "at")
+	local r, err = self:command(cmd, { timeout = opts.timeout, op = "at" })
+	if not r then return nil, err end
+	return r.info
+end
+
+local function first_info(r, prefix)
+	for _, l in ipairs(r.info) do
+		if l:sub(1, #prefix) == prefix then return l end
+	end
+end
+
+--- Activate a PDP context, with the checks of section 1.4.
+-- CPIN must be READY; PS attach (CGATT) is requested when missing;
+-- registration (CGREG: 1 home or 5 roaming) is awaited; QICSGP sets the
+-- APN; QIACT activates unless QIACT? shows the context active already.
+-- @param opts {context = 1, apn = "internet", user = "", password = "",
+--   auth = 0 (0 none, 1 PAP, 2 CHAP, 3 both), type = 1 (1 IPv4, 2 IPv6, 3 both),
+--   register_timeout = 60 (seconds), timeout = 150 (QIACT seconds)}
+-- @return {context =, ip =}, or nil, err
+function Modem:pdp(opts)
+	opts = checkopts(opts, "pdp")
+	local ctx, err = atarg.contextid(opts.context or 1)
+	if not ctx then err.op = "pdp"; return nil, err end
+	local r
+	r, err = self:command("AT+CPIN?", { op = "pdp" })
+	if not r then return nil, err end
+	local cpin = first_info(r, "+CPIN:")
+	if not cpin or not select(2, reply.cpin(cpin)) then
+		return nil, errors.new { op = "pdp", name = "cme_error", message = "SIM not ready: " .. tostring(cpin or "no +CPIN answer") }
+	end
+	r, err = self:command("AT+CGATT?", { op = "pdp" })
+	if not r then return nil, err end
+	local att = first_info(r, "+CGATT:")
+	if not (att and select(2, reply.cgatt(att))) then
+		r, err = self:command("AT+CGATT=1", { op = "pdp", timeout = 140 })
+		if not r then return nil, err end
+	end
+	local deadline = core.monotonic_ms() + ms(opts.register_timeout or 60)
+	while true do
+		r, err = self:command("AT+CGREG?", { op = "pdp" })
+		if not r then return nil, err end
+		local reg = first_info(r, "+CGREG:")
+		local st = reply.cgreg(reg or "")
+		if st and st.registered then break end
+		if core.monotonic_ms() >= deadline then
+			return nil, errors.new { op = "pdp", name = "network_error",
+				message = "not registered on the packet network (" .. tostring(reg) .. ")", retryable = true }
+		end
+		core.sleep_ms(1000)
+	end
+	local apn, aerr = atarg.quote(opts.apn or "", "apn", 100)
+	if not apn then aerr.op = "pdp"; return nil, aerr end
+	local user, uerr = atarg.quote(opts.user or "", "user", 127)
+	if not user then uerr.op = "pdp"; return nil, uerr end
+	local pass, perr = atarg.quote(opts.password or "", "password", 127)
+	if not pass then perr.op = "pdp"; return nil, perr end
+	if opts.password and opts.password ~= "" then self.port:secret(opts.password) end
+	local auth = atarg.int(opts.auth or 0, "auth", 0, 3)
+	local ptype = atarg.int(opts.type or 1, "type", 1, 3)
+	if not auth or not ptype then return nil, errors.argument("pdp", "bad argument 'auth' (0-3) or 'type' (1-3)") end
+	r, err = self:command(atarg.command("QICSGP", ctx, ptype, apn, user, pass, auth), { op = "pdp" })
+	if not r then return nil, err end
+	local function active()
+		local q, qerr = self:command("AT+QIACT?", { op = "pdp" })
+		if not q then return nil, qerr end
+		for _, c in ipairs(reply.qiact(q.info) or {}) do
+			if c.context == ctx and c.state == 1 then return c end
+		end
+		return false
+	end
+	local c
+	c, err = active()
+	if c == nil then return nil, err end
+	if not c then
+		r, err = self:command(atarg.command("QIACT", ctx), { op = "pdp", timeout = opts.timeout or 150 })
+		if not r then return nil, err end
+		c, err = active()
+		if c == nil then return nil, err end
+	end
+	self.state.pdpdeact = nil
+	self.state.context = ctx
+	return { context = ctx, ip = c and c.address or nil }
+end
+
+--- Deactivate a PDP context (AT+QIDEACT).
+-- @param context the context id (default: the one `pdp` activated, else 1)
+-- @return true, or nil, err
+function Modem:pdp_close(context)
+	local ctx, err = atarg.contextid(context or self.state.context or 1)
+	if not ctx then return nil, err end
+	local r
+	r, err = self:command(atarg.command("QIDEACT", ctx), { op = "pdp_close", timeout = 40 })
+	if not r then return nil, err end
+	return true
+end
+
+--- Read or set one AT+QFTPCFG setting (section 2.1).
+-- `m:ftpcfg("filetype")` queries; `m:ftpcfg("filetype", 0)` sets;
+-- `m:ftpcfg("account", user, password)`.
+-- @return the value (query: number, or {username=, password=} for account),
+--   true (set), or nil, err
+function Modem:ftpcfg(setting, a, b)
+	local cmd, err = atarg.cfg(setting, a, b)
+	if not cmd then err.op = "ftpcfg"; return nil, err end
+	if setting == "account" and type(b) == "string" and b ~= "" then self.port:secret(b) end
+	local r
+	r, err = self:command(cmd, { op = "ftpcfg", target = setting })
+	if not r then return nil, err end
+	if a ~= nil then return true end
+	local t = reply.cfg(r.info)
+	if not t or t[setting] == nil then
+		return nil, errors.new { op = "ftpcfg", target = setting, name = "protocol",
+			message = "no +QFTPCFG answer for " .. setting, lines = r.info }
+	end
+	return t[setting]
+end
+
+--- Run a command's test form ("AT+QFTPxxx=?") and return its lines.
+-- @param name "QFTPCFG", "QFTPPUT", ... (any extended command)
+-- @return the information lines, or nil, err
+function Modem:test(name)
+	local r, err = self:command(atarg.test(name), { op = "test", target = name })
+	if not r then return nil, err end
+	return r.info
+end
+
+--- Log in to an FTP server (QFTPCFG settings, then QFTPOPEN).
+-- @param opts {host =, port = 21, user =, password =, context = 1,
+--   filetype = "binary"|"ascii" (or 0|1), passive = true, timeout = 90
+--   (rsptimeout, seconds, 20-180), ssl = false (FTPS, ssltype 1; needs
+--   passive), sslctxid = 1}
+-- @return a Session, or nil, err
+function Modem:ftp(opts)
+	opts = checkopts(opts, "ftp")
+	return require("modemftp.session").open(self, opts)
+end
+
+--- Upload bytes into a module RAM file (AT+QFUPL).
+-- @param name "RAM:name" (or just "name")
+-- @param source a string, a Lua file, or a path given as {path = "..."}
+-- @param opts {size = n (required for a file), timeout = seconds}
+-- @return bytes, checksum, or nil, err
+function Modem:ram_upload(name, source, opts)
+	return require("modemftp.ram").upload(self, name, source, opts)
+end
+
+--- Download a module RAM file (AT+QFDWL) into a sink (path, file, function, or nil for a string).
+function Modem:ram_download(name, sink, opts)
+	return require("modemftp.ram").download(self, name, sink, opts)
+end
+
+--- List module RAM files (AT+QFLST): { {name=, size=}, ... }
+function Modem:ram_list(pattern)
+	return require("modemftp.ram").list(self, pattern)
+end
+
+--- Delete module RAM files (AT+QFDEL), "RAM:name" or "RAM:*".
+function Modem:ram_delete(name)
+	return require("modemftp.ram").delete(self, name)
+end
+
+--- Write a comment into the transcript being recorded (no-op otherwise).
+function Modem:comment(text)
+	self.port:comment(tostring(text))
+end
+
+--- For a replay port: true when the whole transcript was played, else nil, err.
+function Modem:replay_finished()
+	local ok, err = self.port:replay_finished()
+	if not ok then return nil, Modem.fail("replay", err) end
+	return true
+end
+
+--- Close the port (idempotent). An open FTP session is not logged out: call
+-- `s:close()` first for a clean logout.
+function Modem:close()
+	if self.port:is_open() then self.port:close() end
+	return true
+end
+
+Modem.__close = Modem.close
+Modem.__gc = Modem.close
+
+return Modem

@@ -1,0 +1,517 @@
+--- modemftp.session: one FTP(S) login on the module (AT+QFTPOPEN .. QFTPCLOSE).
+--
+-- Created by `m:ftp{...}`. Every method sends the manual's command, waits
+-- for OK and then for its `+QFTPxxx: <err>,...` result within rsptimeout,
+-- and returns the value or `nil, err` (err.code = chapter 4 <err>,
+-- err.protocol_error = chapter 5 FTP reply).
+local core = require "modemftp.core"
+local errors = require "modemftp.errors"
+local atarg = require "modemftp.atarg"
+local reply = require "modemftp.reply"
+local listing = require "modemftp.listing"
+local Modem = require "modemftp.modem"
+
+local Session = {}
+Session.__index = Session
+Session.__name = "modemftp.session"
+
+local SLACK = 10 -- seconds we wait beyond rsptimeout: the module's own timer fires first
+
+local function ms(seconds) return math.floor(seconds * 1000 + 0.5) end
+
+local function argfail(op, err, target)
+	err.op = op
+	err.target = err.target or target
+	return nil, err
+end
+
+local FILETYPES = { binary = 0, ascii = 1, [0] = 0, [1] = 1 }
+
+--- Configure and log in (see `Modem:ftp` for the options).
+function Session.open(m, o)
+	local host, err = atarg.hostname(o.host)
+	if not host then return argfail("open", err) end
+	local port
+	port, err = atarg.port(o.port or 21)
+	if not port then return argfail("open", err, o.host) end
+	local user, pass
+	user, err = atarg.username(o.user or "anonymous")
+	if not user then return argfail("open", err, o.host) end
+	pass, err = atarg.password(o.password or "")
+	if not pass then return argfail("open", err, o.host) end
+	local ctx
+	ctx, err = atarg.contextid(o.context or m.state.context or 1)
+	if not ctx then return argfail("open", err, o.host) end
+	local filetype = FILETYPES[o.filetype == nil and "binary" or o.filetype]
+	if filetype == nil then
+		return nil, errors.argument("open", "bad argument 'filetype': want \"binary\" (0) or \"ascii\" (1)")
+	end
+	local passive = o.passive ~= false
+	local rsptimeout
+	rsptimeout, err = atarg.rsptimeout(o.timeout or 90)
+	if not rsptimeout then return argfail("open", err, o.host) end
+	local ssl = o.ssl and true or false
+	local sslctxid
+	if ssl then
+		if not passive then
+			return nil, errors.argument("open", "FTPS needs passive mode: the EC20 has no active mode over SSL (section 1.2)")
+		end
+		sslctxid, err = atarg.sslctxid(o.sslctxid or 1)
+		if not sslctxid then return argfail("open", err, o.host) end
+	end
+	if m.session and not m.session.closed then
+		return nil, errors.new { op = "open", target = o.host, name = "argument", retryable = false,
+			message = "a session is already open on this modem (the EC20 has one FTP client): close it first" }
+	end
+	if o.password and o.password ~= "" then m.port:secret(o.password) end
+
+	local cmds = {
+		atarg.cfg("contextid", ctx),
+		atarg.cfg("account", o.user or "anonymous", o.password or ""),
+		atarg.cfg("filetype", filetype),
+		atarg.cfg("transmode", passive and 1 or 0),
+		atarg.cfg("rsptimeout", rsptimeout),
+		atarg.cfg("ssltype", ssl and 1 or 0),
+	}
+	if ssl then cmds[#cmds + 1] = atarg.cfg("sslctxid", sslctxid) end
+	for _, cmd in ipairs(cmds) do
+		local r
+		r, err = m:command(cmd, { op = "open", target = o.host })
+		if not r then return nil, err end
+	end
+	local self = setmetatable({
+		modem = m, host = o.host, port = port, user = o.user, rsptimeout = rsptimeout,
+		filetype = filetype, passive = passive, ssl = ssl, closed = false,
+	}, Session)
+	local r
+	r, err = self:_result("open", atarg.command("QFTPOPEN", host, port), "+QFTPOPEN", o.host)
+	if not r then return nil, err end
+	m.session = self
+	return self
+end
+
+function Session:__tostring()
+	return string.format("modemftp.session (%s:%d%s)", self.host, self.port, self.closed and ", closed" or "")
+end
+
+function Session:_alive(op, target)
+	if self.closed then
+		return nil, errors.new { op = op, target = target, name = "closed", retryable = true,
+			message = self.modem.state.rebooted and "session lost: the module restarted"
+				or self.modem.state.pdpdeact and "session lost: PDP context deactivated"
+				or "session is closed" }
+	end
+	return true
+end
+
+--- Send cmd, wait for OK and the +QFTPxxx result; return err == 0's value.
+-- @return value, fields (the result's parsed fields), or nil, err
+function Session:_result(op, cmd, prefix, target, early)
+	local r, err = self.modem:command(cmd, { op = op, target = target, result = prefix,
+		result_timeout = self.rsptimeout + SLACK, early = early, timeout = self.modem.timeout })
+	if not r then
+		if err.name == "pdp_deactivated" or err.name == "rebooted" then self.closed = true end
+		return nil, err
+	end
+	local e, value, fields = reply.result(r.result, prefix)
+	if e == nil then
+		value.op, value.target = op, target
+		return nil, value
+	end
+	if e ~= 0 then
+		return nil, errors.from_result(op, e, value, { target = target, command = self.modem.port:redact(cmd) })
+	end
+	return value, fields
+end
+
+--- Change the current directory (AT+QFTPCWD).
+-- @return true, or nil, err
+function Session:cwd(path)
+	local q, err = atarg.path_name(path)
+	if not q then return argfail("cwd", err, path) end
+	local ok, aerr = self:_alive("cwd", path)
+	if not ok then return nil, aerr end
+	local v
+	v, err = self:_result("cwd", atarg.command("QFTPCWD", q), "+QFTPCWD", path)
+	if v == nil then return nil, err end
+	return true
+end
+
+--- The current directory (AT+QFTPPWD), e.g. "/logs".
+function Session:pwd()
+	local ok, err = self:_alive("pwd")
+	if not ok then return nil, err end
+	return self:_result("pwd", "AT+QFTPPWD", "+QFTPPWD")
+end
+
+local function named(op, check, prefix, cmdname, post)
+	return function(self, name)
+		local q, err = check(name)
+		if not q then return argfail(op, err, name) end
+		local ok, aerr = self:_alive(op, name)
+		if not ok then return nil, aerr end
+		local v
+		v, err = self:_result(op, atarg.command(cmdname, q), prefix, name)
+		if v == nil then return nil, err end
+		return post(v)
+	end
+end
+
+local function yes() return true end
+
+--- Size of a remote file in bytes (AT+QFTPSIZE).
+Session.size = named("size", atarg.file_name, "+QFTPSIZE", "QFTPSIZE", function(v) return v end)
+--- Delete a remote file (AT+QFTPDEL). @return true, or nil, err
+Session.delete = named("delete", atarg.file_name, "+QFTPDEL", "QFTPDEL", yes)
+--- Make a remote folder (AT+QFTPMKDIR). @return true, or nil, err
+Session.mkdir = named("mkdir", atarg.folder_name, "+QFTPMKDIR", "QFTPMKDIR", yes)
+--- Remove a remote folder (AT+QFTPRMDIR). @return true, or nil, err
+Session.rmdir = named("rmdir", atarg.folder_name, "+QFTPRMDIR", "QFTPRMDIR", yes)
+
+--- Modification time of a remote file (AT+QFTPMDTM).
+-- @return {year, month, day, hour, min, sec, msec, epoch (UTC), text}, or nil, err
+function Session:mdtm(name)
+	local q, err = atarg.file_name(name)
+	if not q then return argfail("mdtm", err, name) end
+	local ok, aerr = self:_alive("mdtm", name)
+	if not ok then return nil, aerr end
+	local v
+	v, err = self:_result("mdtm", atarg.command("QFTPMDTM", q), "+QFTPMDTM", name)
+	if v == nil then return nil, err end
+	local t, terr = reply.mdtm(v)
+	if not t then terr.op, terr.target = "mdtm", name; return nil, terr end
+	return t
+end
+
+--- Rename a remote file or folder (AT+QFTPRENAME).
+-- @return true, or nil, err
+function Session:rename(old, new)
+	local a, err = atarg.old_name(old)
+	if not a then return argfail("rename", err, old) end
+	local b
+	b, err = atarg.new_name(new)
+	if not b then return argfail("rename", err, new) end
+	local ok, aerr = self:_alive("rename", old)
+	if not ok then return nil, aerr end
+	local v
+	v, err = self:_result("rename", atarg.command("QFTPRENAME", a, b), "+QFTPRENAME", old)
+	if v == nil then return nil, err end
+	return true
+end
+
+--- Bytes moved by the last transfer (AT+QFTPLEN).
+function Session:len()
+	return self:_result("len", "AT+QFTPLEN", "+QFTPLEN", nil, true)
+end
+
+local STATES = { [0] = "opening", "idle", "transferring", "closing", "closed" }
+
+--- FTP service state (AT+QFTPSTAT).
+-- @return the number (0-4) and its name ("opening", "idle", "transferring",
+--   "closing", "closed"), or nil, err
+function Session:stat()
+	local v, err = self:_result("stat", "AT+QFTPSTAT", "+QFTPSTAT", nil, true)
+	if v == nil then return nil, err end
+	return v, STATES[v]
+end
+
+--- Log out (AT+QFTPCLOSE). The session is closed afterwards even if the
+-- module reports an error (it has dropped the connection either way).
+-- @return true, or nil, err
+function Session:close()
+	if self.closed or not self.modem.port:is_open() then
+		self.closed = true
+		return true -- logged out already, or the module dropped the session
+	end
+	self.closed = true
+	if self.modem.session == self then self.modem.session = nil end
+	local v, err = self:_result("close", "AT+QFTPCLOSE", "+QFTPCLOSE")
+	if v == nil then return nil, err end
+	return true
+end
+Session.__close = Session.close
+
+-- Progress callback adapter: fn(bytes, total).
+local function progress_of(opts, total, base)
+	local fn = opts.progress
+	if fn == nil then return nil end
+	if type(fn) ~= "function" then error("option 'progress' must be a function", 3) end
+	base = base or 0
+	return function(bytes) fn(base + bytes, total) end
+end
+
+-- A Lua source for put: file, function, string ({string = s}), or path.
+-- Returns what the core takes, the byte count if known, and a closer.
+local function open_source(source, startpos)
+	local t = type(source)
+	if t == "string" then
+		local f, msg = io.open(source, "rb")
+		if not f then return nil, errors.new { name = "io", message = msg, target = source } end
+		local size = f:seek("end")
+		if startpos > size then
+			f:close()
+			return nil, errors.new { name = "argument", message = string.format(
+				"startpos %d is past the end of %s (%d bytes)", startpos, source, size), target = source }
+		end
+		f:seek("set", startpos)
+		return f, size - startpos, function() f:close() end
+	elseif io.type(source) == "file" then
+		local here = source:seek()
+		local size = here and source:seek("end")
+		if size then source:seek("set", here); return source, size - here, function() end end
+		return source, nil, function() end -- a pipe: length unknown, ends with +++
+	elseif t == "function" then
+		return source, nil, function() end
+	elseif t == "table" and type(source.string) == "string" then
+		return source.string, #source.string, function() end
+	end
+	error("bad argument #2 to 'put' (path, file, function or {string = s} expected, got " .. t .. ")", 3)
+end
+
+--- Upload a file (AT+QFTPPUT from COM, data mode).
+-- A source of known size (path, seekable file, {string = s}) is sent with
+-- <uploadlen>/<beof>: no guard-time delay. Unknown size (function, pipe) is
+-- ended with "+++" framed by the guard times (section 1.3), or by a DTR drop
+-- with `dtr = true` (AT&D1 must be set).
+-- @param remote the name on the server (max 255 bytes)
+-- @param source local path, Lua file, function returning chunks then nil, or {string = data}
+-- @param opts {startpos = 0 (remote offset; for a path also the local offset:
+--   resume), progress = fn(bytes, total), escape = false (force "+++"),
+--   dtr = false, via = "com"|"ram" (upload through a module RAM file)}
+-- @return bytes sent, or nil, err (err.bytes = bytes that left the host)
+function Session:put(remote, source, opts)
+	opts = opts or {}
+	local q, err = atarg.file_name(remote)
+	if not q then return argfail("put", err, remote) end
+	local startpos
+	startpos, err = atarg.startpos(opts.startpos or 0)
+	if not startpos then return argfail("put", err, remote) end
+	local ok, aerr = self:_alive("put", remote)
+	if not ok then return nil, aerr end
+	local src, length, done = open_source(source, startpos)
+	if not src then return argfail("put", length, remote) end
+	if opts.via == "ram" then
+		local n, rerr = require("modemftp.ram").put_via_ram(self, remote, src, length, startpos, opts)
+		done()
+		return n, rerr
+	end
+	local cmd
+	if length and length > 0 and length <= 0x7fffffff and not opts.escape and not opts.dtr then
+		cmd = atarg.put_command(remote, "COM:", startpos, length, 1)
+	else
+		cmd = atarg.put_command(remote, "COM:", startpos)
+		length = nil
+	end
+	local t = ms(self.rsptimeout + SLACK)
+	local bytes, r = self.modem.port:put(cmd, src, {
+		result = "+QFTPPUT", length = length or -1, dtr = opts.dtr, guard = ms(self.modem.guard),
+		timeout = t, result_timeout = t, progress = progress_of(opts, length),
+		progress_interval = opts.progress_interval and ms(opts.progress_interval),
+	})
+	done()
+	self.modem:dispatch()
+	if not bytes then
+		if r.final and (r.final == "RDY" or r.final:match("pdpdeact")) then self.closed = true end
+		return nil, self:_transfer_fail("put", r, remote, cmd)
+	end
+	local e, n = reply.result(r.result or "", "+QFTPPUT")
+	if e == nil then n.op, n.target = "put", remote; return nil, n end
+	if e ~= 0 then
+		return nil, errors.from_result("put", e, n, { target = remote, bytes = bytes, command = cmd })
+	end
+	if n ~= bytes then
+		return nil, errors.new { op = "put", target = remote, name = "protocol", bytes = n, retryable = true,
+			message = string.format("module reports %d bytes transferred, %d were sent", n, bytes) }
+	end
+	return bytes
+end
+
+-- A core transfer failure: the trailer may carry the module's own code.
+function Session:_transfer_fail(op, t, target, cmd)
+	local prefix = "+Q" .. (t.result and t.result:match("^%+Q(%w+):") or "")
+	if t.result then
+		local e, v = reply.result(t.result, prefix)
+		if e and e ~= 0 then
+			return errors.from_result(op, e, v, { target = target, bytes = t.bytes, command = cmd,
+				detail = t.kind ~= "modem" and t.message or nil })
+		end
+	end
+	return Modem.fail(op, t, { target = target, command = cmd })
+end
+
+-- A sink for get: path, file, function or nil (collect).
+local function open_sink(dest, startpos)
+	local t = type(dest)
+	if t == "string" then
+		local f, msg
+		if startpos > 0 then f = io.open(dest, "r+b") end
+		if f then
+			f:seek("set", startpos)
+		else
+			f, msg = io.open(dest, "wb")
+			if not f then return nil, errors.new { name = "io", message = msg, target = dest } end
+		end
+		return f, function() return f:close() end
+	elseif io.type(dest) == "file" or t == "function" or t == "nil" then
+		return dest or false, function() end
+	end
+	error("bad argument #2 to 'get' (path, file, function or nil expected, got " .. t .. ")", 3)
+end
+
+--- Download a file (AT+QFTPGET to COM, data mode).
+-- The end of the data is validated by the module's byte count; unless
+-- `size = false` (or filetype is ascii) SIZE is asked first, so that only a
+-- trailer at exactly that count can end the file (a file that contains a
+-- recorded modem trailer still arrives whole) and progress knows the total.
+-- @param remote the name on the server
+-- @param dest local path (written from startpos), Lua file, function(chunk), or nil (returns the data)
+-- @param opts {startpos = 0, downloadlen = nil, progress = fn(bytes, total),
+--   size = true, via = "com"|"ram" (through a module RAM file)}
+-- @return bytes received [, data when dest is nil], or nil, err (err.bytes = bytes written)
+function Session:get(remote, dest, opts)
+	opts = opts or {}
+	local q, err = atarg.file_name(remote)
+	if not q then return argfail("get", err, remote) end
+	local startpos
+	startpos, err = atarg.startpos(opts.startpos or 0)
+	if not startpos then return argfail("get", err, remote) end
+	if opts.downloadlen ~= nil then
+		local d, derr = atarg.downloadlen(opts.downloadlen)
+		if not d then return argfail("get", derr, remote) end
+	end
+	local ok, aerr = self:_alive("get", remote)
+	if not ok then return nil, aerr end
+	local expect
+	if opts.size ~= false and self.filetype == 0 then
+		local size, serr = self:size(remote)
+		if size then
+			expect = math.max(size - startpos, 0)
+			if opts.downloadlen then expect = math.min(expect, opts.downloadlen) end
+		elseif serr.protocol_error == 550 or serr.name == "closed" or serr.name == "rebooted"
+			or serr.name == "pdp_deactivated" or serr.name == "timeout" then
+			serr.op = "get"
+			return nil, serr
+		end -- else: the server has no SIZE: end by count alone
+	end
+	local sink, done = open_sink(dest, startpos)
+	if sink == nil then return argfail("get", done, remote) end
+	if opts.via == "ram" then
+		local n, rerr, data = require("modemftp.ram").get_via_ram(self, remote, sink or nil, startpos, opts)
+		done()
+		if n and not sink then return n, data end
+		return n, rerr
+	end
+	local cmd = atarg.get_command(remote, "COM:", startpos, opts.downloadlen)
+	local t = ms(self.rsptimeout + SLACK)
+	local bytes, r, data = self.modem.port:get(cmd, sink or nil, {
+		result = "+QFTPGET", timeout = t, expect = expect or -1, guard = ms(self.modem.guard),
+		progress = progress_of(opts, expect), progress_interval = opts.progress_interval and ms(opts.progress_interval),
+	})
+	done()
+	self.modem:dispatch()
+	if not bytes then
+		if r.final and (r.final == "RDY" or r.final:match("pdpdeact")) then self.closed = true end
+		return nil, self:_transfer_fail("get", r, remote, cmd)
+	end
+	local e, n = reply.result(r.result or "", "+QFTPGET")
+	if e == nil then n.op, n.target = "get", remote; return nil, n end
+	if e ~= 0 then
+		return nil, errors.from_result("get", e, n, { target = remote, bytes = bytes, command = cmd })
+	end
+	if sink then return bytes end
+	return bytes, data
+end
+
+--- Re-enter data mode with ATO after leaving a download by "+++" (section
+-- 1.3: allowed for QFTPGET, QFTPLIST and QFTPNLST, not QFTPPUT).
+-- @param dest sink as for `get`
+-- @param opts {offset = bytes already received (required for the count),
+--   result = "+QFTPGET" (or "+QFTPLIST", "+QFTPNLST"), progress}
+-- @return bytes received in this part [, data], or nil, err
+function Session:ato(dest, opts)
+	opts = opts or {}
+	local sink, done = open_sink(dest, 0)
+	if sink == nil then return argfail("ato", done) end
+	local t = ms(self.rsptimeout + SLACK)
+	local bytes, r, data = self.modem.port:get("ATO", sink or nil, {
+		result = opts.result or "+QFTPGET", timeout = t, offset = opts.offset or 0, guard = ms(self.modem.guard),
+		progress = progress_of(opts, nil, opts.offset),
+	})
+	done()
+	self.modem:dispatch()
+	if not bytes then return nil, self:_transfer_fail("ato", r, nil, "ATO") end
+	local e, n = reply.result(r.result or "", opts.result or "+QFTPGET")
+	if e == nil then return nil, n end
+	if e ~= 0 then return nil, errors.from_result("ato", e, n, { bytes = bytes }) end
+	if sink then return bytes end
+	return bytes, data
+end
+
+--- Leave a download's data mode with "+++" (guard times kept), e.g. to run
+-- another command before `s:ato`. Returns true, or nil, err.
+function Session:escape()
+	local ok, err = self.modem.port:write("+++")
+	if not ok then return nil, Modem.fail("escape", err) end
+	return true
+end
+
+-- LIST / NLST / MLSD to COM (or RAM), parsed.
+function Session:_listing(op, cmdname, prefix, dir, opts, parse)
+	opts = opts or {}
+	dir = dir or "."
+	local q, err = atarg.dirname(dir)
+	if not q then return argfail(op, err, dir) end
+	local ok, aerr = self:_alive(op, dir)
+	if not ok then return nil, aerr end
+	local text
+	if opts.via == "ram" then
+		local n, rerr, data = require("modemftp.ram").list_via_ram(self, cmdname, prefix, q, dir)
+		if not n then return nil, rerr end
+		text = data
+	else
+		local cmd = atarg.command(cmdname, q, '"COM:"')
+		local t = ms(self.rsptimeout + SLACK)
+		local bytes, r, data = self.modem.port:get(cmd, nil, { result = prefix, timeout = t, guard = ms(self.modem.guard) })
+		self.modem:dispatch()
+		if not bytes then return nil, self:_transfer_fail(op, r, dir, cmd) end
+		local e, n = reply.result(r.result or "", prefix)
+		if e == nil then n.op, n.target = op, dir; return nil, n end
+		if e ~= 0 then return nil, errors.from_result(op, e, n, { target = dir, command = cmd }) end
+		text = data
+	end
+	if opts.raw then return text end
+	return parse(text), text
+end
+
+--- Directory listing (AT+QFTPLIST), parsed by `modemftp.listing.list`.
+-- @param dir folder ("." current, default)
+-- @param opts {raw = true (return the text), via = "ram"}
+-- @return entries ({name, type, size, ...}), text; or nil, err
+function Session:list(dir, opts)
+	return self:_listing("list", "QFTPLIST", "+QFTPLIST", dir, opts, listing.list)
+end
+
+--- File names (AT+QFTPNLST): { "a.txt", ... }, text; or nil, err
+function Session:nlst(dir, opts)
+	return self:_listing("nlst", "QFTPNLST", "+QFTPNLST", dir, opts, listing.nlst)
+end
+
+--- Standardized listing (AT+QFTPMLSD, RFC 3659 facts): entries, text; or nil, err
+function Session:mlsd(dir, opts)
+	return self:_listing("mlsd", "QFTPMLSD", "+QFTPMLSD", dir, opts, listing.mlsd)
+end
+
+--- Read a whole remote file into a Lua string. @return data, or nil, err
+function Session:read(remote, opts)
+	local n, data = self:get(remote, nil, opts)
+	if not n then return nil, data end
+	return data
+end
+
+--- Write a Lua string as a remote file. @return bytes, or nil, err
+function Session:write(remote, data, opts)
+	if type(data) ~= "string" then error("bad argument #2 to 'write' (string expected)", 2) end
+	return self:put(remote, { string = data }, opts)
+end
+
+return Session

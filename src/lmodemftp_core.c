@@ -1,0 +1,880 @@
+/*
+** lmodemftp_core.c: the modemftp.core Lua module.
+**
+** One userdata type, "modemftp.port": a modem port (transport + AT engine).
+** It is created closed, then opened, so a failure half-way leaves nothing
+** behind; __gc and __close share one function; __tostring says "(closed)".
+** Environment failures return nil, err where err is a table
+** {kind, message, final, cme, result, lines, bytes} (metatable settable by
+** the Lua layer through core.set_error_metatable); misuse raises.
+** Lua callbacks (progress, sources, sinks) are called once per large chunk
+** through one protected call; their errors abort the transfer cleanly and
+** are re-raised once the port is consistent again.
+*/
+#include "mf_chat.h"
+#include "mf_data.h"
+#include "mf_transcript.h"
+#include "lmodemftp_sys.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PORT_MT "modemftp.port"
+#define ERROR_MT_KEY "modemftp.error_mt"
+#define MODEMFTP_CORE_VERSION "1.0.0"
+
+static volatile sig_atomic_t g_interrupt;
+
+typedef struct lport {
+	mf_chat chat;
+	int open;
+	int busy; /* inside a transfer: callbacks must not re-enter */
+	char spec[256];
+} lport;
+
+/* ---------------------------------------------------------------- errors */
+
+/* Push nil, err and return 2: the one failure helper. */
+static int push_fail(lua_State *L, int rc, const char *message, const mf_reply *r, long long bytes)
+{
+	lua_pushnil(L);
+	lua_createtable(L, 0, 8);
+	lua_pushstring(L, mf_strerror(rc));
+	lua_setfield(L, -2, "kind");
+	lua_pushstring(L, message && *message ? message : mf_strerror(rc));
+	lua_setfield(L, -2, "message");
+	if (r) {
+		if (r->final[0]) {
+			lua_pushstring(L, r->final);
+			lua_setfield(L, -2, "final");
+		}
+		if (r->cme >= 0) {
+			lua_pushinteger(L, r->cme);
+			lua_setfield(L, -2, "cme");
+		}
+		if (r->result[0]) {
+			lua_pushstring(L, r->result);
+			lua_setfield(L, -2, "result");
+		}
+		lua_createtable(L, (int)r->info.n, 0);
+		int i = 1;
+		for (const char *s = mf_strlist_next(&r->info, NULL); s; s = mf_strlist_next(&r->info, s)) {
+			lua_pushstring(L, s);
+			lua_rawseti(L, -2, i++);
+		}
+		lua_setfield(L, -2, "lines");
+	}
+	if (bytes >= 0) {
+		lua_pushinteger(L, bytes);
+		lua_setfield(L, -2, "bytes");
+	}
+	if (lua_getfield(L, LUA_REGISTRYINDEX, ERROR_MT_KEY) == LUA_TTABLE)
+		lua_setmetatable(L, -2);
+	else
+		lua_pop(L, 1);
+	return 2;
+}
+
+static int push_reply(lua_State *L, const mf_reply *r)
+{
+	lua_createtable(L, 0, 4);
+	lua_createtable(L, (int)r->info.n, 0);
+	int i = 1;
+	for (const char *s = mf_strlist_next(&r->info, NULL); s; s = mf_strlist_next(&r->info, s)) {
+		lua_pushstring(L, s);
+		lua_rawseti(L, -2, i++);
+	}
+	lua_setfield(L, -2, "info");
+	lua_pushstring(L, r->final);
+	lua_setfield(L, -2, "final");
+	if (r->result[0]) {
+		lua_pushstring(L, r->result);
+		lua_setfield(L, -2, "result");
+	}
+	if (r->connect) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "connect");
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ the handle */
+
+static lport *check_port(lua_State *L, int idx)
+{
+	lport *p = luaL_checkudata(L, idx, PORT_MT);
+	if (!p->open)
+		luaL_error(L, "attempt to use a closed modem port");
+	if (p->busy)
+		luaL_error(L, "modem port is busy (called from inside a transfer callback)");
+	return p;
+}
+
+static int opt_int(lua_State *L, int idx, const char *key, int def)
+{
+	if (lua_isnoneornil(L, idx))
+		return def;
+	lua_getfield(L, idx, key);
+	int v = def;
+	if (!lua_isnil(L, -1)) {
+		int isnum;
+		lua_Integer n = lua_tointegerx(L, -1, &isnum);
+		if (!isnum || n < 0 || n > 0x7fffffff)
+			luaL_error(L, "option '%s' must be a non-negative integer", key);
+		v = (int)n;
+	}
+	lua_pop(L, 1);
+	return v;
+}
+
+static long long opt_ll(lua_State *L, int idx, const char *key, long long def)
+{
+	if (lua_isnoneornil(L, idx))
+		return def;
+	lua_getfield(L, idx, key);
+	long long v = def;
+	if (!lua_isnil(L, -1)) {
+		int isnum;
+		v = lua_tointegerx(L, -1, &isnum);
+		if (!isnum)
+			luaL_error(L, "option '%s' must be an integer", key);
+	}
+	lua_pop(L, 1);
+	return v;
+}
+
+static int opt_bool(lua_State *L, int idx, const char *key, int def)
+{
+	if (lua_isnoneornil(L, idx))
+		return def;
+	lua_getfield(L, idx, key);
+	int v = lua_isnil(L, -1) ? def : lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* String option: copied into buf (empty = absent). */
+static const char *opt_str(lua_State *L, int idx, const char *key, char *buf, size_t cap)
+{
+	buf[0] = 0;
+	if (lua_isnoneornil(L, idx))
+		return NULL;
+	lua_getfield(L, idx, key);
+	if (!lua_isnil(L, -1)) {
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "option '%s' must be a string", key);
+		snprintf(buf, cap, "%s", lua_tostring(L, -1));
+	}
+	lua_pop(L, 1);
+	return buf[0] ? buf : NULL;
+}
+
+/* core.open(spec [, opts]) -> port | nil, err */
+static int l_open(lua_State *L)
+{
+	const char *spec = luaL_checkstring(L, 1);
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	mf_port_opts o;
+	mf_port_opts_init(&o);
+	o.baud = opt_int(L, 2, "baud", o.baud);
+	o.rtscts = opt_bool(L, 2, "rtscts", 0);
+	o.dtr = opt_bool(L, 2, "dtr", 1);
+	o.connect_timeout_ms = opt_int(L, 2, "connect_timeout", o.connect_timeout_ms);
+	char record[1024];
+	opt_str(L, 2, "record", record, sizeof record);
+
+	lport *p = lua_newuserdatauv(L, sizeof *p, 1); /* uservalue 1: trace file */
+	memset(p, 0, sizeof *p);
+	luaL_setmetatable(L, PORT_MT);
+	snprintf(p->spec, sizeof p->spec, "%s", spec);
+
+	char err[MF_ERRLEN];
+	mf_transport *t;
+	int rc = mf_transport_open(spec, &o, &t, err, sizeof err);
+	if (rc != MF_OK)
+		return push_fail(L, rc, err, NULL, -1);
+	if (record[0]) {
+		rc = mf_record_open(t, record, &t, err, sizeof err);
+		if (rc != MF_OK)
+			return push_fail(L, rc, err, NULL, -1);
+	}
+	if (mf_chat_init(&p->chat, t) != MF_OK) {
+		t->ops->close(t);
+		return push_fail(L, MF_EMEM, "out of memory", NULL, -1);
+	}
+	p->chat.interrupt = &g_interrupt;
+	p->open = 1;
+	return 1;
+}
+
+static int l_close(lua_State *L)
+{
+	lport *p = luaL_checkudata(L, 1, PORT_MT);
+	if (p->open) {
+		p->open = 0;
+		mf_chat_free(&p->chat);
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_tostring(lua_State *L)
+{
+	lport *p = luaL_checkudata(L, 1, PORT_MT);
+	if (p->open)
+		lua_pushfstring(L, "modemftp.port (%s, %s)", p->spec, p->chat.t->ops->kind);
+	else
+		lua_pushfstring(L, "modemftp.port (closed)");
+	return 1;
+}
+
+static void read_cmd_opts(lua_State *L, int idx, mf_cmd_opts *o, char *result, size_t cap)
+{
+	memset(o, 0, sizeof *o);
+	o->timeout_ms = opt_int(L, idx, "timeout", 5000);
+	o->result = opt_str(L, idx, "result", result, cap);
+	o->result_timeout_ms = opt_int(L, idx, "result_timeout", 90000);
+	o->result_early = opt_bool(L, idx, "result_early", 0);
+}
+
+static const char *check_cmd(lua_State *L, int idx)
+{
+	size_t n;
+	const char *cmd = luaL_checklstring(L, idx, &n);
+	if (memchr(cmd, '\r', n) || memchr(cmd, '\n', n) || strlen(cmd) != n)
+		luaL_argerror(L, idx, "command must not contain CR, LF or NUL");
+	return cmd;
+}
+
+/* port:command(cmd [, opts]) -> reply | nil, err */
+static int l_command(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	const char *cmd = check_cmd(L, 2);
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	mf_cmd_opts o;
+	char result[64];
+	read_cmd_opts(L, 3, &o, result, sizeof result);
+	mf_reply r;
+	mf_reply_init(&r);
+	int rc = mf_chat_command(&p->chat, cmd, &o, &r);
+	int n;
+	if (rc == MF_OK)
+		n = push_reply(L, &r);
+	else
+		n = push_fail(L, rc, rc == MF_EMODEM ? r.final : p->chat.err, &r, -1);
+	mf_reply_free(&r);
+	return n;
+}
+
+/* ------------------------------------------------ sources, sinks, progress */
+
+typedef struct cb_state {
+	lua_State *L;
+	int fn_idx;       /* stack index of the Lua function, or 0 */
+	int progress_idx; /* stack index of the progress function, or 0 */
+	FILE *file;
+	int fd;
+	const char *str;  /* string source */
+	size_t str_len, str_pos;
+	char *acc;        /* string sink */
+	size_t acc_len, acc_cap;
+	int failed;       /* a Lua callback raised: error object at err_ref */
+	int err_ref;
+	/* a Lua source may return more than asked: keep the rest */
+	const char *pending;
+	size_t pending_len;
+	int pending_ref;
+} cb_state;
+
+static int traceback(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+	if (msg)
+		luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+/* The one protected call for Lua callbacks: nargs on the stack above fn. */
+static int call_lua(cb_state *s, int nargs, int nres)
+{
+	lua_State *L = s->L;
+	int base = lua_gettop(L) - nargs;
+	lua_pushcfunction(L, traceback);
+	lua_insert(L, base);
+	int rc = lua_pcall(L, nargs, nres, base);
+	lua_remove(L, base);
+	if (rc != LUA_OK) {
+		if (!s->failed) {
+			s->failed = 1;
+			s->err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+		} else {
+			lua_pop(L, 1);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+static void on_progress(void *ud, int64_t bytes)
+{
+	cb_state *s = ud;
+	if (!s->progress_idx || s->failed)
+		return;
+	lua_pushvalue(s->L, s->progress_idx);
+	lua_pushinteger(s->L, bytes);
+	call_lua(s, 1, 0);
+	if (s->failed)
+		g_interrupt = g_interrupt ? g_interrupt : -1; /* stop the transfer at the next check */
+}
+
+static int sink_write(void *ud, const char *buf, size_t n, char *err, size_t errlen)
+{
+	cb_state *s = ud;
+	if (s->file) {
+		if (fwrite(buf, 1, n, s->file) != n) {
+			snprintf(err, errlen, "write to file: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (s->fd >= 0) {
+		while (n) {
+			ssize_t w = write(s->fd, buf, n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				snprintf(err, errlen, "write to fd %d: %s", s->fd, strerror(errno));
+				return -1;
+			}
+			buf += w;
+			n -= (size_t)w;
+		}
+		return 0;
+	}
+	if (s->fn_idx) {
+		lua_pushvalue(s->L, s->fn_idx);
+		lua_pushlstring(s->L, buf, n);
+		if (call_lua(s, 1, 0) != 0) {
+			snprintf(err, errlen, "sink function failed");
+			return -1;
+		}
+		return 0;
+	}
+	if (s->acc_len + n > s->acc_cap) {
+		size_t cap = s->acc_cap ? s->acc_cap : 4096;
+		while (cap < s->acc_len + n)
+			cap *= 2;
+		char *b = realloc(s->acc, cap);
+		if (!b) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		s->acc = b;
+		s->acc_cap = cap;
+	}
+	memcpy(s->acc + s->acc_len, buf, n);
+	s->acc_len += n;
+	return 0;
+}
+
+static long source_read(void *ud, char *buf, size_t n, char *err, size_t errlen)
+{
+	cb_state *s = ud;
+	if (s->file) {
+		size_t got = fread(buf, 1, n, s->file);
+		if (got == 0 && ferror(s->file)) {
+			snprintf(err, errlen, "read from file: %s", strerror(errno));
+			return -1;
+		}
+		return (long)got;
+	}
+	if (s->fd >= 0) {
+		for (;;) {
+			ssize_t got = read(s->fd, buf, n);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0) {
+				snprintf(err, errlen, "read from fd %d: %s", s->fd, strerror(errno));
+				return -1;
+			}
+			return (long)got;
+		}
+	}
+	if (s->str) {
+		size_t k = s->str_len - s->str_pos < n ? s->str_len - s->str_pos : n;
+		memcpy(buf, s->str + s->str_pos, k);
+		s->str_pos += k;
+		return (long)k;
+	}
+	/* Lua function source: one call per chunk; empty strings are skipped. */
+	while (!s->pending_len) {
+		if (s->pending_ref != LUA_NOREF) {
+			luaL_unref(s->L, LUA_REGISTRYINDEX, s->pending_ref);
+			s->pending_ref = LUA_NOREF;
+		}
+		lua_pushvalue(s->L, s->fn_idx);
+		if (call_lua(s, 0, 1) != 0) {
+			snprintf(err, errlen, "source function failed");
+			return -1;
+		}
+		if (lua_isnil(s->L, -1)) {
+			lua_pop(s->L, 1);
+			return 0;
+		}
+		if (lua_type(s->L, -1) != LUA_TSTRING) {
+			lua_pop(s->L, 1);
+			snprintf(err, errlen, "source function must return a string or nil");
+			return -1;
+		}
+		s->pending = lua_tolstring(s->L, -1, &s->pending_len);
+		s->pending_ref = luaL_ref(s->L, LUA_REGISTRYINDEX); /* keeps the string alive */
+	}
+	size_t k = s->pending_len < n ? s->pending_len : n;
+	memcpy(buf, s->pending, k);
+	s->pending += k;
+	s->pending_len -= k;
+	return (long)k;
+}
+
+static void cb_init(cb_state *s, lua_State *L)
+{
+	memset(s, 0, sizeof *s);
+	s->L = L;
+	s->fd = -1;
+	s->err_ref = LUA_NOREF;
+	s->pending_ref = LUA_NOREF;
+}
+
+static void cb_free(cb_state *s)
+{
+	free(s->acc);
+	if (s->pending_ref != LUA_NOREF)
+		luaL_unref(s->L, LUA_REGISTRYINDEX, s->pending_ref);
+}
+
+/* Raise the callback's error now that the port is consistent again. */
+static void cb_rethrow(cb_state *s)
+{
+	if (!s->failed)
+		return;
+	lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->err_ref);
+	luaL_unref(s->L, LUA_REGISTRYINDEX, s->err_ref);
+	cb_free(s);
+	lua_error(s->L);
+}
+
+/* Endpoint at idx: Lua file, integer fd, function, string (source) or nil
+** (sink: collect into a string). */
+static void setup_endpoint(lua_State *L, int idx, cb_state *s, int is_source)
+{
+	luaL_Stream *ls = luaL_testudata(L, idx, LUA_FILEHANDLE);
+	if (ls) {
+		if (!ls->closef)
+			luaL_argerror(L, idx, "attempt to use a closed file");
+		s->file = ls->f;
+	} else if (lua_isinteger(L, idx)) {
+		s->fd = (int)lua_tointeger(L, idx);
+	} else if (lua_isfunction(L, idx)) {
+		s->fn_idx = idx;
+	} else if (is_source && lua_type(L, idx) == LUA_TSTRING) {
+		s->str = lua_tolstring(L, idx, &s->str_len);
+	} else if (!is_source && lua_isnoneornil(L, idx)) {
+		/* collect */
+	} else {
+		luaL_argerror(L, idx, is_source ? "source must be a file, fd, string or function"
+		                                : "sink must be a file, fd, function or nil");
+	}
+}
+
+static void setup_progress(lua_State *L, int opts, cb_state *s, mf_progress *pr)
+{
+	memset(pr, 0, sizeof *pr);
+	if (lua_isnoneornil(L, opts))
+		return;
+	lua_getfield(L, opts, "progress");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (!lua_isfunction(L, -1))
+		luaL_error(L, "option 'progress' must be a function");
+	s->progress_idx = lua_gettop(L); /* stays on the stack during the transfer */
+	pr->fn = on_progress;
+	pr->ud = s;
+	pr->interval_ms = opt_int(L, opts, "progress_interval", 250);
+}
+
+/* Send cmd and wait for CONNECT (or a failure/result instead). */
+static int enter_data_mode(lport *p, const char *cmd, int timeout_ms, const char *result, int result_timeout_ms,
+                           mf_reply *r)
+{
+	mf_cmd_opts o = {0};
+	o.timeout_ms = timeout_ms;
+	o.result = result;
+	o.result_timeout_ms = result_timeout_ms;
+	o.connect = 1;
+	return mf_chat_command(&p->chat, cmd, &o, r);
+}
+
+/* port:get(cmd, sink, opts) -> bytes, reply [, data] | nil, err */
+static int l_get(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	const char *cmd = check_cmd(L, 2);
+	luaL_checktype(L, 4, LUA_TTABLE);
+	cb_state s;
+	cb_init(&s, L);
+	setup_endpoint(L, 3, &s, 0);
+	char result[64], trailer[16];
+	mf_get_opts o = {0};
+	o.cmd = cmd;
+	o.result = opt_str(L, 4, "result", result, sizeof result);
+	if (!o.result)
+		luaL_error(L, "option 'result' (e.g. \"+QFTPGET\") is required");
+	opt_str(L, 4, "trailer", trailer, sizeof trailer);
+	o.trailer = strcmp(trailer, "lensum") == 0 ? MF_TRAILER_LEN_SUM : MF_TRAILER_ERR_LEN;
+	int timeout = opt_int(L, 4, "timeout", 90000);
+	o.idle_ms = opt_int(L, 4, "idle", timeout);
+	o.quiet_ms = opt_int(L, 4, "quiet", 500);
+	o.final_ms = opt_int(L, 4, "final_timeout", 2000);
+	o.guard_ms = opt_int(L, 4, "guard", 1000);
+	o.offset = opt_ll(L, 4, "offset", 0);
+	o.expect = opt_ll(L, 4, "expect", -1);
+	o.confirm_ms = opt_int(L, 4, "confirm", 100);
+	int result_timeout = opt_int(L, 4, "result_timeout", timeout);
+	setup_progress(L, 4, &s, &o.progress);
+
+	mf_reply r;
+	mf_reply_init(&r);
+	int64_t bytes = 0;
+	p->busy = 1;
+	int rc = enter_data_mode(p, cmd, timeout, o.result, result_timeout, &r);
+	if (rc == MF_OK && r.connect)
+		rc = mf_data_get(&p->chat, &o, &(mf_sink){sink_write, &s}, &bytes, &r);
+	p->busy = 0;
+	if (s.failed) {
+		mf_reply_free(&r);
+		g_interrupt = 0;
+		cb_rethrow(&s);
+	}
+	int n;
+	if (rc == MF_OK) {
+		lua_pushinteger(L, bytes);
+		push_reply(L, &r);
+		n = 2;
+		if (!s.file && s.fd < 0 && !s.fn_idx) {
+			lua_pushlstring(L, s.acc ? s.acc : "", s.acc_len);
+			n = 3;
+		}
+	} else {
+		n = push_fail(L, rc, p->chat.err[0] ? p->chat.err : r.final, &r, bytes);
+		if (rc == MF_EMODEM && !p->chat.err[0]) {
+			lua_pushstring(L, r.final);
+			lua_setfield(L, -2, "message");
+		}
+	}
+	p->chat.err[0] = 0;
+	mf_reply_free(&r);
+	cb_free(&s);
+	return n;
+}
+
+/* port:put(cmd, source, opts) -> bytes, reply | nil, err */
+static int l_put(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	const char *cmd = check_cmd(L, 2);
+	luaL_checktype(L, 4, LUA_TTABLE);
+	cb_state s;
+	cb_init(&s, L);
+	setup_endpoint(L, 3, &s, 1);
+	char result[64];
+	mf_put_opts o = {0};
+	o.cmd = cmd;
+	o.result = opt_str(L, 4, "result", result, sizeof result);
+	if (!o.result)
+		luaL_error(L, "option 'result' (e.g. \"+QFTPPUT\") is required");
+	o.length = opt_ll(L, 4, "length", -1);
+	o.end_by_dtr = opt_bool(L, 4, "dtr", 0);
+	o.guard_ms = opt_int(L, 4, "guard", 1000);
+	int timeout = opt_int(L, 4, "timeout", 90000);
+	o.idle_ms = opt_int(L, 4, "idle", timeout);
+	o.timeout_ms = opt_int(L, 4, "final_timeout", timeout);
+	o.result_timeout_ms = opt_int(L, 4, "result_timeout", timeout);
+	o.ack_every = opt_int(L, 4, "ack_every", 0);
+	setup_progress(L, 4, &s, &o.progress);
+
+	mf_reply r;
+	mf_reply_init(&r);
+	int64_t bytes = 0;
+	p->busy = 1;
+	int rc = enter_data_mode(p, cmd, timeout, o.result, o.result_timeout_ms, &r);
+	if (rc == MF_OK && r.connect)
+		rc = mf_data_put(&p->chat, &o, &(mf_source){source_read, &s}, &bytes, &r);
+	p->busy = 0;
+	if (s.failed) {
+		mf_reply_free(&r);
+		g_interrupt = 0;
+		cb_rethrow(&s);
+	}
+	int n;
+	if (rc == MF_OK) {
+		lua_pushinteger(L, bytes);
+		push_reply(L, &r);
+		n = 2;
+	} else {
+		n = push_fail(L, rc, p->chat.err[0] ? p->chat.err : r.final, &r, bytes);
+	}
+	p->chat.err[0] = 0;
+	mf_reply_free(&r);
+	cb_free(&s);
+	return n;
+}
+
+static void push_urcs(lua_State *L, lport *p)
+{
+	mf_strlist *u = &p->chat.urcs;
+	lua_createtable(L, (int)u->n, 0);
+	int i = 1;
+	for (const char *s = mf_strlist_next(u, NULL); s; s = mf_strlist_next(u, s)) {
+		lua_pushstring(L, s);
+		lua_rawseti(L, -2, i++);
+	}
+	mf_strlist_clear(u);
+}
+
+/* port:urcs() -> { line, ... } (drains the queue) */
+static int l_urcs(lua_State *L)
+{
+	push_urcs(L, check_port(L, 1));
+	return 1;
+}
+
+/* port:poll(timeout_ms) -> { line, ... } | nil, err */
+static int l_poll(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	int ms = (int)luaL_optinteger(L, 2, 0);
+	int rc = mf_chat_poll(&p->chat, ms < 0 ? 0 : ms);
+	if (rc != MF_OK && rc != MF_ETIMEOUT && rc != MF_EINTR)
+		return push_fail(L, rc, p->chat.err, NULL, -1);
+	push_urcs(L, p);
+	return 1;
+}
+
+/* port:write(bytes [, timeout_ms]) -> true | nil, err: raw bytes, no CR added */
+static int l_write(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	size_t n;
+	const char *b = luaL_checklstring(L, 2, &n);
+	int ms = (int)luaL_optinteger(L, 3, 5000);
+	mf_chat_trace(&p->chat, '>', b, n);
+	int rc = mf_write_all(p->chat.t, b, n, mf_now_ms() + ms, NULL);
+	if (rc != MF_OK)
+		return push_fail(L, rc, p->chat.t->err, NULL, -1);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int line_op(lua_State *L, int (*op)(mf_transport *, int))
+{
+	lport *p = check_port(L, 1);
+	luaL_checkany(L, 2);
+	int rc = op(p->chat.t, lua_toboolean(L, 2));
+	if (rc != MF_OK)
+		return push_fail(L, rc, p->chat.t->err, NULL, -1);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int set_dtr(mf_transport *t, int on) { return t->ops->set_dtr(t, on); }
+static int set_rts(mf_transport *t, int on) { return t->ops->set_rts(t, on); }
+static int l_set_dtr(lua_State *L) { return line_op(L, set_dtr); }
+static int l_set_rts(lua_State *L) { return line_op(L, set_rts); }
+
+/* port:trace(file | nil): log AT traffic (passwords redacted) to a Lua file */
+static int l_trace(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	if (lua_isnoneornil(L, 2)) {
+		p->chat.trace = NULL;
+		lua_pushnil(L);
+	} else {
+		luaL_Stream *ls = luaL_checkudata(L, 2, LUA_FILEHANDLE);
+		if (!ls->closef)
+			luaL_argerror(L, 2, "attempt to use a closed file");
+		p->chat.trace = ls->f;
+		lua_pushvalue(L, 2);
+	}
+	lua_setiuservalue(L, 1, 1); /* keep the file alive while traced */
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* port:secret(s): never show s in traces or recordings */
+static int l_secret(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	size_t n;
+	const char *s = luaL_checklstring(L, 2, &n);
+	if (n) {
+		mf_redact_add(p->chat.redact, s, n);
+		mf_redact_add(mf_record_redactor(p->chat.t), s, n); /* NULL when not recording: no-op */
+	}
+	return 0;
+}
+
+/* port:redact(text) -> text with known secrets replaced */
+static int l_redact(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	size_t n;
+	const char *s = luaL_checklstring(L, 2, &n);
+	char *out = malloc(2 * n + 1);
+	if (!out)
+		return luaL_error(L, "out of memory");
+	size_t m = mf_redact(p->chat.redact, s, n, out);
+	lua_pushlstring(L, out, m);
+	free(out);
+	return 1;
+}
+
+/* port:comment(text): a "# text" line in the recording, if recording */
+static int l_comment(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	mf_record_comment(p->chat.t, luaL_checkstring(L, 2));
+	return 0;
+}
+
+/* port:replay_finished() -> true | nil, err */
+static int l_replay_finished(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	char err[MF_ERRLEN];
+	int rc = mf_replay_finished(p->chat.t, err, sizeof err);
+	if (rc != MF_OK)
+		return push_fail(L, rc, err, NULL, -1);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_kind(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	lua_pushstring(L, p->chat.t->ops->kind);
+	return 1;
+}
+
+static int l_isopen(lua_State *L)
+{
+	lport *p = luaL_checkudata(L, 1, PORT_MT);
+	lua_pushboolean(L, p->open);
+	return 1;
+}
+
+/* ------------------------------------------------------------ module */
+
+static void on_signal(int sig)
+{
+	g_interrupt = sig;
+}
+
+/* core.catch_signals(true|false): SIGINT/SIGTERM set the interrupt flag
+** (waits and transfers then stop cleanly) instead of killing the process. */
+static int l_catch_signals(lua_State *L)
+{
+	int on = lua_toboolean(L, 1);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on ? on_signal : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR at once */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return 0;
+}
+
+/* core.interrupted() -> signal number, or false */
+static int l_interrupted(lua_State *L)
+{
+	if (g_interrupt)
+		lua_pushinteger(L, g_interrupt);
+	else
+		lua_pushboolean(L, 0);
+	return 1;
+}
+
+static int l_clear_interrupt(lua_State *L)
+{
+	(void)L;
+	g_interrupt = 0;
+	return 0;
+}
+
+static int l_set_error_metatable(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_pushvalue(L, 1);
+	lua_setfield(L, LUA_REGISTRYINDEX, ERROR_MT_KEY);
+	return 0;
+}
+
+/* core.monotonic_ms() -> integer */
+static int l_monotonic(lua_State *L)
+{
+	lua_pushinteger(L, mf_now_ms());
+	return 1;
+}
+
+/* core.sleep_ms(ms) */
+static int l_sleep(lua_State *L)
+{
+	mf_sleep_ms((int)luaL_checkinteger(L, 1));
+	return 0;
+}
+
+static const luaL_Reg port_methods[] = {
+	{"command", l_command}, {"get", l_get}, {"put", l_put}, {"urcs", l_urcs}, {"poll", l_poll},
+	{"write", l_write}, {"set_dtr", l_set_dtr}, {"set_rts", l_set_rts}, {"trace", l_trace},
+	{"secret", l_secret}, {"redact", l_redact}, {"comment", l_comment},
+	{"replay_finished", l_replay_finished}, {"kind", l_kind}, {"is_open", l_isopen},
+	{"close", l_close}, {NULL, NULL},
+};
+
+static const luaL_Reg port_meta[] = {
+	{"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {"__index", NULL}, {NULL, NULL},
+};
+
+static const luaL_Reg core_funcs[] = {
+	{"open", l_open}, {"catch_signals", l_catch_signals}, {"interrupted", l_interrupted},
+	{"clear_interrupt", l_clear_interrupt}, {"set_error_metatable", l_set_error_metatable},
+	{"monotonic_ms", l_monotonic}, {"sleep_ms", l_sleep}, {NULL, NULL},
+};
+
+__attribute__((visibility("default"))) int luaopen_modemftp_core(lua_State *L);
+
+int luaopen_modemftp_core(lua_State *L)
+{
+	luaL_newmetatable(L, PORT_MT);
+	luaL_setfuncs(L, port_meta, 0);
+	luaL_newlibtable(L, port_methods);
+	luaL_setfuncs(L, port_methods, 0);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+	luaL_newlib(L, core_funcs);
+	mf_lua_register_sys(L);
+	lua_pushliteral(L, MODEMFTP_CORE_VERSION);
+	lua_setfield(L, -2, "version");
+	return 1;
+}

@@ -1,0 +1,254 @@
+/*
+** lmodemftp_sys.c: host services for the command line (see header).
+*/
+#include "lmodemftp_sys.h"
+#include "mf_transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <libserialport.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/time.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define LOCK_MT "modemftp.lock"
+
+static void set_str(lua_State *L, const char *key, const char *v)
+{
+	if (v) {
+		lua_pushstring(L, v);
+		lua_setfield(L, -2, key);
+	}
+}
+
+/* core.ports() -> { {name=, description=, transport=, vid=, pid=,
+** manufacturer=, product=, serial=, quectel=bool}, ... } | nil, message */
+static int l_ports(lua_State *L)
+{
+	struct sp_port **list = NULL;
+	enum sp_return rc = sp_list_ports(&list);
+	if (rc != SP_OK) {
+		char *msg = sp_last_error_message();
+		lua_pushnil(L);
+		lua_pushfstring(L, "listing serial ports: %s", msg ? msg : "failed");
+		sp_free_error_message(msg);
+		return 2;
+	}
+	lua_newtable(L);
+	int n = 0;
+	for (int i = 0; list[i]; i++) {
+		struct sp_port *p = list[i];
+		lua_createtable(L, 0, 9);
+		set_str(L, "name", sp_get_port_name(p));
+		set_str(L, "description", sp_get_port_description(p));
+		enum sp_transport tr = sp_get_port_transport(p);
+		set_str(L, "transport", tr == SP_TRANSPORT_USB ? "usb" : tr == SP_TRANSPORT_BLUETOOTH ? "bluetooth" : "native");
+		if (tr == SP_TRANSPORT_USB) {
+			int vid = 0, pid = 0;
+			if (sp_get_port_usb_vid_pid(p, &vid, &pid) == SP_OK) {
+				lua_pushinteger(L, vid);
+				lua_setfield(L, -2, "vid");
+				lua_pushinteger(L, pid);
+				lua_setfield(L, -2, "pid");
+				lua_pushboolean(L, vid == 0x2c7c);
+				lua_setfield(L, -2, "quectel");
+			}
+			set_str(L, "manufacturer", sp_get_port_usb_manufacturer(p));
+			set_str(L, "product", sp_get_port_usb_product(p));
+			set_str(L, "serial", sp_get_port_usb_serial(p));
+		}
+		lua_rawseti(L, -2, ++n);
+	}
+	sp_free_port_list(list);
+	return 1;
+}
+
+typedef struct lock_ud {
+	int fd;
+} lock_ud;
+
+static int l_unlock(lua_State *L)
+{
+	lock_ud *u = luaL_checkudata(L, 1, LOCK_MT);
+	if (u->fd >= 0) {
+		flock(u->fd, LOCK_UN);
+		close(u->fd);
+		u->fd = -1;
+	}
+	return 0;
+}
+
+/* core.lock(path, timeout_ms) -> lock | nil, message, "busy"|"io"
+** An exclusive flock on path (created if needed), waited for at most
+** timeout_ms; released by lock:unlock(), garbage collection or exit. */
+static int l_lock(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	lua_Integer timeout = luaL_optinteger(L, 2, 0);
+	lock_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
+	u->fd = -1;
+	luaL_setmetatable(L, LOCK_MT);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, strerror(errno));
+		lua_pushliteral(L, "io");
+		return 3;
+	}
+	int64_t deadline = mf_now_ms() + timeout;
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int e = errno;
+			close(fd);
+			lua_pushnil(L);
+			lua_pushfstring(L, "%s: %s", path, strerror(e));
+			lua_pushliteral(L, "io");
+			return 3;
+		}
+		if (mf_left_ms(deadline) == 0) {
+			close(fd);
+			lua_pushnil(L);
+			lua_pushfstring(L, "%s: held by another process", path);
+			lua_pushliteral(L, "busy");
+			return 3;
+		}
+		mf_sleep_ms(20);
+	}
+	u->fd = fd;
+	return 1;
+}
+
+/* core.syslog(level, message): level "err", "warning", "notice", "info", "debug" */
+static int l_syslog(lua_State *L)
+{
+	static const char *const names[] = {"err", "warning", "notice", "info", "debug", NULL};
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+	int i = luaL_checkoption(L, 1, "info", names);
+	const char *msg = luaL_checkstring(L, 2);
+	static int opened;
+	if (!opened) {
+		openlog("modemftp", LOG_PID, LOG_USER);
+		opened = 1;
+	}
+	syslog(prio[i], "%s", msg);
+	return 0;
+}
+
+/* core.isatty(fd) -> boolean */
+static int l_isatty(lua_State *L)
+{
+	lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+	return 1;
+}
+
+/* core.getpid() -> integer */
+static int l_getpid(lua_State *L)
+{
+	lua_pushinteger(L, getpid());
+	return 1;
+}
+
+/*
+** The whole-job deadline of `modemftp run --timeout`. One interval timer:
+** its first expiry raises SIGTERM in this process (with core.catch_signals
+** on, that sets the interrupt flag, so waits and transfers stop cleanly);
+** if the process is still running one interval later, it exits at once.
+** The handler only raises, counts and _exits: all async-signal-safe.
+*/
+static volatile sig_atomic_t g_deadline_fired;
+static volatile sig_atomic_t g_deadline_status = 124;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (g_deadline_fired++ == 0)
+		raise(SIGTERM);
+	else
+		_exit(g_deadline_status);
+}
+
+/* core.deadline(ms [, grace_ms [, status]]) -> true | nil, message
+** After ms, SIGTERM; grace_ms (default 10000) later, _exit(status) (124).
+** ms <= 0 disarms. */
+static int l_deadline(lua_State *L)
+{
+	lua_Integer ms = luaL_checkinteger(L, 1);
+	lua_Integer grace = luaL_optinteger(L, 2, 10000);
+	lua_Integer status = luaL_optinteger(L, 3, 124);
+	luaL_argcheck(L, grace > 0 && grace <= INT_MAX, 2, "grace must be 1..INT_MAX ms");
+	luaL_argcheck(L, status >= 0 && status <= 255, 3, "status must be 0..255");
+	struct itimerval it;
+	memset(&it, 0, sizeof it);
+	if (ms > 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_alarm;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGALRM, &sa, NULL) != 0)
+			goto fail;
+		g_deadline_fired = 0;
+		g_deadline_status = (sig_atomic_t)status;
+		it.it_value.tv_sec = (time_t)(ms / 1000);
+		it.it_value.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+		it.it_interval.tv_sec = (time_t)(grace / 1000);
+		it.it_interval.tv_usec = (suseconds_t)(grace % 1000) * 1000;
+	}
+	if (setitimer(ITIMER_REAL, &it, NULL) != 0)
+		goto fail;
+	lua_pushboolean(L, 1);
+	return 1;
+fail:
+	lua_pushnil(L);
+	lua_pushfstring(L, "deadline: %s", strerror(errno));
+	return 2;
+}
+
+/* core.deadline_expired() -> boolean: the deadline timer has fired */
+static int l_deadline_expired(lua_State *L)
+{
+	lua_pushboolean(L, g_deadline_fired > 0);
+	return 1;
+}
+
+/* core.realpath(path) -> absolute path with symlinks resolved | nil, message */
+static int l_realpath(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	char *r = realpath(path, NULL);
+	if (!r) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, strerror(errno));
+		return 2;
+	}
+	lua_pushstring(L, r);
+	free(r);
+	return 1;
+}
+
+void mf_lua_register_sys(lua_State *L)
+{
+	if (luaL_newmetatable(L, LOCK_MT)) {
+		lua_pushcfunction(L, l_unlock);
+		lua_setfield(L, -2, "__gc");
+		lua_pushcfunction(L, l_unlock);
+		lua_setfield(L, -2, "__close");
+		lua_newtable(L);
+		lua_pushcfunction(L, l_unlock);
+		lua_setfield(L, -2, "unlock");
+		lua_setfield(L, -2, "__index");
+	}
+	lua_pop(L, 1);
+	static const luaL_Reg fns[] = {
+		{"ports", l_ports}, {"lock", l_lock}, {"syslog", l_syslog},
+		{"isatty", l_isatty}, {"getpid", l_getpid}, {"deadline", l_deadline},
+		{"deadline_expired", l_deadline_expired}, {"realpath", l_realpath}, {NULL, NULL},
+	};
+	luaL_setfuncs(L, fns, 0);
+}

@@ -1,0 +1,14 @@
+/*
+** lmodemftp_sys.h: host services for the modemftp command, registered into
+** modemftp.core: serial port discovery (libserialport), per-port locks
+** (flock with a deadline), syslog, isatty, a whole-job deadline timer
+** (SIGALRM, see core.deadline) and realpath.
+*/
+#ifndef LMODEMFTP_SYS_H
+#define LMODEMFTP_SYS_H
+#include <lua.h>
+
+/* Add the functions to the table on top of the stack. */
+void mf_lua_register_sys(lua_State *L);
+
+#endif

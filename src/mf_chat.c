@@ -1,0 +1,330 @@
+/*
+** mf_chat.c: AT command engine (see mf_chat.h).
+*/
+#include "mf_chat.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STRLIST_MAX (4u << 20) /* a reply bigger than this is garbage */
+
+void mf_strlist_clear(mf_strlist *l)
+{
+	l->len = 0;
+	l->n = 0;
+}
+
+void mf_strlist_free(mf_strlist *l)
+{
+	free(l->buf);
+	memset(l, 0, sizeof *l);
+}
+
+int mf_strlist_add(mf_strlist *l, const char *s, size_t n)
+{
+	if (l->len + n + 1 > l->cap) {
+		size_t cap = l->cap ? l->cap : 256;
+		while (cap < l->len + n + 1)
+			cap *= 2;
+		if (cap > STRLIST_MAX)
+			return MF_EPROTO;
+		char *b = realloc(l->buf, cap);
+		if (!b)
+			return MF_EMEM;
+		l->buf = b;
+		l->cap = cap;
+	}
+	memcpy(l->buf + l->len, s, n);
+	l->buf[l->len + n] = 0;
+	l->len += n + 1;
+	l->n++;
+	return MF_OK;
+}
+
+const char *mf_strlist_next(const mf_strlist *l, const char *prev)
+{
+	if (!prev)
+		return l->n ? l->buf : NULL;
+	const char *next = prev + strlen(prev) + 1;
+	return next < l->buf + l->len ? next : NULL;
+}
+
+int mf_chat_init(mf_chat *c, mf_transport *t)
+{
+	memset(c, 0, sizeof *c);
+	c->buf = malloc(MF_CHAT_BUF);
+	c->redact = mf_redactor_new();
+	if (!c->buf || !c->redact) {
+		free(c->buf);
+		mf_redactor_free(c->redact);
+		c->buf = NULL;
+		c->redact = NULL;
+		return MF_EMEM;
+	}
+	c->t = t;
+	mf_at_init(&c->p);
+	return MF_OK;
+}
+
+void mf_chat_free(mf_chat *c)
+{
+	if (c->t)
+		c->t->ops->close(c->t);
+	c->t = NULL;
+	free(c->buf);
+	c->buf = NULL;
+	mf_strlist_free(&c->urcs);
+	mf_redactor_free(c->redact);
+	c->redact = NULL;
+}
+
+void mf_reply_init(mf_reply *r)
+{
+	memset(r, 0, sizeof *r);
+	r->cme = -1;
+}
+
+void mf_reply_free(mf_reply *r)
+{
+	mf_strlist_free(&r->info);
+}
+
+void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len)
+{
+	if (!c->trace)
+		return;
+	char stamp[32];
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+	char *red = malloc(2 * len + 1);
+	if (!red)
+		return;
+	size_t n = mf_redact(c->redact, text, len, red);
+	fprintf(c->trace, "%s.%03ld %c %.*s\n", stamp, ts.tv_nsec / 1000000, dir, (int)n, red);
+	fflush(c->trace);
+	free(red);
+}
+
+/* Queue a URC; the oldest goes when the queue is full. */
+static void queue_urc(mf_chat *c, const char *line)
+{
+	if (c->urcs.n >= MF_URC_MAX) {
+		const char *first = c->urcs.buf;
+		size_t skip = strlen(first) + 1;
+		memmove(c->urcs.buf, c->urcs.buf + skip, c->urcs.len - skip);
+		c->urcs.len -= skip;
+		c->urcs.n--;
+		c->urcs_dropped++;
+	}
+	if (mf_strlist_add(&c->urcs, line, strlen(line)) != MF_OK)
+		c->urcs_dropped++;
+	else
+		c->urcs_total++;
+}
+
+long mf_chat_fill(mf_chat *c, int timeout_ms)
+{
+	if (c->pos == c->len)
+		c->pos = c->len = 0;
+	else if (c->len == MF_CHAT_BUF) {
+		memmove(c->buf, c->buf + c->pos, c->len - c->pos);
+		c->len -= c->pos;
+		c->pos = 0;
+	}
+	long n = c->t->ops->read(c->t, c->buf + c->len, MF_CHAT_BUF - c->len, timeout_ms);
+	if (n > 0)
+		c->len += (size_t)n;
+	else if (n < 0)
+		snprintf(c->err, sizeof c->err, "%s", c->t->err);
+	return n;
+}
+
+int mf_chat_send(mf_chat *c, const char *cmd, int timeout_ms)
+{
+	size_t n = strlen(cmd);
+	char *line = malloc(n + 1);
+	if (!line)
+		return MF_EMEM;
+	memcpy(line, cmd, n);
+	line[n] = '\r';
+	mf_redact_learn(c->redact, cmd, n);
+	mf_chat_trace(c, '>', cmd, n);
+	int rc = mf_write_all(c->t, line, n + 1, mf_now_ms() + timeout_ms, NULL);
+	free(line);
+	if (rc != MF_OK)
+		snprintf(c->err, sizeof c->err, "%s", c->t->err);
+	return rc;
+}
+
+static int ends_wait(mf_reply *r, int rc)
+{
+	r->done = 1;
+	r->rc = rc;
+	return 1;
+}
+
+/* A line that means the module restarted or lost its data link. */
+static int is_fatal_urc(const char *line, const mf_cmd_opts *o)
+{
+	if (strcmp(line, "RDY") == 0 || strcmp(line, "POWERED DOWN") == 0 ||
+	    strcmp(line, "NORMAL POWER DOWN") == 0)
+		return 1;
+	/* pdpdeact ends any FTP wait: the module will not answer it usefully. */
+	return o->result && strncmp(o->result, "+QFTP", 5) == 0 &&
+	       strncmp(line, "+QIURC: \"pdpdeact\"", 18) == 0;
+}
+
+/* Handle one complete line; returns 1 when the wait is over. */
+static int handle_line(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r, const char *line)
+{
+	mf_at_ctx ctx = {cmd, r->echo_done};
+	mf_line_kind k = mf_at_classify(line, &ctx);
+	mf_chat_trace(c, '<', line, strlen(line));
+	switch (k) {
+	case MF_LINE_ECHO:
+		r->echo_done = 1;
+		return 0;
+	case MF_LINE_OK:
+		if (r->got_final) { /* a stray OK after ours (e.g. after data mode) */
+			return 0;
+		}
+		r->got_final = 1;
+		snprintf(r->final, sizeof r->final, "%s", line);
+		if (!o->result || r->result[0])
+			return ends_wait(r, MF_OK);
+		return 0;
+	case MF_LINE_ERROR:
+	case MF_LINE_CME:
+	case MF_LINE_NO_CARRIER:
+		snprintf(r->final, sizeof r->final, "%s", line);
+		r->got_final = 1;
+		r->cme = mf_at_cme_code(line);
+		return ends_wait(r, MF_EMODEM);
+	case MF_LINE_CONNECT:
+		if (o->connect && !r->got_final) {
+			snprintf(r->final, sizeof r->final, "%s", line);
+			r->connect = 1;
+			return ends_wait(r, MF_OK);
+		}
+		break; /* unexpected CONNECT: keep it as info */
+	case MF_LINE_INFO:
+		if (o->result && mf_at_has_prefix(line, o->result) && !r->result[0] &&
+		    (r->got_final || o->result_early)) {
+			snprintf(r->result, sizeof r->result, "%s", line);
+			if (r->got_final)
+				return ends_wait(r, MF_OK);
+			return 0;
+		}
+		if (r->got_final) { /* the command is answered: anything else is unsolicited */
+			queue_urc(c, line);
+			return 0;
+		}
+		break;
+	case MF_LINE_URC:
+		queue_urc(c, line);
+		if (is_fatal_urc(line, o)) {
+			snprintf(r->final, sizeof r->final, "%s", line);
+			return ends_wait(r, MF_EMODEM);
+		}
+		return 0;
+	}
+	if (mf_strlist_add(&r->info, line, strlen(line)) != MF_OK) {
+		snprintf(c->err, sizeof c->err, "reply too long (more than %u bytes of lines)", STRLIST_MAX);
+		return ends_wait(r, MF_EPROTO);
+	}
+	return 0;
+}
+
+/* Parse buffered bytes; 1 when the wait is over. */
+static int parse_buffered(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
+{
+	while (c->pos < c->len && !r->done) {
+		int ready;
+		c->pos += mf_at_feed(&c->p, c->buf + c->pos, c->len - c->pos, &ready);
+		if (ready)
+			handle_line(c, cmd, o, r, c->p.line);
+	}
+	return r->done;
+}
+
+int mf_chat_wait(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
+{
+	int64_t deadline = mf_now_ms() + o->timeout_ms;
+	int result_phase = r->got_final;
+	if (result_phase)
+		deadline = mf_now_ms() + o->result_timeout_ms;
+	for (;;) {
+		if (parse_buffered(c, cmd, o, r))
+			return r->rc;
+		if (!result_phase && r->got_final) { /* OK came: now the result URC's deadline */
+			result_phase = 1;
+			deadline = mf_now_ms() + o->result_timeout_ms;
+		}
+		if (c->interrupt && *c->interrupt) {
+			snprintf(c->err, sizeof c->err, "interrupted");
+			return MF_EINTR;
+		}
+		int left = mf_left_ms(deadline);
+		if (left == 0) {
+			if (result_phase)
+				snprintf(c->err, sizeof c->err, "no %s result within %d ms after OK", o->result,
+				         o->result_timeout_ms);
+			else
+				snprintf(c->err, sizeof c->err, "no final result code within %d ms", o->timeout_ms);
+			return MF_ETIMEOUT;
+		}
+		/* Wake up now and then to look at the interrupt flag. */
+		long n = mf_chat_fill(c, left > 200 ? 200 : left);
+		if (n < 0)
+			return (int)n;
+	}
+}
+
+int mf_chat_command(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
+{
+	int rc = mf_chat_send(c, cmd, o->timeout_ms);
+	if (rc != MF_OK)
+		return rc;
+	return mf_chat_wait(c, cmd, o, r);
+}
+
+int mf_chat_peek(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
+{
+	if (parse_buffered(c, cmd, o, r))
+		return 1;
+	long n = mf_chat_fill(c, 0);
+	if (n < 0)
+		return (int)n;
+	return parse_buffered(c, cmd, o, r);
+}
+
+int mf_chat_poll(mf_chat *c, int timeout_ms)
+{
+	int64_t deadline = mf_now_ms() + timeout_ms;
+	size_t before = c->urcs_total;
+	for (;;) {
+		while (c->pos < c->len) {
+			int ready;
+			c->pos += mf_at_feed(&c->p, c->buf + c->pos, c->len - c->pos, &ready);
+			if (ready) {
+				mf_chat_trace(c, '<', c->p.line, c->p.len);
+				queue_urc(c, c->p.line);
+			}
+		}
+		if (c->urcs_total > before)
+			return MF_OK;
+		if (c->interrupt && *c->interrupt)
+			return MF_EINTR;
+		int left = mf_left_ms(deadline);
+		if (left == 0)
+			return MF_ETIMEOUT;
+		long n = mf_chat_fill(c, left > 200 ? 200 : left);
+		if (n < 0)
+			return (int)n;
+	}
+}

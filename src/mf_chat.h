@@ -1,0 +1,105 @@
+/*
+** mf_chat.h: AT command engine over a transport.
+**
+** Sends a command, then reads and parses the modem's output until the final
+** result code and, for the AT+QFTP* commands that report asynchronously, the
+** result URC that follows OK (within its own deadline: rsptimeout). Echo is
+** recognised and dropped; information lines are collected; unsolicited
+** result codes that belong to no command in flight are queued (bounded) for
+** the caller. Bytes read past the end of a reply stay buffered for the next
+** call: nothing is lost or reordered. Every wait has a deadline.
+**
+** Return codes: MF_OK; MF_EMODEM (ERROR, +CME ERROR, NO CARRIER, a reboot or
+** a PDP deactivation while waiting; see the reply); MF_ETIMEOUT (the reply
+** holds what did arrive); MF_ECLOSED/MF_EIO (transport); MF_EINTR.
+*/
+#ifndef MF_CHAT_H
+#define MF_CHAT_H
+
+#include "mf_at.h"
+#include "mf_transcript.h"
+#include "mf_transport.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A growable list of NUL-terminated strings, bounded in total size. */
+typedef struct mf_strlist {
+	char *buf;
+	size_t len, cap;
+	size_t n;
+} mf_strlist;
+
+void mf_strlist_clear(mf_strlist *l);
+void mf_strlist_free(mf_strlist *l);
+int mf_strlist_add(mf_strlist *l, const char *s, size_t n);
+/* Iterate: pass NULL first, then the previous string. */
+const char *mf_strlist_next(const mf_strlist *l, const char *prev);
+
+#define MF_URC_MAX 256       /* queued URCs kept; older ones are dropped */
+#define MF_CHAT_BUF (64 * 1024)
+
+typedef struct mf_chat {
+	mf_transport *t;
+	mf_at_parser p;
+	char *buf; /* read buffer: unparsed bytes are buf[pos..len) */
+	size_t pos, len;
+	mf_strlist urcs;
+	size_t urcs_dropped;
+	size_t urcs_total; /* URCs ever queued */
+	mf_redactor *redact;
+	FILE *trace;                    /* AT traffic log (redacted), or NULL */
+	volatile sig_atomic_t *interrupt; /* set by a signal handler: abort waits */
+	char err[MF_ERRLEN];
+} mf_chat;
+
+typedef struct mf_cmd_opts {
+	int timeout_ms;        /* deadline for the final result code */
+	const char *result;    /* e.g. "+QFTPSIZE": wait for this URC after OK */
+	int result_timeout_ms; /* its deadline, counted from OK (rsptimeout) */
+	int result_early;      /* the result line may come before OK (QFTPLEN, QFTPSTAT) */
+	int connect;           /* CONNECT ends the wait (data mode follows) */
+} mf_cmd_opts;
+
+typedef struct mf_reply {
+	mf_strlist info;                 /* information lines */
+	char final[MF_AT_LINE_MAX + 1];  /* final result code line, "" if none */
+	char result[MF_AT_LINE_MAX + 1]; /* the result URC line, "" if none */
+	int cme;                         /* +CME ERROR number, or -1 */
+	int connect;                     /* the wait ended at CONNECT */
+	/* progress of the wait, so that peek and wait can resume each other */
+	int echo_done, got_final, done, rc;
+} mf_reply;
+
+int mf_chat_init(mf_chat *c, mf_transport *t);
+void mf_chat_free(mf_chat *c); /* closes the transport too */
+void mf_reply_init(mf_reply *r);
+void mf_reply_free(mf_reply *r);
+
+/* Write cmd followed by CR (deadline timeout_ms). Learns secrets from it. */
+int mf_chat_send(mf_chat *c, const char *cmd, int timeout_ms);
+
+/* Wait for the reply to cmd (already sent). */
+int mf_chat_wait(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r);
+
+/* mf_chat_send + mf_chat_wait. */
+int mf_chat_command(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r);
+
+/* Read for up to timeout_ms, queueing URCs; returns as soon as at least one
+** URC is queued (MF_OK), or MF_ETIMEOUT. */
+int mf_chat_poll(mf_chat *c, int timeout_ms);
+
+/* Parse whatever is already readable without waiting (data-mode PUT peeks
+** at the modem this way): lines for cmd go to r; returns 1 when a final
+** result or the result URC arrived (the modem left data mode), 0 if not,
+** or MF_E* < 0. */
+int mf_chat_peek(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r);
+
+/* Trace one line of traffic ("> " host, "< " modem), redacted. */
+void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len);
+
+/* Read more bytes into the buffer (appending); returns bytes, 0, or MF_E*. */
+long mf_chat_fill(mf_chat *c, int timeout_ms);
+
+#endif

@@ -1,0 +1,400 @@
+/*
+** mf_data.c: data-mode streaming (see mf_data.h).
+*/
+#include "mf_data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PUT_CHUNK (64 * 1024)
+
+static void progress(const mf_progress *p, int64_t bytes, int64_t *last, int force)
+{
+	if (!p || !p->fn)
+		return;
+	int64_t now = mf_now_ms();
+	if (force || now - *last >= p->interval_ms) {
+		*last = now;
+		p->fn(p->ud, bytes);
+	}
+}
+
+static int interrupted(const mf_chat *c)
+{
+	return c->interrupt && *c->interrupt;
+}
+
+int mf_data_escape(mf_chat *c, int guard_ms)
+{
+	mf_transport *t = c->t;
+	t->ops->drain(t, guard_ms + 1000);
+	mf_sleep_ms(guard_ms);
+	int rc = mf_write_all(t, "+++", 3, mf_now_ms() + guard_ms, NULL);
+	if (rc != MF_OK)
+		return rc;
+	mf_chat_trace(c, '>', "+++ (escape)", 12);
+	/* Payload may still flow until the module sees the guard after "+++";
+	** discard it up to the module's OK, within a deadline. */
+	mf_at_parser p;
+	mf_at_init(&p);
+	int64_t deadline = mf_now_ms() + 2 * guard_ms + 2000;
+	char buf[4096];
+	c->pos = c->len = 0;
+	for (;;) {
+		int left = mf_left_ms(deadline);
+		if (left == 0)
+			break;
+		long n = t->ops->read(t, buf, sizeof buf, left);
+		if (n < 0)
+			return (int)n;
+		for (size_t i = 0; i < (size_t)n;) {
+			int ready;
+			i += mf_at_feed(&p, buf + i, (size_t)n - i, &ready);
+			if (ready && strcmp(p.line, "OK") == 0) {
+				mf_at_init(&c->p);
+				return MF_OK;
+			}
+		}
+	}
+	mf_at_init(&c->p);
+	snprintf(c->err, sizeof c->err, "no OK after +++ (module still in data mode?)");
+	return MF_ETIMEOUT;
+}
+
+static void reset_reply(mf_reply *r)
+{
+	r->done = 0;
+	r->got_final = 0;
+	r->echo_done = 1; /* no echo after data mode */
+	r->final[0] = 0;
+	r->result[0] = 0;
+	r->connect = 0;
+	r->cme = -1;
+	r->rc = 0;
+}
+
+/* Deliver n bytes to the sink; on failure the caller aborts. */
+static int deliver(mf_chat *c, mf_sink *sink, const char *buf, size_t n, int64_t *bytes)
+{
+	if (!n)
+		return MF_OK;
+	if (sink->write(sink->ud, buf, n, c->err, sizeof c->err) != 0)
+		return MF_EIO;
+	*bytes += (int64_t)n;
+	return MF_OK;
+}
+
+/* After the trailer: if the framing had no OK, take one that follows. */
+static void take_trailing_ok(mf_chat *c, const mf_get_opts *o, mf_reply *r, int ok_seen)
+{
+	if (ok_seen) {
+		snprintf(r->final, sizeof r->final, "OK");
+		return;
+	}
+	mf_cmd_opts wo = {0};
+	wo.timeout_ms = o->trailer == MF_TRAILER_LEN_SUM ? o->final_ms : o->quiet_ms;
+	mf_reply tmp;
+	mf_reply_init(&tmp);
+	tmp.echo_done = 1;
+	if (mf_chat_wait(c, o->cmd, &wo, &tmp) == MF_OK)
+		snprintf(r->final, sizeof r->final, "%s", tmp.final);
+	mf_reply_free(&tmp);
+}
+
+/* Accept a validated end: deliver the payload, leave what follows. */
+static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
+                      const mf_scan_hit *h, int64_t *bytes, mf_reply *r)
+{
+	int rc = deliver(c, sink, buf, h->payload_end, bytes);
+	if (rc != MF_OK)
+		return rc;
+	snprintf(r->result, sizeof r->result, "%s", h->line);
+	c->pos = h->end;
+	c->len = len;
+	mf_chat_trace(c, '<', h->line, strlen(h->line));
+	take_trailing_ok(c, o, r, h->ok_seen);
+	return MF_OK;
+}
+
+/* Accept an unvalidated trailer after quiet: the transfer failed. */
+static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
+                            const mf_scan_hit *h, int64_t *bytes, mf_reply *r)
+{
+	int rc = deliver(c, sink, buf, h->payload_end, bytes);
+	if (rc != MF_OK)
+		return rc;
+	snprintf(r->result, sizeof r->result, "%s", h->line);
+	c->pos = h->end;
+	c->len = len;
+	mf_chat_trace(c, '<', h->line, strlen(h->line));
+	int is_result = h->line[0] == '+';
+	long long claimed = o->trailer == MF_TRAILER_LEN_SUM ? h->a : h->b;
+	if (is_result && (o->trailer == MF_TRAILER_LEN_SUM || h->a == 0)) {
+		snprintf(c->err, sizeof c->err, "byte count mismatch: module reports %lld, received %lld%s", claimed,
+		         (long long)(o->offset + *bytes),
+		         o->expect >= 0 ? " (or the file changed size since SIZE)" : "");
+		return MF_EPROTO;
+	}
+	snprintf(r->final, sizeof r->final, "%s", h->line);
+	snprintf(c->err, sizeof c->err, "transfer ended with %.80s after %lld bytes", h->line, (long long)*bytes);
+	return MF_EMODEM;
+}
+
+enum { PEND_NONE, PEND_END, PEND_CAND };
+
+int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes, mf_reply *r)
+{
+	mf_getscan s;
+	mf_getscan_init(&s, o->result, o->trailer, o->offset, o->expect);
+	*bytes = 0;
+	reset_reply(r);
+	/* Payload starts at c->pos; work in place in the chat buffer. */
+	char *buf = c->buf;
+	size_t len = c->len - c->pos;
+	memmove(buf, buf + c->pos, len);
+	c->pos = c->len = 0;
+	int lf_pending = c->p.after_cr;
+	mf_at_init(&c->p);
+
+	int64_t now = mf_now_ms(), last_progress = now;
+	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
+	int pend = PEND_NONE;
+	mf_scan_hit ph, hit; /* the pending end or candidate, and a fresh hit */
+	int rc;
+	for (;;) {
+		if (lf_pending && len > 0) {
+			if (buf[0] == '\n')
+				memmove(buf, buf + 1, --len);
+			lf_pending = 0;
+		}
+		size_t safe = 0;
+		int st = len ? mf_getscan_run(&s, buf, len, &hit, &safe) : MF_SCAN_NONE;
+		if (st == MF_SCAN_END) {
+			/* A later validated end wins over an earlier one: the earlier
+			** was a fake trailer inside the payload. */
+			ph = hit;
+			pend = PEND_END;
+			pend_deadline = mf_now_ms() + (o->expect >= 0 ? 0 : o->confirm_ms);
+			continue;
+		}
+		if (st == MF_SCAN_CANDIDATE) {
+			if (pend == PEND_CAND && hit.payload_end == ph.end) {
+				ph.end = hit.end; /* a URC right after the first trailer line */
+			} else if (pend != PEND_END) {
+				ph = hit;
+				pend = PEND_CAND;
+				pend_deadline = mf_now_ms() + o->quiet_ms;
+			}
+			continue;
+		}
+		/* What follows a pending end must look like the module's own lines. */
+		if (pend != PEND_NONE && mf_getscan_tail_plausible(buf + ph.end, len - ph.end) == 0)
+			pend = PEND_NONE;
+		size_t n = safe;
+		if (pend != PEND_NONE && n > ph.payload_end)
+			n = ph.payload_end;
+		if (n) {
+			rc = deliver(c, sink, buf, n, bytes);
+			if (rc != MF_OK)
+				goto abort;
+			len -= n;
+			memmove(buf, buf + n, len);
+			mf_getscan_consume(&s, n);
+			if (pend != PEND_NONE) {
+				ph.payload_end -= n;
+				ph.end -= n;
+			}
+		}
+		if (pend == PEND_END && mf_left_ms(pend_deadline) == 0) {
+			rc = accept_end(c, o, sink, buf, len, &ph, bytes, r);
+			if (rc != MF_OK)
+				goto abort;
+			progress(&o->progress, *bytes, &last_progress, 1);
+			return MF_OK;
+		}
+		progress(&o->progress, *bytes, &last_progress, 0);
+		if (interrupted(c)) {
+			snprintf(c->err, sizeof c->err, "interrupted after %lld bytes", (long long)*bytes);
+			rc = MF_EINTR;
+			goto abort;
+		}
+		int left = mf_left_ms(pend != PEND_NONE ? pend_deadline : idle_deadline);
+		if (left == 0) {
+			if (pend == PEND_CAND)
+				return accept_candidate(c, o, sink, buf, len, &ph, bytes, r);
+			snprintf(c->err, sizeof c->err, "no data for %d ms (after %lld bytes)", o->idle_ms,
+			         (long long)*bytes);
+			c->pos = c->len = 0; /* held bytes are unconfirmed: the caller resumes from *bytes */
+			return MF_ETIMEOUT;
+		}
+		long got = c->t->ops->read(c->t, buf + len, MF_CHAT_BUF - len, left > 200 ? 200 : left);
+		if (got < 0) {
+			snprintf(c->err, sizeof c->err, "%.200s (after %lld bytes)", c->t->err, (long long)*bytes);
+			c->pos = c->len = 0;
+			return (int)got;
+		}
+		if (got > 0) {
+			len += (size_t)got;
+			idle_deadline = mf_now_ms() + o->idle_ms;
+			if (pend == PEND_CAND)
+				pend_deadline = mf_now_ms() + o->quiet_ms;
+		}
+	}
+abort:
+	{
+		char why[MF_ERRLEN];
+		snprintf(why, sizeof why, "%s", c->err);
+		mf_data_escape(c, o->guard_ms);
+		snprintf(c->err, sizeof c->err, "%s", why);
+	}
+	return rc;
+}
+
+/* Wait for the 'A' the module sends after each ack_every bytes (QFUPL). */
+static int wait_ack(mf_chat *c, int timeout_ms)
+{
+	int64_t deadline = mf_now_ms() + timeout_ms;
+	for (;;) {
+		if (c->pos < c->len) {
+			char ch = c->buf[c->pos++];
+			if (ch == 'A')
+				return MF_OK;
+			continue; /* line noise before the ack */
+		}
+		int left = mf_left_ms(deadline);
+		if (left == 0) {
+			snprintf(c->err, sizeof c->err, "no ack from the module within %d ms", timeout_ms);
+			return MF_ETIMEOUT;
+		}
+		long n = mf_chat_fill(c, left);
+		if (n < 0)
+			return (int)n;
+	}
+}
+
+int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes, mf_reply *r)
+{
+	mf_cmd_opts wo = {0};
+	wo.timeout_ms = o->timeout_ms;
+	wo.result = o->result;
+	wo.result_timeout_ms = o->result_timeout_ms;
+	wo.result_early = 1; /* QFUPL reports before OK, QFTPPUT after: both end the upload */
+	reset_reply(r);
+	*bytes = 0;
+	char *chunk = malloc(PUT_CHUNK);
+	if (!chunk)
+		return MF_EMEM;
+	int64_t sent = 0, last_progress = mf_now_ms();
+	int rc = MF_OK, escape = o->length < 0;
+	for (;;) {
+		size_t want = PUT_CHUNK;
+		if (o->length >= 0) {
+			if (sent >= o->length)
+				break;
+			if ((int64_t)want > o->length - sent)
+				want = (size_t)(o->length - sent);
+		}
+		if (o->ack_every > 0 && want > (size_t)(o->ack_every - sent % o->ack_every))
+			want = (size_t)(o->ack_every - sent % o->ack_every);
+		long n = src->read(src->ud, chunk, want, c->err, sizeof c->err);
+		if (n < 0) {
+			rc = MF_EIO;
+			escape = 1;
+			goto out;
+		}
+		if (n == 0) {
+			if (o->length >= 0 && sent < o->length) {
+				snprintf(c->err, sizeof c->err, "source ended after %lld of %lld bytes",
+				         (long long)sent, (long long)o->length);
+				rc = MF_EARG;
+				escape = 1;
+				goto out;
+			}
+			break;
+		}
+		size_t w = 0;
+		rc = mf_write_all(c->t, chunk, (size_t)n, mf_now_ms() + o->idle_ms, &w);
+		sent += (int64_t)w;
+		if (rc != MF_OK) {
+			snprintf(c->err, sizeof c->err, "%.200s (after %lld bytes)", c->t->err, (long long)sent);
+			escape = 0; /* the line does not take bytes: "+++" would not pass either */
+			goto out;
+		}
+		if (o->ack_every > 0 && sent % o->ack_every == 0 && (o->length < 0 || sent < o->length)) {
+			rc = wait_ack(c, o->idle_ms);
+			if (rc != MF_OK) {
+				escape = 0;
+				goto out;
+			}
+		}
+		int peek = mf_chat_peek(c, o->cmd, &wo, r);
+		if (peek < 0) {
+			rc = peek;
+			escape = 0;
+			goto out;
+		}
+		if (peek == 1) {
+			if (o->length >= 0 && sent == o->length)
+				break; /* the module finished as we sent the last byte */
+			snprintf(c->err, sizeof c->err, "module left data mode after %lld bytes: %.180s", (long long)sent,
+			         r->result[0] ? r->result : r->final);
+			rc = r->rc == MF_OK ? MF_EMODEM : r->rc;
+			escape = 0;
+			goto out;
+		}
+		progress(&o->progress, sent, &last_progress, 0);
+		if (interrupted(c)) {
+			snprintf(c->err, sizeof c->err, "interrupted after %lld bytes", (long long)sent);
+			rc = MF_EINTR;
+			escape = 1;
+			goto out;
+		}
+	}
+	if (escape) { /* unknown length: leave data mode to end the file */
+		if (o->end_by_dtr) {
+			c->t->ops->drain(c->t, o->idle_ms);
+			rc = c->t->ops->set_dtr(c->t, 0);
+			if (rc != MF_OK) {
+				snprintf(c->err, sizeof c->err, "%s", c->t->err);
+				goto out_noescape;
+			}
+			mf_sleep_ms(100);
+		} else {
+			rc = c->t->ops->drain(c->t, o->idle_ms);
+			mf_sleep_ms(o->guard_ms);
+			rc = mf_write_all(c->t, "+++", 3, mf_now_ms() + o->idle_ms, NULL);
+			if (rc != MF_OK) {
+				snprintf(c->err, sizeof c->err, "%s", c->t->err);
+				goto out_noescape;
+			}
+			mf_chat_trace(c, '>', "+++", 3);
+		}
+	}
+	if (!r->done)
+		rc = mf_chat_wait(c, o->cmd, &wo, r);
+	else
+		rc = r->rc;
+	if (o->end_by_dtr && escape)
+		c->t->ops->set_dtr(c->t, 1);
+	progress(&o->progress, sent, &last_progress, 1);
+	*bytes = sent;
+	free(chunk);
+	return rc;
+out:
+	if (escape) {
+		char why[MF_ERRLEN];
+		snprintf(why, sizeof why, "%s", c->err);
+		if (o->end_by_dtr) {
+			c->t->ops->set_dtr(c->t, 0);
+			mf_sleep_ms(100);
+			c->t->ops->set_dtr(c->t, 1);
+		} else {
+			mf_data_escape(c, o->guard_ms);
+		}
+		snprintf(c->err, sizeof c->err, "%s", why);
+	}
+out_noescape:
+	*bytes = sent;
+	free(chunk);
+	return rc;
+}

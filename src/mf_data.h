@@ -1,0 +1,74 @@
+/*
+** mf_data.h: data-mode streaming, after CONNECT.
+**
+** GET (QFTPGET/LIST/NLST/MLSD/QFDWL to COM): bytes go from the transport to
+** a sink in large chunks; the end is found by mf_getscan (count-validated).
+** PUT (QFTPPUT/QFUPL from COM): bytes go from a source to the transport;
+** the upload ends after exactly `length` bytes (uploadlen/beof: no guard
+** time), or with "+++" framed by guard times, or by a DTR drop (AT&D1).
+** While sending, the modem's output is watched so that an early exit from
+** data mode (error) stops the upload at once instead of feeding file bytes
+** to the AT interpreter. Memory is constant; progress is reported at most
+** every interval_ms. Every wait has a deadline.
+*/
+#ifndef MF_DATA_H
+#define MF_DATA_H
+
+#include "mf_chat.h"
+#include "mf_getscan.h"
+
+/* Where downloaded bytes go: returns 0, or -1 with a reason in err. */
+typedef struct mf_sink {
+	int (*write)(void *ud, const char *buf, size_t n, char *err, size_t errlen);
+	void *ud;
+} mf_sink;
+
+/* Where uploaded bytes come from: > 0 bytes, 0 end, -1 failure (err). */
+typedef struct mf_source {
+	long (*read)(void *ud, char *buf, size_t n, char *err, size_t errlen);
+	void *ud;
+} mf_source;
+
+typedef struct mf_progress {
+	void (*fn)(void *ud, int64_t bytes);
+	void *ud;
+	int interval_ms;
+} mf_progress;
+
+typedef struct mf_get_opts {
+	const char *cmd;      /* the command that entered data mode (for classifying lines after) */
+	const char *result;   /* trailer prefix, e.g. "+QFTPGET" */
+	int trailer;          /* MF_TRAILER_ERR_LEN or MF_TRAILER_LEN_SUM */
+	int idle_ms;          /* longest silence between packets (rsptimeout) */
+	int quiet_ms;         /* silence that confirms an unvalidated trailer */
+	int final_ms;         /* wait for a trailing OK when the framing had none */
+	int guard_ms;         /* escape guard time when aborting */
+	int confirm_ms;       /* size unknown: watch this long after a validated end */
+	int64_t offset;       /* bytes of this transfer received before (ATO) */
+	int64_t expect;       /* total size of the transfer when known, else -1 */
+	mf_progress progress;
+} mf_get_opts;
+
+typedef struct mf_put_opts {
+	const char *cmd;
+	const char *result;   /* "+QFTPPUT" / "+QFUPL" */
+	int64_t length;       /* exact byte count (uploadlen), or -1: until the source ends */
+	int end_by_dtr;       /* leave data mode by a DTR drop instead of "+++" */
+	int guard_ms;         /* "+++" guard time (1000 per the manual) */
+	int idle_ms;          /* deadline for each chunk to leave (rsptimeout) */
+	int timeout_ms;       /* for OK after data */
+	int result_timeout_ms;/* for the result URC after OK */
+	int ack_every;        /* QFUPL ack mode: wait for 'A' after each N bytes (0: off) */
+	mf_progress progress;
+} mf_put_opts;
+
+/* Both return MF_OK or MF_E*; *bytes always gets the payload bytes moved.
+** The reply r gets the trailer/result line (r->result) and final. */
+int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes, mf_reply *r);
+int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes, mf_reply *r);
+
+/* Leave data mode by "+++" with guard times and discard what the modem
+** still sends until it is quiet (used on interrupt and sink failure). */
+int mf_data_escape(mf_chat *c, int guard_ms);
+
+#endif

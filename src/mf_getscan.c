@@ -1,0 +1,250 @@
+/*
+** mf_getscan.c: count-validated end of a data-mode download (see header).
+*/
+#include "mf_getscan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mf_getscan_init(mf_getscan *s, const char *prefix, int kind, int64_t base, int64_t expect)
+{
+	memset(s, 0, sizeof *s);
+	snprintf(s->prefix, sizeof s->prefix, "%s:", prefix);
+	s->prefix_len = strlen(s->prefix);
+	s->kind = kind;
+	s->base = base;
+	s->expect = expect;
+}
+
+int mf_getscan_tail_plausible(const char *tail, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (tail[i] == '\r' || tail[i] == '\n') {
+			i++;
+			continue;
+		}
+		size_t e = i;
+		while (e < n && tail[e] != '\r' && tail[e] != '\n') {
+			unsigned char c = (unsigned char)tail[e];
+			if (c < 0x20 || c > 0x7e)
+				return 0; /* binary: payload */
+			if (e - i > MF_SCAN_LINE_MAX * 4)
+				return 0;
+			e++;
+		}
+		if (e == n) /* incomplete line: a prefix of OK or a URC? */
+			return (tail[i] == '+' || tail[i] == 'O' || tail[i] == 'R' || tail[i] == 'N' ||
+			        tail[i] == 'P') ? -1 : 0;
+		size_t len = e - i;
+		const char *l = tail + i;
+		int fits = (len == 2 && memcmp(l, "OK", 2) == 0) || l[0] == '+' ||
+		           (len == 3 && memcmp(l, "RDY", 3) == 0) ||
+		           (len == 10 && memcmp(l, "NO CARRIER", 10) == 0) ||
+		           (len == 12 && memcmp(l, "POWERED DOWN", 12) == 0);
+		if (!fits)
+			return 0;
+		i = e;
+	}
+	return 1;
+}
+
+void mf_getscan_consume(mf_getscan *s, size_t n)
+{
+	s->base += (int64_t)n;
+	s->scan = s->scan > n ? s->scan - n : 0;
+}
+
+/* Parse "<digits> *, *<digits|hex>" into a, b; 1 on success. */
+static int two_numbers(const char *p, const char *e, int hex_b, long long *a, long long *b)
+{
+	char tmp[MF_SCAN_LINE_MAX + 1];
+	size_t n = (size_t)(e - p);
+	if (n > MF_SCAN_LINE_MAX)
+		return 0;
+	memcpy(tmp, p, n);
+	tmp[n] = 0;
+	char *s = tmp, *end;
+	while (*s == ' ')
+		s++;
+	if (*s < '0' || *s > '9')
+		return 0;
+	*a = strtoll(s, &end, 10);
+	s = end;
+	while (*s == ' ')
+		s++;
+	if (*s++ != ',')
+		return 0;
+	while (*s == ' ')
+		s++;
+	if (!((*s >= '0' && *s <= '9') || (hex_b && ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f'))))
+		return 0;
+	*b = strtoll(s, &end, hex_b ? 16 : 10);
+	while (*end == ' ')
+		end++;
+	return *end == 0;
+}
+
+static int ends_with(const char *buf, size_t at, const char *f, size_t flen)
+{
+	return at >= flen && memcmp(buf + at - flen, f, flen) == 0;
+}
+
+/* Framings that may sit between the payload and the trailer line, longest
+** first; the count picks the right one. */
+static const struct { const char *s; size_t n; int ok; } framings[] = {
+	{"\r\nOK\r\n\r\n", 8, 1}, {"\r\nOK\r\n", 6, 1}, {"OK\r\n\r\n", 6, 1}, {"OK\r\n", 4, 1},
+	{"\r\n\r\n", 4, 0}, {"\r\n", 2, 0}, {"\n", 1, 0}, {"", 0, 0},
+};
+
+/* Look at a trailer line starting at ls, ending (exclusive) at le, with the
+** next line starting at next. Returns MF_SCAN_* for it. */
+static int judge(mf_getscan *s, const char *buf, size_t ls, size_t le, size_t next, mf_scan_hit *hit)
+{
+	size_t n = le - ls;
+	const char *line = buf + ls;
+	long long a = 0, b = 0;
+	int is_trailer = n > s->prefix_len && memcmp(line, s->prefix, s->prefix_len) == 0 &&
+	                 two_numbers(line + s->prefix_len, line + n, s->kind == MF_TRAILER_LEN_SUM, &a, &b);
+	int is_abort = (n == 10 && memcmp(line, "NO CARRIER", 10) == 0) || (n == 3 && memcmp(line, "RDY", 3) == 0);
+	if (!is_trailer && !is_abort)
+		return MF_SCAN_NONE;
+	memset(hit, 0, sizeof *hit);
+	memcpy(hit->line, line, n < MF_SCAN_LINE_MAX ? n : MF_SCAN_LINE_MAX);
+	hit->a = a;
+	hit->b = b;
+	hit->end = next;
+	long long want = -1;
+	if (is_trailer)
+		want = s->kind == MF_TRAILER_LEN_SUM ? a : (a == 0 ? b : -1);
+	int longest = -1;
+	for (size_t i = 0; i < sizeof framings / sizeof framings[0]; i++) {
+		if (!ends_with(buf, ls, framings[i].s, framings[i].n))
+			continue;
+		if (longest < 0)
+			longest = (int)i;
+		int64_t payload = s->base + (int64_t)(ls - framings[i].n);
+		if (want >= 0 && payload == want && (s->expect < 0 || payload == s->expect)) {
+			hit->payload_end = ls - framings[i].n;
+			hit->ok_seen = framings[i].ok;
+			return MF_SCAN_END;
+		}
+	}
+	/* Error code, count mismatch, or an abort line: unvalidated. */
+	hit->payload_end = ls - framings[longest < 0 ? 7 : longest].n;
+	hit->ok_seen = longest >= 0 && framings[longest].ok;
+	return MF_SCAN_CANDIDATE;
+}
+
+/* End of the line starting at ls: index of its CR/LF, or (size_t)-1 when the
+** line is incomplete, or (size_t)-2 when it is too long to be a trailer. */
+static size_t line_end(const char *buf, size_t len, size_t ls)
+{
+	size_t lim = ls + MF_SCAN_LINE_MAX < len ? ls + MF_SCAN_LINE_MAX : len;
+	for (size_t e = ls; e < lim; e++)
+		if (buf[e] == '\r' || buf[e] == '\n')
+			return e;
+	return lim == len ? (size_t)-1 : (size_t)-2;
+}
+
+/* Index after the line end at e, or (size_t)-1 if a LF may still follow. */
+static size_t after_eol(const char *buf, size_t len, size_t e)
+{
+	if (buf[e] == '\n')
+		return e + 1;
+	if (e + 1 >= len)
+		return (size_t)-1;
+	return buf[e + 1] == '\n' ? e + 2 : e + 1;
+}
+
+static size_t safe_len(size_t len)
+{
+	return len > MF_SCAN_HOLD ? len - MF_SCAN_HOLD : 0;
+}
+
+/* QFDWL's trailer follows the data with no line break: find the prefix. */
+static int run_prefix(mf_getscan *s, const char *buf, size_t len, mf_scan_hit *hit, size_t *safe)
+{
+	size_t i = s->scan;
+	while (i < len) {
+		const char *q = memmem(buf + i, len - i, s->prefix, s->prefix_len);
+		if (!q) {
+			/* a prefix may straddle the end */
+			s->scan = len >= s->prefix_len ? len - s->prefix_len + 1 : 0;
+			if (s->scan < i)
+				s->scan = i;
+			break;
+		}
+		size_t ls = (size_t)(q - buf);
+		size_t e = line_end(buf, len, ls);
+		if (e == (size_t)-1) {
+			s->scan = ls;
+			break;
+		}
+		if (e != (size_t)-2) {
+			size_t next = after_eol(buf, len, e);
+			if (next == (size_t)-1) {
+				s->scan = ls;
+				break;
+			}
+			int r = judge(s, buf, ls, e, next, hit);
+			if (r != MF_SCAN_NONE) {
+				s->scan = next;
+				*safe = r == MF_SCAN_END ? hit->payload_end : safe_len(len);
+				return r;
+			}
+		}
+		i = ls + 1;
+	}
+	*safe = safe_len(len);
+	return MF_SCAN_NONE;
+}
+
+int mf_getscan_run(mf_getscan *s, const char *buf, size_t len, mf_scan_hit *hit, size_t *safe)
+{
+	if (s->kind == MF_TRAILER_LEN_SUM)
+		return run_prefix(s, buf, len, hit, safe);
+	/* Every trailer line of the EC20 framing follows a LF: visit each LF and
+	** look closer only when the next byte could start one. */
+	size_t i = s->scan;
+	while (i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		if (!nl) {
+			i = len;
+			break;
+		}
+		size_t ls = (size_t)(nl - buf) + 1;
+		if (ls == len) { /* the LF is the last byte: wait */
+			i = ls - 1;
+			break;
+		}
+		char c0 = buf[ls];
+		if (c0 != '+' && c0 != 'N' && c0 != 'R') {
+			i = ls;
+			continue;
+		}
+		size_t e = line_end(buf, len, ls);
+		if (e == (size_t)-1) {
+			i = ls - 1;
+			break;
+		}
+		if (e != (size_t)-2) {
+			size_t next = after_eol(buf, len, e);
+			if (next == (size_t)-1) {
+				i = ls - 1;
+				break;
+			}
+			int r = judge(s, buf, ls, e, next, hit);
+			if (r != MF_SCAN_NONE) {
+				s->scan = next;
+				*safe = r == MF_SCAN_END ? hit->payload_end : safe_len(len);
+				return r;
+			}
+		}
+		i = ls;
+	}
+	s->scan = i;
+	*safe = safe_len(len);
+	return MF_SCAN_NONE;
+}

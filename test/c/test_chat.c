@@ -1,0 +1,384 @@
+/* test_chat.c: the AT engine and data mode over a mock transport that
+** delivers replies in small chunks (1 byte, 7 bytes, all at once). */
+#include "mf_chat.h"
+#include "mf_data.h"
+#include "mock_transport.h"
+#include "tap.h"
+
+static mf_chat chat;
+static mock *m;
+
+static void start(const char *in, size_t chunk)
+{
+	m = mock_new(in, strlen(in), chunk);
+	mf_chat_init(&chat, &m->base);
+}
+
+static void stop(void)
+{
+	mf_chat_free(&chat);
+	free(m);
+}
+
+static mf_cmd_opts copts(int timeout, const char *result, int result_timeout)
+{
+	mf_cmd_opts o = {0};
+	o.timeout_ms = timeout;
+	o.result = result;
+	o.result_timeout_ms = result_timeout;
+	return o;
+}
+
+typedef struct membuf {
+	char data[1 << 16];
+	size_t len;
+} membuf;
+
+static int mem_write(void *ud, const char *buf, size_t n, char *err, size_t errlen)
+{
+	membuf *b = ud;
+	(void)err;
+	(void)errlen;
+	memcpy(b->data + b->len, buf, n);
+	b->len += n;
+	return 0;
+}
+
+typedef struct memsrc {
+	const char *data;
+	size_t len, pos;
+} memsrc;
+
+static long mem_read(void *ud, char *buf, size_t n, char *err, size_t errlen)
+{
+	memsrc *s = ud;
+	(void)err;
+	(void)errlen;
+	size_t k = s->len - s->pos < n ? s->len - s->pos : n;
+	memcpy(buf, s->data + s->pos, k);
+	s->pos += k;
+	return (long)k;
+}
+
+static void test_commands(size_t chunk)
+{
+	mf_reply r;
+	mf_cmd_opts o;
+	int rc;
+
+	start("AT+CSQ\r\r\n+CSQ: 20,99\r\n\r\nOK\r\n", chunk);
+	mf_reply_init(&r);
+	o = copts(1000, NULL, 0);
+	rc = mf_chat_command(&chat, "AT+CSQ", &o, &r);
+	ok(rc == MF_OK && r.info.n == 1 && strcmp(r.info.buf, "+CSQ: 20,99") == 0 && strcmp(r.final, "OK") == 0,
+	   "chunk %zu: echo dropped, info kept, OK", chunk);
+	ok(m->out_len == 7 && memcmp(m->out, "AT+CSQ\r", 7) == 0, "chunk %zu: command sent with CR", chunk);
+	mf_reply_free(&r);
+	stop();
+
+	start("\r\nOK\r\n\r\n+QIURC: \"recv\",1\r\n\r\n+QFTPSIZE: 0,1000\r\n\r\n+QFTPOPEN: 0,0\r\n", chunk);
+	mf_reply_init(&r);
+	o = copts(1000, "+QFTPSIZE", 1000);
+	rc = mf_chat_command(&chat, "AT+QFTPSIZE=\"a.txt\"", &o, &r);
+	ok(rc == MF_OK && strcmp(r.result, "+QFTPSIZE: 0,1000") == 0, "chunk %zu: result URC after OK", chunk);
+	ok(chat.urcs.n == 1 && strcmp(chat.urcs.buf, "+QIURC: \"recv\",1") == 0, "chunk %zu: interleaved URC queued",
+	   chunk);
+	mf_chat_poll(&chat, 50);
+	ok(chat.urcs.n == 2, "chunk %zu: late URC picked up by poll, nothing lost", chunk);
+	mf_reply_free(&r);
+	stop();
+
+	start("AT+QFTPCWD=\"/x\"\r\r\n+CME ERROR: 610\r\n", chunk);
+	mf_reply_init(&r);
+	o = copts(1000, "+QFTPCWD", 1000);
+	rc = mf_chat_command(&chat, "AT+QFTPCWD=\"/x\"", &o, &r);
+	ok(rc == MF_EMODEM && r.cme == 610 && strcmp(r.final, "+CME ERROR: 610") == 0, "chunk %zu: +CME ERROR", chunk);
+	mf_reply_free(&r);
+	stop();
+
+	start("AT+QFTPLEN\r\r\n+QFTPLEN: 0,1000\r\n\r\nOK\r\n", chunk);
+	mf_reply_init(&r);
+	o = copts(1000, "+QFTPLEN", 1000);
+	o.result_early = 1;
+	rc = mf_chat_command(&chat, "AT+QFTPLEN", &o, &r);
+	ok(rc == MF_OK && strcmp(r.result, "+QFTPLEN: 0,1000") == 0, "chunk %zu: result before OK (chapter 3 form)",
+	   chunk);
+	mf_reply_free(&r);
+	stop();
+
+	start("\r\nOK\r\n\r\nRDY\r\n", chunk);
+	mf_reply_init(&r);
+	o = copts(1000, "+QFTPGET", 1000);
+	rc = mf_chat_command(&chat, "AT+QFTPGET=\"a\",\"RAM:a\"", &o, &r);
+	ok(rc == MF_EMODEM && strcmp(r.final, "RDY") == 0, "chunk %zu: reboot while waiting is a failure", chunk);
+	mf_reply_free(&r);
+	stop();
+
+	start("\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n", chunk);
+	mf_reply_init(&r);
+	o = copts(1000, "+QFTPCWD", 1000);
+	rc = mf_chat_command(&chat, "AT+QFTPCWD=\"/\"", &o, &r);
+	ok(rc == MF_EMODEM && strncmp(r.final, "+QIURC: \"pdpdeact\"", 18) == 0, "chunk %zu: pdpdeact ends an FTP wait",
+	   chunk);
+	mf_reply_free(&r);
+	stop();
+}
+
+static void test_timeouts(void)
+{
+	mf_reply r;
+	start("", 1);
+	mf_reply_init(&r);
+	mf_cmd_opts o = copts(30, NULL, 0);
+	int64_t t0 = mf_now_ms();
+	int rc = mf_chat_command(&chat, "AT", &o, &r);
+	int64_t dt = mf_now_ms() - t0;
+	ok(rc == MF_ETIMEOUT && dt >= 30 && dt < 1000, "silent modem: timeout after the deadline (%lld ms)", (long long)dt);
+	ok(strstr(chat.err, "no final result code") != NULL, "clear message: %s", chat.err);
+	mf_reply_free(&r);
+	stop();
+
+	start("\r\nOK\r\n", 1);
+	mf_reply_init(&r);
+	o = copts(1000, "+QFTPSIZE", 30);
+	rc = mf_chat_command(&chat, "AT+QFTPSIZE=\"a\"", &o, &r);
+	ok(rc == MF_ETIMEOUT && strcmp(r.final, "OK") == 0 && strstr(chat.err, "+QFTPSIZE"),
+	   "missing result URC: timeout naming it (%s)", chat.err);
+	mf_reply_free(&r);
+	stop();
+
+	start("\r\nOK", 1);
+	m->eof = 1;
+	mf_reply_init(&r);
+	o = copts(1000, NULL, 0);
+	rc = mf_chat_command(&chat, "AT", &o, &r);
+	ok(rc == MF_ECLOSED, "port closing mid-reply is MF_ECLOSED, not a hang");
+	mf_reply_free(&r);
+	stop();
+}
+
+static void test_get(size_t chunk)
+{
+	static char in[4096];
+	const char *payload = "line1\r\nOK\r\n\r\n+QFTPGET: 0,5\r\nNO CARRIER\r\n\x00\xff end";
+	size_t plen = 47;
+	int n = snprintf(in, sizeof in, "AT+QFTPGET=\"a\",\"COM:\"\r\r\nCONNECT\r\n");
+	memcpy(in + n, payload, plen);
+	n += (int)plen;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n\r\n+QIURC: \"x\"\r\n", plen);
+	m = mock_new(in, (size_t)n, chunk);
+	mf_chat_init(&chat, &m->base);
+	mf_reply r;
+	mf_reply_init(&r);
+	mf_cmd_opts o = copts(1000, "+QFTPGET", 1000);
+	o.connect = 1;
+	int rc = mf_chat_command(&chat, "AT+QFTPGET=\"a\",\"COM:\"", &o, &r);
+	ok(rc == MF_OK && r.connect, "chunk %zu: CONNECT", chunk);
+	mf_get_opts g = {0};
+	g.cmd = "AT+QFTPGET=\"a\",\"COM:\"";
+	g.result = "+QFTPGET";
+	g.idle_ms = 1000;
+	g.quiet_ms = 50;
+	g.confirm_ms = 30;
+	g.expect = -1;
+	g.guard_ms = 10;
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	ok(rc == MF_OK && bytes == (int64_t)plen && b->len == plen && memcmp(b->data, payload, plen) == 0,
+	   "chunk %zu: payload exact (%lld bytes)", chunk, (long long)bytes);
+	ok(strcmp(r.result, "+QFTPGET: 0,47") == 0 && strcmp(r.final, "OK") == 0, "chunk %zu: trailer and OK", chunk);
+	mf_chat_poll(&chat, 20);
+	ok(chat.urcs.n == 1 && strcmp(chat.urcs.buf, "+QIURC: \"x\"") == 0, "chunk %zu: URC after the trailer kept",
+	   chunk);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
+static void test_get_failures(void)
+{
+	/* error trailer after partial data, then quiet */
+	static const char in1[] = "\r\nCONNECT\r\nabc\r\nOK\r\n\r\n+QFTPGET: 607,0\r\n";
+	m = mock_new(in1, sizeof in1 - 1, 5);
+	mf_chat_init(&chat, &m->base);
+	mf_reply r;
+	mf_reply_init(&r);
+	mf_cmd_opts o = copts(1000, "+QFTPGET", 1000);
+	o.connect = 1;
+	mf_chat_command(&chat, "AT+QFTPGET=\"a\",\"COM:\"", &o, &r);
+	mf_get_opts g = {0};
+	g.cmd = "AT+QFTPGET=\"a\",\"COM:\"";
+	g.result = "+QFTPGET";
+	g.idle_ms = 1000;
+	g.quiet_ms = 30;
+	g.expect = -1;
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	ok(rc == MF_EMODEM && bytes == 3 && strcmp(r.result, "+QFTPGET: 607,0") == 0,
+	   "error trailer after quiet: MF_EMODEM, 3 bytes kept (%s)", chat.err);
+	mf_reply_free(&r);
+	stop();
+
+	/* port closes mid-transfer */
+	static const char in2[] = "\r\nCONNECT\r\n0123456789";
+	m = mock_new(in2, sizeof in2 - 1, 4);
+	m->eof = 1;
+	mf_chat_init(&chat, &m->base);
+	mf_reply_init(&r);
+	mf_chat_command(&chat, "AT+QFTPGET=\"a\",\"COM:\"", &o, &r);
+	b->len = 0;
+	rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	ok(rc == MF_ECLOSED && bytes <= 10, "port closed mid-transfer: MF_ECLOSED after %lld bytes (%s)", (long long)bytes,
+	   chat.err);
+	mf_reply_free(&r);
+	stop();
+
+	/* modem goes silent mid-transfer */
+	static const char in3[] = "\r\nCONNECT\r\n0123456789";
+	m = mock_new(in3, sizeof in3 - 1, 4);
+	mf_chat_init(&chat, &m->base);
+	mf_reply_init(&r);
+	mf_chat_command(&chat, "AT+QFTPGET=\"a\",\"COM:\"", &o, &r);
+	g.idle_ms = 40;
+	rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	ok(rc == MF_ETIMEOUT && strstr(chat.err, "no data for 40 ms"), "silent mid-transfer: deadline (%s)", chat.err);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
+static void test_put(size_t chunk)
+{
+	static char in[256];
+	const char *cmd = "AT+QFTPPUT=\"a\",\"COM:\",0,20,1";
+	const char *payload = "+++\r\nOK\r\nbinary\x00\x01+++";
+	size_t plen = 20;
+	int n = snprintf(in, sizeof in, "%s\r\r\nCONNECT\r\n", cmd);
+	int trailer_at = n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QFTPPUT: 0,%zu\r\n", plen);
+	m = mock_new(in, (size_t)n, chunk);
+	mock_gate(m, (size_t)trailer_at, strlen(cmd) + 1 + plen);
+	mf_chat_init(&chat, &m->base);
+	mf_reply r;
+	mf_reply_init(&r);
+	mf_cmd_opts o = copts(1000, "+QFTPPUT", 1000);
+	o.connect = 1;
+	int rc = mf_chat_command(&chat, cmd, &o, &r);
+	mf_put_opts po = {0};
+	po.cmd = cmd;
+	po.result = "+QFTPPUT";
+	po.length = (int64_t)plen;
+	po.guard_ms = 1000; /* must not be waited: the length is known */
+	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	memsrc src = {payload, plen, 0};
+	int64_t bytes;
+	int64_t t0 = mf_now_ms();
+	rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
+	int64_t dt = mf_now_ms() - t0;
+	ok(rc == MF_OK && bytes == (int64_t)plen && strcmp(r.result, "+QFTPPUT: 0,20") == 0,
+	   "chunk %zu: uploadlen PUT ok (%s)", chunk, chat.err);
+	ok(m->out_len == strlen(cmd) + 1 + plen && memcmp(m->out + strlen(cmd) + 1, payload, plen) == 0,
+	   "chunk %zu: exactly the payload went out after the command", chunk);
+	ok(dt < 900, "chunk %zu: no guard-time delay with a known length (%lld ms)", chunk, (long long)dt);
+	mf_reply_free(&r);
+	stop();
+}
+
+static void test_put_escape(void)
+{
+	static char in[256];
+	const char *cmd = "AT+QFTPPUT=\"a\",\"COM:\",0";
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n");
+	int trailer_at = n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QFTPPUT: 0,5\r\n");
+	m = mock_new(in, (size_t)n, 3);
+	mock_gate(m, (size_t)trailer_at, strlen(cmd) + 1 + 5 + 3);
+	mf_chat_init(&chat, &m->base);
+	mf_reply r;
+	mf_reply_init(&r);
+	mf_cmd_opts o = copts(1000, "+QFTPPUT", 1000);
+	o.connect = 1;
+	mf_chat_command(&chat, cmd, &o, &r);
+	mf_put_opts po = {0};
+	po.cmd = cmd;
+	po.result = "+QFTPPUT";
+	po.length = -1;
+	po.guard_ms = 30;
+	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	memsrc src = {"hello", 5, 0};
+	int64_t bytes;
+	int64_t t0 = mf_now_ms();
+	int rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
+	int64_t dt = mf_now_ms() - t0;
+	ok(rc == MF_OK && bytes == 5 && strcmp(r.result, "+QFTPPUT: 0,5") == 0, "+++ ends an unknown-length PUT");
+	ok(m->out_len >= 3 && memcmp(m->out + m->out_len - 3, "+++", 3) == 0, "the last bytes sent are +++");
+	ok(dt >= 30, "the guard time before +++ was kept (%lld ms)", (long long)dt);
+	mf_reply_free(&r);
+	stop();
+
+	/* the module gives up during the upload: stop sending at once */
+	static const char in2[] = "\r\nCONNECT\r\n\r\nOK\r\n\r\n+QFTPPUT: 607,0\r\n";
+	m = mock_new(in2, sizeof in2 - 1, 64);
+	mf_chat_init(&chat, &m->base);
+	mf_reply_init(&r);
+	mf_chat_command(&chat, cmd, &o, &r);
+	static char big[300000];
+	memsrc s2 = {big, sizeof big, 0};
+	po.length = sizeof big;
+	rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &s2}, &bytes, &r);
+	ok(rc == MF_EMODEM && bytes < (int64_t)sizeof big && strcmp(r.result, "+QFTPPUT: 607,0") == 0,
+	   "early exit from data mode stops the upload (%lld bytes, %s)", (long long)bytes, chat.err);
+	mf_reply_free(&r);
+	stop();
+}
+
+/* A file that starts with a complete, self-consistent fake trailer. */
+static void test_get_fake_trailer(size_t chunk, int64_t expect)
+{
+	static char in[4096];
+	const char *payload = "\r\nOK\r\n\r\n+QFTPGET: 0,0\r\nrecorded session text\r\n";
+	size_t plen = strlen(payload);
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n%s\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", payload, plen);
+	m = mock_new(in, (size_t)n, chunk);
+	mf_chat_init(&chat, &m->base);
+	mf_reply r;
+	mf_reply_init(&r);
+	mf_cmd_opts o = copts(1000, "+QFTPGET", 1000);
+	o.connect = 1;
+	mf_chat_command(&chat, "AT+QFTPGET=\"a\",\"COM:\"", &o, &r);
+	mf_get_opts g = {0};
+	g.cmd = "AT+QFTPGET=\"a\",\"COM:\"";
+	g.result = "+QFTPGET";
+	g.idle_ms = 1000;
+	g.quiet_ms = 30;
+	g.confirm_ms = 30;
+	g.expect = expect;
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	ok(rc == MF_OK && b->len == plen && memcmp(b->data, payload, plen) == 0,
+	   "chunk %zu, expect %lld: file holding a fake trailer at its own count arrives whole (%zu bytes)", chunk,
+	   (long long)expect, b->len);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
+int main(void)
+{
+	test_get_fake_trailer(4096, -1);
+	test_get_fake_trailer(4096, 46);
+	test_get_fake_trailer(1, 46);
+	size_t chunks[] = {1, 7, 4096};
+	for (size_t i = 0; i < 3; i++) {
+		test_commands(chunks[i]);
+		test_get(chunks[i]);
+		test_put(chunks[i]);
+	}
+	test_timeouts();
+	test_get_failures();
+	test_put_escape();
+	return tap_done();
+}

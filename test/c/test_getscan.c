@@ -1,0 +1,209 @@
+/* test_getscan.c: the count-validated end of a download, at every split. */
+#include "mf_getscan.h"
+#include "tap.h"
+
+#include <stdlib.h>
+
+typedef struct out {
+	char *buf;
+	size_t len;
+	int st;
+	mf_scan_hit hit;
+	size_t leftover; /* bytes after the trailer */
+} out;
+
+/* Drive the scanner the way mf_data_get does: a working buffer of
+** unflushed bytes, fed `chunk` bytes at a time. Stops at END or CANDIDATE
+** (when the stream is over). */
+static int64_t expect = -1;
+static void run(const char *prefix, int kind, const char *in, size_t n, size_t chunk, out *o)
+{
+	mf_getscan s;
+	mf_getscan_init(&s, prefix, kind, 0, expect);
+	char *work = malloc(n + 1);
+	size_t wl = 0, pos = 0;
+	o->buf = malloc(n + 1);
+	o->len = 0;
+	o->st = MF_SCAN_NONE;
+	int have_cand = 0;
+	mf_scan_hit cand;
+	for (;;) {
+		size_t safe;
+		mf_scan_hit hit;
+		int st = wl ? mf_getscan_run(&s, work, wl, &hit, &safe) : (safe = 0, MF_SCAN_NONE);
+		if (st == MF_SCAN_END) {
+			memcpy(o->buf + o->len, work, hit.payload_end);
+			o->len += hit.payload_end;
+			o->st = st;
+			o->hit = hit;
+			o->leftover = wl - hit.end + (n - pos);
+			break;
+		}
+		if (st == MF_SCAN_CANDIDATE) {
+			cand = hit;
+			have_cand = 1;
+			continue;
+		}
+		if (have_cand && wl - cand.end > MF_SCAN_LINE_MAX + 8)
+			have_cand = 0;
+		if (have_cand && safe > cand.payload_end)
+			safe = cand.payload_end;
+		memcpy(o->buf + o->len, work, safe);
+		o->len += safe;
+		memmove(work, work + safe, wl - safe);
+		wl -= safe;
+		mf_getscan_consume(&s, safe);
+		if (have_cand) {
+			cand.payload_end -= safe;
+			cand.end -= safe;
+		}
+		if (pos == n) {
+			if (have_cand) {
+				memcpy(o->buf + o->len, work, cand.payload_end);
+				o->len += cand.payload_end;
+				o->st = MF_SCAN_CANDIDATE;
+				o->hit = cand;
+			}
+			break;
+		}
+		size_t k = n - pos < chunk ? n - pos : chunk;
+		memcpy(work + wl, in + pos, k);
+		wl += k;
+		pos += k;
+	}
+	free(work);
+}
+
+static char stream[8192];
+
+static size_t build(const char *payload, size_t plen, const char *trailer_fmt, long long count)
+{
+	memcpy(stream, payload, plen);
+	int t = snprintf(stream + plen, sizeof stream - plen, trailer_fmt, count);
+	return plen + (size_t)t;
+}
+
+static int check_all_splits(const char *what, const char *prefix, int kind, const char *payload, size_t plen,
+                            size_t n)
+{
+	int good = 1;
+	for (size_t chunk = 1; chunk <= n + 1; chunk += (chunk < 300 ? 1 : 97)) {
+		out o;
+		run(prefix, kind, stream, n, chunk, &o);
+		if (o.st != MF_SCAN_END || o.len != plen || memcmp(o.buf, payload, plen) != 0) {
+			printf("# %s: chunk %zu: st %d len %zu\n", what, chunk, o.st, o.len);
+			good = 0;
+		}
+		free(o.buf);
+		if (!good)
+			break;
+	}
+	return good;
+}
+
+int main(void)
+{
+	const char *ec20 = "\r\nOK\r\n\r\n+QFTPGET: 0,%lld\r\n";
+	/* plain text */
+	const char *p1 = "hello world\n";
+	size_t n = build(p1, strlen(p1), ec20, (long long)strlen(p1));
+	ok(check_all_splits("plain", "+QFTPGET", MF_TRAILER_ERR_LEN, p1, strlen(p1), n), "plain payload, every chunk size");
+
+	/* payload containing the trailer text itself */
+	const char *p2 = "log\r\nOK\r\n\r\n+QFTPGET: 0,12\r\nmore\r\nOK\r\n+QFTPGET: 0,5\r\n+QFTPGET: 0,0\r\nNO CARRIER\r\nend";
+	n = build(p2, strlen(p2), ec20, (long long)strlen(p2));
+	ok(check_all_splits("tricky", "+QFTPGET", MF_TRAILER_ERR_LEN, p2, strlen(p2), n),
+	   "payload containing \\r\\nOK\\r\\n and +QFTPGET: lines, every chunk size");
+
+	/* payload that ends with exactly the fake trailer of a shorter length */
+	const char *p3 = "abc\r\nOK\r\n\r\n+QFTPGET: 0,3\r\n";
+	n = build(p3, strlen(p3), ec20, (long long)strlen(p3));
+	expect = (int64_t)strlen(p3);
+	ok(check_all_splits("self", "+QFTPGET", MF_TRAILER_ERR_LEN, p3, strlen(p3), n),
+	   "payload holding a self-consistent fake trailer: the known size decides");
+	expect = -1;
+	{
+		out o;
+		run("+QFTPGET", MF_TRAILER_ERR_LEN, stream, n, 4096, &o);
+		ok(o.st == MF_SCAN_END && o.len == 3, "without the size the scanner alone stops early (the caller confirms)");
+		free(o.buf);
+	}
+	ok(mf_getscan_tail_plausible("", 0) == 1, "nothing after the end: plausible");
+	ok(mf_getscan_tail_plausible("\r\n+QIURC: \"pdpdeact\",1\r\n", strlen("\r\n+QIURC: \"pdpdeact\",1\r\n")) == 1, "a URC after the end: plausible");
+	ok(mf_getscan_tail_plausible("\r\nOK\r\n", strlen("\r\nOK\r\n")) == 1, "OK after the end: plausible");
+	ok(mf_getscan_tail_plausible("\r\n+QFT", strlen("\r\n+QFT")) == -1, "half a URC: undecided");
+	ok(mf_getscan_tail_plausible("\r\nOK\r\n\r\n+QFTPGET: 0,28\r\n", strlen("\r\nOK\r\n\r\n+QFTPGET: 0,28\r\n")) == 1, "the real trailer after a fake one");
+	ok(mf_getscan_tail_plausible("more data\r\n", strlen("more data\r\n")) == 0, "text after the end: it was payload");
+	ok(mf_getscan_tail_plausible("\x00\x01", 2) == 0, "binary after the end: it was payload");
+
+	/* all 256 byte values, binary */
+	char bin[2048];
+	for (size_t i = 0; i < sizeof bin; i++)
+		bin[i] = (char)(i * 7 + (i >> 8));
+	n = build(bin, sizeof bin, ec20, (long long)sizeof bin);
+	ok(check_all_splits("binary", "+QFTPGET", MF_TRAILER_ERR_LEN, bin, sizeof bin, n), "binary payload");
+
+	/* empty payload */
+	n = build("", 0, ec20, 0);
+	ok(check_all_splits("empty", "+QFTPGET", MF_TRAILER_ERR_LEN, "", 0, n), "empty file");
+
+	/* framing variants */
+	const char *variants[] = {"OK\r\n\r\n+QFTPGET: 0,%lld\r\n", "\r\nOK\r\n+QFTPGET: 0,%lld\r\n",
+	                          "\r\n+QFTPGET: 0,%lld\r\n", "\r\nOK\r\n\r\n+QFTPGET:0, %lld\r\n",
+	                          "\r\nOK\r\n\r\n+QFTPGET: 0,%lld\n"};
+	for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+		n = build(p1, strlen(p1), variants[v], (long long)strlen(p1));
+		ok(check_all_splits("variant", "+QFTPGET", MF_TRAILER_ERR_LEN, p1, strlen(p1), n), "framing variant %zu", v);
+	}
+
+	/* LIST uses its own prefix; a +QFTPGET line in a listing is data */
+	const char *p4 = "-rw-r--r-- 1 u g 10 Jul 08 11:00 +QFTPGET: 0,10\r\n";
+	n = build(p4, strlen(p4), "\r\nOK\r\n\r\n+QFTPLIST: 0,%lld\r\n", (long long)strlen(p4));
+	ok(check_all_splits("list", "+QFTPLIST", MF_TRAILER_ERR_LEN, p4, strlen(p4), n), "+QFTPLIST trailer");
+
+	/* QFDWL: trailer right after the data, checksum in hex, OK after */
+	const char *p5 = "0123456789";
+	n = build(p5, strlen(p5), "+QFDWL: %lld,613e\r\n\r\nOK\r\n", (long long)strlen(p5));
+	ok(check_all_splits("qfdwl", "+QFDWL", MF_TRAILER_LEN_SUM, p5, strlen(p5), n), "QFDWL trailer");
+
+	/* error trailer: a candidate, payload before it kept */
+	{
+		const char *p = "partial";
+		n = build(p, strlen(p), "\r\nOK\r\n\r\n+QFTPGET: 607,0\r\n", 0);
+		out o;
+		run("+QFTPGET", MF_TRAILER_ERR_LEN, stream, n, 3, &o);
+		ok(o.st == MF_SCAN_CANDIDATE && o.len == 7 && memcmp(o.buf, p, 7) == 0 && o.hit.a == 607,
+		   "error trailer is a candidate; partial payload kept");
+		free(o.buf);
+	}
+	/* count mismatch: a candidate too (bytes were lost on the line) */
+	{
+		n = build("abcd", 4, ec20, 5);
+		out o;
+		run("+QFTPGET", MF_TRAILER_ERR_LEN, stream, n, 2, &o);
+		ok(o.st == MF_SCAN_CANDIDATE && o.hit.a == 0 && o.hit.b == 5 && o.len == 4, "count mismatch is a candidate");
+		free(o.buf);
+	}
+	/* the leftover after the trailer is not eaten */
+	{
+		n = build("xy", 2, "\r\nOK\r\n\r\n+QFTPGET: 0,%lld\r\n\r\n+QIURC: \"pdpdeact\",1\r\n", 2);
+		out o;
+		run("+QFTPGET", MF_TRAILER_ERR_LEN, stream, n, 1000, &o);
+		ok(o.st == MF_SCAN_END && o.leftover == strlen("\r\n+QIURC: \"pdpdeact\",1\r\n"), "bytes after the trailer left over (%zu)", o.leftover);
+		free(o.buf);
+	}
+	/* big payload: memory stays bounded (scanner only ever sees its window) */
+	{
+		size_t big = 3 * 1000 * 1000;
+		char *b = malloc(big + 64);
+		for (size_t i = 0; i < big; i++)
+			b[i] = (char)(i % 251 == 0 ? '\n' : 'a' + i % 26);
+		int t = snprintf(b + big, 64, "\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", big);
+		out o;
+		run("+QFTPGET", MF_TRAILER_ERR_LEN, b, big + (size_t)t, 65536, &o);
+		ok(o.st == MF_SCAN_END && o.len == big && memcmp(o.buf, b, big) == 0, "3 MB payload exact");
+		free(o.buf);
+		free(b);
+	}
+	return tap_done();
+}
