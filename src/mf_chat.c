@@ -214,9 +214,11 @@ static int handle_line(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_rep
 		break; /* unexpected CONNECT: keep it as info */
 	case MF_LINE_INFO:
 		if (o->result && mf_at_has_prefix(line, o->result) && !r->result[0] &&
-		    (r->got_final || o->result_early)) {
+		    (r->got_final || o->result_early || o->connect)) {
 			snprintf(r->result, sizeof r->result, "%s", line);
-			if (r->got_final)
+			/* A data-mode command answered by its result alone (no OK, no
+			** CONNECT) was refused: the wait is over. */
+			if (r->got_final || o->connect)
 				return ends_wait(r, MF_OK);
 			return 0;
 		}
@@ -326,5 +328,32 @@ int mf_chat_poll(mf_chat *c, int timeout_ms)
 		long n = mf_chat_fill(c, left > 200 ? 200 : left);
 		if (n < 0)
 			return (int)n;
+	}
+}
+
+int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms)
+{
+	int64_t end = mf_now_ms() + max_ms, quiet = mf_now_ms() + quiet_ms;
+	int dropped = 0;
+	for (;;) {
+		while (c->pos < c->len) {
+			int ready;
+			c->pos += mf_at_feed(&c->p, c->buf + c->pos, c->len - c->pos, &ready);
+			if (!ready)
+				continue;
+			mf_chat_trace(c, '<', c->p.line, c->p.len);
+			if (mf_at_is_known_urc(c->p.line))
+				queue_urc(c, c->p.line);
+			else
+				dropped++;
+		}
+		int left = mf_left_ms(quiet < end ? quiet : end);
+		if (left == 0)
+			return dropped;
+		long n = mf_chat_fill(c, left);
+		if (n < 0)
+			return dropped;
+		if (n > 0)
+			quiet = mf_now_ms() + quiet_ms;
 	}
 }

@@ -96,6 +96,13 @@ int mf_chat_poll(mf_chat *c, int timeout_ms);
 ** or MF_E* < 0. */
 int mf_chat_peek(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r);
 
+/* Resynchronise after the host's bytes may have reached the AT interpreter
+** (the module left data mode while a chunk was in flight: each junk line
+** earns an ERROR). Reads and drops lines until the modem has been quiet for
+** quiet_ms (at most max_ms); known URCs are still queued. Returns the
+** number of lines dropped. */
+int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms);
+
 /* Trace one line of traffic ("> " host, "< " modem), redacted. */
 void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len);
 

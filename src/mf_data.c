@@ -336,9 +336,12 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 		if (peek == 1) {
 			if (o->length >= 0 && sent == o->length)
 				break; /* the module finished as we sent the last byte */
-			snprintf(c->err, sizeof c->err, "module left data mode after %lld bytes: %.180s", (long long)sent,
-			         r->result[0] ? r->result : r->final);
 			rc = r->rc == MF_OK ? MF_EMODEM : r->rc;
+			/* Bytes still in flight reached the AT interpreter: let its
+			** answers to them pass before the next command. */
+			int junk = mf_chat_discard(c, 300, 5000);
+			snprintf(c->err, sizeof c->err, "module left data mode after %lld bytes: %.150s%s", (long long)sent,
+			         r->result[0] ? r->result : r->final, junk ? " (answers to in-flight data dropped)" : "");
 			escape = 0;
 			goto out;
 		}

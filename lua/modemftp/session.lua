@@ -141,7 +141,10 @@ end
 function Session:pwd()
 	local ok, err = self:_alive("pwd")
 	if not ok then return nil, err end
-	return self:_result("pwd", "AT+QFTPPWD", "+QFTPPWD")
+	local path
+	path, err = self:_result("pwd", "AT+QFTPPWD", "+QFTPPWD")
+	if path == nil then return nil, err end
+	return path
 end
 
 local function named(op, check, prefix, cmdname, post)
@@ -201,7 +204,9 @@ end
 
 --- Bytes moved by the last transfer (AT+QFTPLEN).
 function Session:len()
-	return self:_result("len", "AT+QFTPLEN", "+QFTPLEN", nil, true)
+	local n, err = self:_result("len", "AT+QFTPLEN", "+QFTPLEN", nil, true)
+	if n == nil then return nil, err end
+	return n
 end
 
 local STATES = { [0] = "opening", "idle", "transferring", "closing", "closed" }

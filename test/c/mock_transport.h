@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MOCK_DTR_WEIGHT 1000000u
+
 typedef struct mock {
 	mf_transport base;
 	const char *in;
@@ -26,6 +28,7 @@ typedef struct mock {
 	size_t out_total;
 	int eof;
 	int dtr;
+	int dtr_changes;
 	int closed;
 } mock;
 
@@ -33,8 +36,10 @@ static long mock_read(mf_transport *t, void *buf, size_t len, int timeout_ms)
 {
 	mock *m = (mock *)t;
 	size_t limit = m->in_len;
+	/* a DTR change counts as MOCK_DTR_WEIGHT written bytes, so a gate can wait for it */
+	size_t written = m->out_total + (size_t)m->dtr_changes * MOCK_DTR_WEIGHT;
 	for (int i = 0; i < m->ngates; i++)
-		if (m->out_total < m->gate[i] && m->gate_at[i] < limit)
+		if (written < m->gate[i] && m->gate_at[i] < limit)
 			limit = m->gate_at[i];
 	if (m->in_pos >= limit) {
 		if (m->eof && m->in_pos >= m->in_len) {
@@ -67,7 +72,7 @@ static long mock_write(mf_transport *t, const void *buf, size_t len, int timeout
 }
 
 static int mock_drain(mf_transport *t, int ms) { (void)t; (void)ms; return MF_OK; }
-static int mock_dtr(mf_transport *t, int on) { ((mock *)t)->dtr = on; return MF_OK; }
+static int mock_dtr(mf_transport *t, int on) { ((mock *)t)->dtr = on; ((mock *)t)->dtr_changes++; return MF_OK; }
 static int mock_rts(mf_transport *t, int on) { (void)t; (void)on; return MF_OK; }
 static void mock_close(mf_transport *t) { ((mock *)t)->closed = 1; }
 

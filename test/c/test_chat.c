@@ -44,6 +44,16 @@ static int mem_write(void *ud, const char *buf, size_t n, char *err, size_t errl
 	return 0;
 }
 
+static int count_sink(void *ud, const char *buf, size_t n, char *err, size_t errlen)
+{
+	membuf *b = ud;
+	(void)buf;
+	(void)err;
+	(void)errlen;
+	b->len += n;
+	return 0;
+}
+
 typedef struct memsrc {
 	const char *data;
 	size_t len, pos;
@@ -366,8 +376,79 @@ static void test_get_fake_trailer(size_t chunk, int64_t expect)
 	stop();
 }
 
+static int progress_calls;
+static void count_progress(void *ud, int64_t bytes) { (void)ud; (void)bytes; progress_calls++; }
+
+/* DTR drop ends an unknown-length upload (AT&D1), with no "+++". */
+static void test_put_dtr(void)
+{
+	static const char in[] = "\r\nCONNECT\r\n\r\nOK\r\n\r\n+QFTPPUT: 0,5\r\n";
+	const char *cmd = "AT+QFTPPUT=\"a\",\"COM:\",0";
+	m = mock_new(in, sizeof in - 1, 64);
+	mock_gate(m, 11, strlen(cmd) + 1 + 5 + MOCK_DTR_WEIGHT); /* answers only after the DTR drop */
+	mf_chat_init(&chat, &m->base);
+	mf_reply r;
+	mf_reply_init(&r);
+	mf_cmd_opts o = copts(1000, "+QFTPPUT", 1000);
+	o.connect = 1;
+	mf_chat_command(&chat, cmd, &o, &r);
+	mf_put_opts po = {0};
+	po.cmd = cmd;
+	po.result = "+QFTPPUT";
+	po.length = -1;
+	po.end_by_dtr = 1;
+	po.guard_ms = 1000;
+	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	memsrc src = {"hello", 5, 0};
+	int64_t bytes;
+	int rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
+	ok(rc == MF_OK && bytes == 5 && m->dtr_changes == 2 && m->dtr == 1, "DTR drop ends the upload, DTR restored (rc %d, %lld bytes, %d changes, %s)", rc, (long long)bytes, m->dtr_changes, chat.err);
+	ok(m->out_len == strlen(cmd) + 1 + 5, "no +++ sent when leaving by DTR");
+	mf_reply_free(&r);
+	stop();
+}
+
+/* ATO re-entry: the trailer counts the whole transfer (offset + this part);
+** progress is rate-limited. */
+static void test_get_ato_progress(void)
+{
+	static char in[300000];
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n");
+	memset(in + n, 'd', 200000);
+	n += 200000;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QFTPGET: 0,%d\r\n", 200000 + 1000);
+	m = mock_new(in, (size_t)n, 512);
+	mf_chat_init(&chat, &m->base);
+	mf_reply r;
+	mf_reply_init(&r);
+	mf_cmd_opts o = copts(1000, "+QFTPGET", 1000);
+	o.connect = 1;
+	mf_chat_command(&chat, "ATO", &o, &r);
+	mf_get_opts g = {0};
+	g.cmd = "ATO";
+	g.result = "+QFTPGET";
+	g.idle_ms = 1000;
+	g.quiet_ms = 30;
+	g.confirm_ms = 10;
+	g.offset = 1000;
+	g.expect = -1;
+	g.progress.fn = count_progress;
+	g.progress.interval_ms = 10000;
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	progress_calls = 0;
+	int rc = mf_data_get(&chat, &g, &(mf_sink){count_sink, b}, &bytes, &r);
+	ok(rc == MF_OK && bytes == 200000, "ATO part ends at offset + bytes (%lld)", (long long)bytes);
+	ok(progress_calls >= 1 && progress_calls <= 2, "progress at a bounded rate: %d calls for ~400 reads", progress_calls);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
 int main(void)
 {
+	test_put_dtr();
+	test_get_ato_progress();
 	test_get_fake_trailer(4096, -1);
 	test_get_fake_trailer(4096, 46);
 	test_get_fake_trailer(1, 46);
