@@ -50,6 +50,22 @@ function Modem.fail(op, t, extra)
 	return errors.from_core(op, t, extra)
 end
 
+--- Remember what an error says about the module (restarted, PDP context
+-- gone): the session is lost either way.
+-- @param err an error object
+-- @return err
+function Modem:note(err)
+	if err.name == "rebooted" then
+		self.state.rebooted = true
+	elseif err.name == "pdp_deactivated" then
+		self.state.pdpdeact = self.state.pdpdeact or true
+	else
+		return err
+	end
+	if self.session then self.session.closed = true end
+	return err
+end
+
 --- Open a port and say hello to the module (see `modemftp.open`).
 function Modem.open(port, opts)
 	if type(port) ~= "string" then
@@ -153,7 +169,7 @@ function Modem:command(cmd, o)
 	if not r then
 		local extra = { command = self.port:redact(cmd), target = o.target }
 		if err.kind == "timeout" then extra.seconds = o.result and o.result_timeout or o.timeout or self.timeout end
-		return nil, Modem.fail(o.op or "at", err, extra)
+		return nil, self:note(Modem.fail(o.op or "at", err, extra))
 	end
 	return r
 end

@@ -109,10 +109,7 @@ end
 function Session:_result(op, cmd, prefix, target, early)
 	local r, err = self.modem:command(cmd, { op = op, target = target, result = prefix,
 		result_timeout = self.rsptimeout + SLACK, early = early, timeout = self.modem.timeout })
-	if not r then
-		if err.name == "pdp_deactivated" or err.name == "rebooted" then self.closed = true end
-		return nil, err
-	end
+	if not r then return nil, err end
 	local e, value, fields = reply.result(r.result, prefix)
 	if e == nil then
 		value.op, value.target = op, target
@@ -316,7 +313,6 @@ function Session:put(remote, source, opts)
 	done()
 	self.modem:dispatch()
 	if not bytes then
-		if r.final and (r.final == "RDY" or r.final:match("pdpdeact")) then self.closed = true end
 		return nil, self:_transfer_fail("put", r, remote, cmd)
 	end
 	local e, n = reply.result(r.result or "", "+QFTPPUT")
@@ -341,7 +337,7 @@ function Session:_transfer_fail(op, t, target, cmd)
 				detail = t.kind ~= "modem" and t.message or nil })
 		end
 	end
-	return Modem.fail(op, t, { target = target, command = cmd })
+	return self.modem:note(Modem.fail(op, t, { target = target, command = cmd }))
 end
 
 -- A sink for get: path, file, function or nil (collect).
@@ -415,7 +411,6 @@ function Session:get(remote, dest, opts)
 	done()
 	self.modem:dispatch()
 	if not bytes then
-		if r.final and (r.final == "RDY" or r.final:match("pdpdeact")) then self.closed = true end
 		return nil, self:_transfer_fail("get", r, remote, cmd)
 	end
 	local e, n = reply.result(r.result or "", "+QFTPGET")

@@ -77,7 +77,8 @@ function M.start(opts)
 	local h = { dir = M.tmpdir(), user = "mftp", password = "pw-S3cret!" }
 	h.root = h.dir .. "/ftp"
 	os.execute("mkdir -p " .. q(h.root))
-	local cmd = string.format("%s/scripts/ftpserver start %s --user %s --password %s --port-file %s%s >%s 2>&1",
+	-- python must not inherit the ASan preload the sanitizer run gives Lua
+	local cmd = string.format("env -u LD_PRELOAD %s/scripts/ftpserver start %s --user %s --password %s --port-file %s%s >%s 2>&1",
 		top, q(h.root), q(h.user), q(h.password), q(h.dir .. "/ftp.port"), opts.tls and " --tls" or "",
 		q(h.dir .. "/ftpserver.log"))
 	local ok = os.execute(cmd)
@@ -90,7 +91,7 @@ function M.start(opts)
 	h.ftp_port = tonumber(port)
 	if opts.sim ~= false then
 		h.control = h.dir .. "/control"
-		local simcmd = string.format("%s --pty-file %s --control %s --guard-ms %d %s",
+		local simcmd = string.format("env -u LD_PRELOAD %s --pty-file %s --control %s --guard-ms %d %s",
 			q(M.sim_bin()), q(h.dir .. "/pty"), q(h.control), opts.guard_ms or 100, opts.args or "")
 		h.sim_pid = tonumber((sh(string.format("sh -c %s", q(simcmd .. " >" .. q(h.dir .. "/sim.log") .. " 2>&1 & echo $!")))))
 		h.pty = M.wait_line(h.dir .. "/pty", 10)
@@ -127,7 +128,7 @@ function M.stop(h)
 		if alive(h.sim_pid) then os.execute("kill -KILL " .. h.sim_pid .. " 2>/dev/null") end
 		log = M.read(h.dir .. "/sim.log")
 	end
-	os.execute(string.format("%s/scripts/ftpserver stop %s >/dev/null 2>&1", top, q(h.root)))
+	os.execute(string.format("env -u LD_PRELOAD %s/scripts/ftpserver stop %s >/dev/null 2>&1", top, q(h.root)))
 	if h.dir and h.dir:match("^/tmp/modemftp%-spec%.") then os.execute("rm -rf " .. q(h.dir)) end
 	return log
 end
