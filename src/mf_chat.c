@@ -357,3 +357,17 @@ int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms)
 			quiet = mf_now_ms() + quiet_ms;
 	}
 }
+
+void mf_chat_queue_lines(mf_chat *c, const char *buf, size_t n)
+{
+	mf_at_parser p;
+	mf_at_init(&p);
+	for (size_t i = 0; i < n;) {
+		int ready;
+		i += mf_at_feed(&p, buf + i, n - i, &ready);
+		if (ready && strcmp(p.line, "OK") != 0) {
+			mf_chat_trace(c, '<', p.line, p.len);
+			queue_urc(c, p.line);
+		}
+	}
+}

@@ -103,6 +103,10 @@ int mf_chat_peek(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 ** number of lines dropped. */
 int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms);
 
+/* Queue the URCs among complete lines in buf (the module's own lines that
+** came between a download's OK and its result); OK lines are dropped. */
+void mf_chat_queue_lines(mf_chat *c, const char *buf, size_t n);
+
 /* Trace one line of traffic ("> " host, "< " modem), redacted. */
 void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len);
 

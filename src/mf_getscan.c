@@ -100,6 +100,54 @@ static const struct { const char *s; size_t n; int ok; } framings[] = {
 
 /* Look at a trailer line starting at ls, ending (exclusive) at le, with the
 ** next line starting at next. Returns MF_SCAN_* for it. */
+/* A line the module itself prints between data and result: OK or a URC. */
+static int module_line(const char *l, size_t n)
+{
+	return (n == 2 && memcmp(l, "OK", 2) == 0) || (n > 1 && l[0] == '+') ||
+	       (n == 3 && memcmp(l, "RDY", 3) == 0) || (n == 12 && memcmp(l, "POWERED DOWN", 12) == 0);
+}
+
+typedef struct cand {
+	size_t end; /* payload end */
+	int ok;     /* an OK sits between it and the trailer */
+} cand;
+
+/* Candidate payload ends for a trailer line at ls, most likely first: the
+** plain framings, then walking back over module lines (URCs that came
+** between OK and the result) to the OK before them. */
+static size_t payload_ends(const char *buf, size_t ls, cand *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof framings / sizeof framings[0] && n < cap; i++)
+		if (ends_with(buf, ls, framings[i].s, framings[i].n))
+			out[n++] = (cand){ls - framings[i].n, framings[i].ok};
+	size_t cur = ls;
+	while (ls - cur < MF_SCAN_WALK && n + 2 < cap) {
+		size_t e = cur;
+		while (e > 0 && cur - e < 4 && (buf[e - 1] == '\r' || buf[e - 1] == '\n'))
+			e--;
+		if (e == cur || e == 0)
+			break;
+		size_t b = e;
+		while (b > 0 && buf[b - 1] != '\n' && e - b <= MF_SCAN_LINE_MAX)
+			b--;
+		if (b == 0 || e - b > MF_SCAN_LINE_MAX || !module_line(buf + b, e - b))
+			break;
+		if (e - b == 2 && memcmp(buf + b, "OK", 2) == 0) {
+			if (ends_with(buf, b, "\r\n", 2))
+				out[n++] = (cand){b - 2, 1};
+			out[n++] = (cand){b, 1};
+			break;
+		}
+		cur = b; /* a URC line: look further back */
+		if (ends_with(buf, cur, "\r\n", 2))
+			out[n++] = (cand){cur - 2, 0};
+	}
+	return n;
+}
+
+/* Look at a trailer line starting at ls, ending (exclusive) at le, with the
+** next line starting at next. Returns MF_SCAN_* for it. */
 static int judge(mf_getscan *s, const char *buf, size_t ls, size_t le, size_t next, mf_scan_hit *hit)
 {
 	size_t n = le - ls;
@@ -114,26 +162,30 @@ static int judge(mf_getscan *s, const char *buf, size_t ls, size_t le, size_t ne
 	memcpy(hit->line, line, n < MF_SCAN_LINE_MAX ? n : MF_SCAN_LINE_MAX);
 	hit->a = a;
 	hit->b = b;
+	hit->line_start = ls;
 	hit->end = next;
 	long long want = -1;
 	if (is_trailer)
 		want = s->kind == MF_TRAILER_LEN_SUM ? a : (a == 0 ? b : -1);
-	int longest = -1;
-	for (size_t i = 0; i < sizeof framings / sizeof framings[0]; i++) {
-		if (!ends_with(buf, ls, framings[i].s, framings[i].n))
-			continue;
-		if (longest < 0)
-			longest = (int)i;
-		int64_t payload = s->base + (int64_t)(ls - framings[i].n);
+	cand c[16];
+	size_t nc = payload_ends(buf, ls, c, sizeof c / sizeof c[0]);
+	for (size_t i = 0; i < nc; i++) {
+		int64_t payload = s->base + (int64_t)c[i].end;
 		if (want >= 0 && payload == want && (s->expect < 0 || payload == s->expect)) {
-			hit->payload_end = ls - framings[i].n;
-			hit->ok_seen = framings[i].ok;
+			hit->payload_end = c[i].end;
+			hit->ok_seen = c[i].ok;
 			return MF_SCAN_END;
 		}
 	}
-	/* Error code, count mismatch, or an abort line: unvalidated. */
-	hit->payload_end = ls - framings[longest < 0 ? 7 : longest].n;
-	hit->ok_seen = longest >= 0 && framings[longest].ok;
+	/* Error code, count mismatch, or an abort line: unvalidated. The
+	** payload ends before the OK when there is one, else before the line. */
+	hit->payload_end = nc ? c[0].end : ls;
+	for (size_t i = 0; i < nc; i++)
+		if (c[i].ok) {
+			hit->payload_end = c[i].end;
+			hit->ok_seen = 1;
+			break;
+		}
 	return MF_SCAN_CANDIDATE;
 }
 

@@ -6,8 +6,9 @@
 ** itself contain "\r\nOK\r\n" or "+QFTPGET: 0,123", so a trailer is accepted
 ** only where its <transferlen> equals the number of payload bytes before its
 ** framing: the count validates the end. Framing variants ("OK\r\n" without
-** the leading CRLF, no blank line, or no OK at all, or the QFDWL form
-** "<data>+QFDWL: <len>,<checksum>") are tried, the count decides.
+** the leading CRLF, no blank line, or no OK at all, URCs between the OK and
+** the result, or the QFDWL form "<data>+QFDWL: <len>,<checksum>") are
+** tried, the count decides.
 **
 ** A file can hold a fake trailer whose count matches its own position (a
 ** recorded modem session starting "\r\nOK\r\n\r\n+QFTPGET: 0,0\r\n"): when
@@ -30,7 +31,8 @@
 #include <stdint.h>
 
 #define MF_SCAN_LINE_MAX 96 /* a trailer line is shorter than this */
-#define MF_SCAN_HOLD 192    /* bytes held back: framing plus a trailer line */
+#define MF_SCAN_WALK 512    /* module lines (OK, URCs) looked at before a trailer */
+#define MF_SCAN_HOLD (MF_SCAN_LINE_MAX + MF_SCAN_WALK + 32) /* bytes held back */
 
 enum { MF_TRAILER_ERR_LEN, MF_TRAILER_LEN_SUM };
 enum { MF_SCAN_NONE, MF_SCAN_END, MF_SCAN_CANDIDATE };
@@ -46,6 +48,8 @@ typedef struct mf_getscan {
 
 typedef struct mf_scan_hit {
 	size_t payload_end; /* index in buf where the payload ends */
+	size_t line_start;  /* index of the trailer line: [payload_end, line_start) holds the
+	                       module's framing (OK, URCs that came between) */
 	size_t end;         /* index just after the trailer line and its line end */
 	long long a, b;     /* the trailer's two numbers (b is hex for LEN_SUM) */
 	int ok_seen;        /* the framing held the OK */

@@ -156,6 +156,20 @@ int main(void)
 		ok(check_all_splits("variant", "+QFTPGET", MF_TRAILER_ERR_LEN, p1, strlen(p1), n), "framing variant %zu", v);
 	}
 
+	/* a URC between the OK and the result (pdpdeact, SMS...) is not payload */
+	n = build(p2, strlen(p2), "\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n\r\n+QFTPGET: 0,%lld\r\n", (long long)strlen(p2));
+	ok(check_all_splits("urc-between", "+QFTPGET", MF_TRAILER_ERR_LEN, p2, strlen(p2), n),
+	   "URC between OK and the result line");
+	{
+		const char *p = "partial-data";
+		n = build(p, strlen(p), "\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n\r\n+QFTPGET: 605,0\r\n", 0);
+		out o;
+		run("+QFTPGET", MF_TRAILER_ERR_LEN, stream, n, 5, &o);
+		ok(o.st == MF_SCAN_CANDIDATE && o.len == strlen(p) && memcmp(o.buf, p, o.len) == 0,
+		   "error result after a URC: the payload stops before the OK (%zu bytes)", o.len);
+		free(o.buf);
+	}
+
 	/* LIST uses its own prefix; a +QFTPGET line in a listing is data */
 	const char *p4 = "-rw-r--r-- 1 u g 10 Jul 08 11:00 +QFTPGET: 0,10\r\n";
 	n = build(p4, strlen(p4), "\r\nOK\r\n\r\n+QFTPLIST: 0,%lld\r\n", (long long)strlen(p4));
