@@ -288,6 +288,7 @@ typedef struct cb_state {
 	char *acc;        /* string sink */
 	size_t acc_len, acc_cap;
 	int failed;       /* a Lua callback raised: error object at err_ref */
+	volatile int pause; /* the progress function returned false: pause the download */
 	int err_ref;
 	/* a Lua source may return more than asked: keep the rest */
 	const char *pending;
@@ -331,7 +332,11 @@ static void on_progress(void *ud, int64_t bytes)
 		return;
 	lua_pushvalue(s->L, s->progress_idx);
 	lua_pushinteger(s->L, bytes);
-	call_lua(s, 1, 0);
+	if (call_lua(s, 1, 1) == 0) {
+		if (lua_isboolean(s->L, -1) && !lua_toboolean(s->L, -1))
+			s->pause = 1; /* "false": leave data mode (downloads; ATO resumes) */
+		lua_pop(s->L, 1);
+	}
 	if (s->failed)
 		g_interrupt = g_interrupt ? g_interrupt : -1; /* stop the transfer at the next check */
 }
@@ -564,6 +569,7 @@ static int l_get(lua_State *L)
 	o.confirm_ms = opt_int(L, 4, "confirm", 100);
 	int result_timeout = opt_int(L, 4, "result_timeout", timeout);
 	setup_progress(L, 4, &s, &o.progress);
+	o.pause = &s.pause;
 
 	mf_reply r;
 	mf_reply_init(&r);

@@ -53,6 +53,7 @@ const char *mf_strerror(int code)
 	case MF_EMODEM: return "modem";
 	case MF_EINTR: return "interrupted";
 	case MF_EMISMATCH: return "mismatch";
+	case MF_EPAUSED: return "paused";
 	default: return "unknown";
 	}
 }

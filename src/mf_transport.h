@@ -29,7 +29,8 @@ enum {
 	MF_EPROTO = -7,    /* garbage or overflow from the modem */
 	MF_EMODEM = -8,    /* the modem answered ERROR / +CME ERROR / NO CARRIER */
 	MF_EINTR = -9,     /* interrupted by the user (SIGINT/SIGTERM) */
-	MF_EMISMATCH = -10 /* replay: the host sent something the transcript did not */
+	MF_EMISMATCH = -10, /* replay: the host sent something the transcript did not */
+	MF_EPAUSED = -11    /* a download left data mode on request: ATO resumes it */
 };
 
 #define MF_ERRLEN 256

@@ -239,7 +239,7 @@ local function progress_of(opts, total, base)
 	if fn == nil then return nil end
 	if type(fn) ~= "function" then error("option 'progress' must be a function", 3) end
 	base = base or 0
-	return function(bytes) fn(base + bytes, total) end
+	return function(bytes) return fn(base + bytes, total) end
 end
 
 -- A Lua source for put: file, function, string ({string = s}), or path.
@@ -279,7 +279,8 @@ end
 -- @param source local path, Lua file, function returning chunks then nil, or {string = data}
 -- @param opts {startpos = 0 (remote offset; for a path also the local offset:
 --   resume), progress = fn(bytes, total), escape = false (force "+++"),
---   dtr = false, via = "com"|"ram" (upload through a module RAM file)}
+--   dtr = false, via = "com"|"ram" (upload through a module RAM file),
+--   packet = n (send in packets of n bytes: <beof> 0 until the last)}
 -- @return bytes sent, or nil, err (err.bytes = bytes that left the host)
 function Session:put(remote, source, opts)
 	opts = opts or {}
@@ -296,6 +297,11 @@ function Session:put(remote, source, opts)
 		local n, rerr = require("modemftp.ram").put_via_ram(self, remote, src, length, startpos, opts)
 		done()
 		return n, rerr
+	end
+	if opts.packet then
+		local n, perr = self:_put_packets(remote, src, length, startpos, opts)
+		done()
+		return n, perr
 	end
 	local cmd
 	if length and length > 0 and length <= 0x7fffffff and not opts.escape and not opts.dtr then
@@ -325,6 +331,41 @@ function Session:put(remote, source, opts)
 			message = string.format("module reports %d bytes transferred, %d were sent", n, bytes) }
 	end
 	return bytes
+end
+
+-- put in packets of opts.packet bytes: <uploadlen> with <beof> 0 for all but
+-- the last, each at the consequent <startpos> (section 2.5's "twice, each
+-- time in 1024 bytes"); the data connection stays open between packets.
+function Session:_put_packets(remote, src, length, startpos, opts)
+	local size, err = atarg.uploadlen(opts.packet)
+	if not size then return argfail("put", err, remote) end
+	if not length or length == 0 then
+		return nil, errors.argument("put", "packet needs a source of known, non-zero size")
+	end
+	local t = ms(self.rsptimeout + SLACK)
+	local pos = 0
+	while pos < length do
+		local len = math.min(size, length - pos)
+		local cmd = atarg.put_command(remote, "COM:", startpos + pos, len, pos + len >= length and 1 or 0)
+		local piece = type(src) == "string" and src:sub(pos + 1, pos + len) or src
+		local bytes, r = self.modem.port:put(cmd, piece, {
+			result = "+QFTPPUT", length = len, guard = ms(self.modem.guard), timeout = t, result_timeout = t,
+			progress = progress_of(opts, length, pos),
+		})
+		self.modem:dispatch()
+		if not bytes then
+			local e = self:_transfer_fail("put", r, remote, cmd)
+			e.bytes = pos + (e.bytes or 0)
+			return nil, e
+		end
+		local e, n = reply.result(r.result or "", "+QFTPPUT")
+		if e == nil then n.op, n.target = "put", remote; return nil, n end
+		if e ~= 0 then
+			return nil, errors.from_result("put", e, n, { target = remote, bytes = pos, command = cmd })
+		end
+		pos = pos + len
+	end
+	return length
 end
 
 -- A core transfer failure: the trailer may carry the module's own code.
@@ -367,7 +408,8 @@ end
 -- @param remote the name on the server
 -- @param dest local path (written from startpos), Lua file, function(chunk), or nil (returns the data)
 -- @param opts {startpos = 0, downloadlen = nil, progress = fn(bytes, total),
---   size = true, via = "com"|"ram" (through a module RAM file)}
+--   size = true, via = "com"|"ram" (through a module RAM file)}; a progress
+--   function that returns false pauses the download (see `ato`)
 -- @return bytes received [, data when dest is nil], or nil, err (err.bytes = bytes written)
 function Session:get(remote, dest, opts)
 	opts = opts or {}
@@ -422,20 +464,24 @@ function Session:get(remote, dest, opts)
 	return bytes, data
 end
 
---- Re-enter data mode with ATO after leaving a download by "+++" (section
--- 1.3: allowed for QFTPGET, QFTPLIST and QFTPNLST, not QFTPPUT).
--- @param dest sink as for `get`
--- @param opts {offset = bytes already received (required for the count),
---   result = "+QFTPGET" (or "+QFTPLIST", "+QFTPNLST"), progress}
+--- Re-enter a download's data mode with ATO (section 1.3: allowed for
+-- QFTPGET, QFTPLIST and QFTPNLST, not QFTPPUT). A download leaves data mode
+-- when its `progress` function returns false: `get` then fails with
+-- err.name "paused" and err.bytes; other commands may run; `ato` continues.
+-- @param dest sink as for `get` (a path is written from `offset`)
+-- @param opts {offset = bytes received so far (err.bytes; required for the
+--   count), result = "+QFTPGET" (or "+QFTPLIST", "+QFTPNLST"), expect =
+--   total size if known, progress}
 -- @return bytes received in this part [, data], or nil, err
 function Session:ato(dest, opts)
 	opts = opts or {}
-	local sink, done = open_sink(dest, 0)
+	local offset = opts.offset or 0
+	local sink, done = open_sink(dest, offset)
 	if sink == nil then return argfail("ato", done) end
 	local t = ms(self.rsptimeout + SLACK)
 	local bytes, r, data = self.modem.port:get("ATO", sink or nil, {
-		result = opts.result or "+QFTPGET", timeout = t, offset = opts.offset or 0, guard = ms(self.modem.guard),
-		progress = progress_of(opts, nil, opts.offset),
+		result = opts.result or "+QFTPGET", timeout = t, offset = offset, guard = ms(self.modem.guard),
+		expect = opts.expect or -1, progress = progress_of(opts, opts.expect, offset),
 	})
 	done()
 	self.modem:dispatch()
@@ -445,14 +491,6 @@ function Session:ato(dest, opts)
 	if e ~= 0 then return nil, errors.from_result("ato", e, n, { bytes = bytes }) end
 	if sink then return bytes end
 	return bytes, data
-end
-
---- Leave a download's data mode with "+++" (guard times kept), e.g. to run
--- another command before `s:ato`. Returns true, or nil, err.
-function Session:escape()
-	local ok, err = self.modem.port:write("+++")
-	if not ok then return nil, Modem.fail("escape", err) end
-	return true
 end
 
 -- LIST / NLST / MLSD to COM (or RAM), parsed.
