@@ -163,7 +163,8 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 
 	int64_t now = mf_now_ms(), last_progress = now, last_deliver = now;
 	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
-	int pend = PEND_NONE;
+	int pend = PEND_NONE, paused = 0;
+	int64_t last_rx = now;
 	mf_scan_hit ph, hit; /* the pending end or candidate, and a fresh hit */
 	int rc;
 	for (;;) {
@@ -226,7 +227,32 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			rc = MF_EINTR;
 			goto abort;
 		}
-		int left = mf_left_ms(pend != PEND_NONE ? pend_deadline : idle_deadline);
+		if (o->pause && *o->pause && !paused) {
+			/* Leave data mode, keeping every byte: the module goes on sending
+			** until it has seen the guard after "+++", then says OK. */
+			c->t->ops->drain(c->t, o->guard_ms);
+			mf_sleep_ms(o->guard_ms);
+			rc = mf_write_all(c->t, "+++", 3, mf_now_ms() + o->idle_ms, NULL);
+			if (rc != MF_OK) {
+				snprintf(c->err, sizeof c->err, "%.200s", c->t->err);
+				return rc;
+			}
+			mf_chat_trace(c, '>', "+++ (pause)", 11);
+			paused = 1;
+		}
+		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0;
+		int left = mf_left_ms(pend != PEND_NONE ? pend_deadline
+		                      : paused_end        ? last_rx + o->quiet_ms
+		                                          : idle_deadline);
+		if (left == 0 && paused_end) {
+			rc = deliver(c, sink, buf, len - 6, bytes);
+			if (rc != MF_OK)
+				return rc;
+			progress(&o->progress, *bytes, &last_progress, 1);
+			snprintf(c->err, sizeof c->err, "paused after %lld bytes: ATO resumes the transfer",
+			         (long long)*bytes);
+			return MF_EPAUSED;
+		}
 		if (left == 0) {
 			if (pend == PEND_CAND)
 				return accept_candidate(c, o, sink, buf, len, &ph, bytes, r);
@@ -243,7 +269,8 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		}
 		if (got > 0) {
 			len += (size_t)got;
-			idle_deadline = mf_now_ms() + o->idle_ms;
+			last_rx = mf_now_ms();
+			idle_deadline = last_rx + o->idle_ms;
 			if (pend == PEND_CAND)
 				pend_deadline = mf_now_ms() + o->quiet_ms;
 		}
