@@ -26,7 +26,8 @@ end
 -- @param m modem
 -- @param name "RAM:x" or "x"
 -- @param source string, Lua file, or function (then opts.size is required)
--- @param opts {size =, timeout = seconds (default 60)}
+-- @param opts {size =, timeout = seconds (default 60), ack = false (ACK mode:
+--   wait for the module's 'A' after each 1024 bytes)}
 -- @return bytes, checksum, or nil, err
 function M.upload(m, name, source, opts)
 	opts = opts or {}
@@ -44,9 +45,11 @@ function M.upload(m, name, source, opts)
 		error("bad argument to 'ram_upload' (size needed for this source)", 2)
 	end
 	local timeout = opts.timeout or 60
-	local cmd = atarg.command("QFUPL", q, size, math.floor(timeout), 0)
+	-- ACK mode: the module answers 'A' after each 1 KiB; the host waits for it
+	-- (for UARTs without flow control)
+	local cmd = atarg.command("QFUPL", q, size, math.floor(timeout), opts.ack and 1 or 0)
 	local n, r = m.port:put(cmd, source, { result = "+QFUPL", length = size, timeout = ms(timeout + 5),
-		progress = opts.progress })
+		progress = opts.progress, ack_every = opts.ack and 1024 or 0 })
 	m:dispatch()
 	if not n then return nil, require("modemftp.modem").fail("ram_upload", r, { target = name, command = cmd }) end
 	local got, cs = reply.qfupl(r.result or "")
