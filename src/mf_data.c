@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PUT_CHUNK (64 * 1024)
+#define PUT_CHUNK (64 * 1024) /* read from the source at once */
+#define PUT_SLICE 4096        /* written between looks at the modem */
 /* GET hands the sink at least this much at a time (a pty reads 4 KiB at a
 ** time: one sink write per read doubled the system calls), unless the end
 ** is in sight or the line has been quiet for DELIVER_MS. */
@@ -32,9 +33,15 @@ static int interrupted(const mf_chat *c)
 int mf_data_escape(mf_chat *c, int guard_ms)
 {
 	mf_transport *t = c->t;
-	t->ops->drain(t, guard_ms + 1000);
+	/* "+++" counts only after a silence: the backlog must have left first.
+	** If it will not (a stalled line), "+++" would be glued to data. */
+	int rc = t->ops->drain(t, guard_ms + 30000);
+	if (rc != MF_OK) {
+		snprintf(c->err, sizeof c->err, "cannot leave data mode: the line does not drain (%.150s)", t->err);
+		return rc;
+	}
 	mf_sleep_ms(guard_ms);
-	int rc = mf_write_all(t, "+++", 3, mf_now_ms() + guard_ms, NULL);
+	rc = mf_write_all(t, "+++", 3, mf_now_ms() + guard_ms, NULL);
 	if (rc != MF_OK)
 		return rc;
 	mf_chat_trace(c, '>', "+++ (escape)", 12);
@@ -347,47 +354,56 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 			}
 			break;
 		}
-		size_t w = 0;
-		rc = mf_write_all(c->t, chunk, (size_t)n, mf_now_ms() + o->idle_ms, &w);
-		sent += (int64_t)w;
-		if (rc != MF_OK) {
-			snprintf(c->err, sizeof c->err, "%.200s (after %lld bytes)", c->t->err, (long long)sent);
-			escape = 0; /* the line does not take bytes: "+++" would not pass either */
-			goto out;
-		}
-		if (o->ack_every > 0 && sent % o->ack_every == 0 && (o->length < 0 || sent < o->length)) {
-			rc = wait_ack(c, o->idle_ms);
+		/* Write in slices and look at the modem between them: if it leaves
+		** data mode early, at most one slice reaches its AT interpreter, and
+		** an interrupt is honoured within a slice's time on the line. */
+		for (size_t off = 0; off < (size_t)n;) {
+			size_t slice = (size_t)n - off < PUT_SLICE ? (size_t)n - off : PUT_SLICE;
+			size_t w = 0;
+			rc = mf_write_all(c->t, chunk + off, slice, mf_now_ms() + o->idle_ms, &w);
+			sent += (int64_t)w;
+			off += w;
 			if (rc != MF_OK) {
+				snprintf(c->err, sizeof c->err, "%.200s (after %lld bytes)", c->t->err, (long long)sent);
+				escape = 0; /* the line does not take bytes: "+++" would not pass either */
+				goto out;
+			}
+			if (o->ack_every > 0 && sent % o->ack_every == 0 && (o->length < 0 || sent < o->length)) {
+				rc = wait_ack(c, o->idle_ms);
+				if (rc != MF_OK) {
+					escape = 0;
+					goto out;
+				}
+			}
+			int peek = mf_chat_peek(c, o->cmd, &wo, r);
+			if (peek < 0) {
+				rc = peek;
 				escape = 0;
 				goto out;
 			}
-		}
-		int peek = mf_chat_peek(c, o->cmd, &wo, r);
-		if (peek < 0) {
-			rc = peek;
-			escape = 0;
-			goto out;
-		}
-		if (peek == 1) {
-			if (o->length >= 0 && sent == o->length)
-				break; /* the module finished as we sent the last byte */
-			rc = r->rc == MF_OK ? MF_EMODEM : r->rc;
-			/* Bytes still in flight reached the AT interpreter: let its
-			** answers to them pass before the next command. */
-			int junk = mf_chat_discard(c, 300, 5000);
-			snprintf(c->err, sizeof c->err, "module left data mode after %lld bytes: %.150s%s", (long long)sent,
-			         r->result[0] ? r->result : r->final, junk ? " (answers to in-flight data dropped)" : "");
-			escape = 0;
-			goto out;
-		}
-		progress(&o->progress, sent, &last_progress, 0);
-		if (interrupted(c)) {
-			snprintf(c->err, sizeof c->err, "interrupted after %lld bytes", (long long)sent);
-			rc = MF_EINTR;
-			escape = 1;
-			goto out;
+			if (peek == 1) {
+				if (o->length >= 0 && sent == o->length)
+					goto sent_all; /* the module finished as we sent the last byte */
+				rc = r->rc == MF_OK ? MF_EMODEM : r->rc;
+				/* Bytes still in flight reached the AT interpreter: let its
+				** answers to them pass before the next command. */
+				int junk = mf_chat_discard(c, 300, 5000);
+				snprintf(c->err, sizeof c->err, "module left data mode after %lld bytes: %.150s%s",
+				         (long long)sent, r->result[0] ? r->result : r->final,
+				         junk ? " (answers to in-flight data dropped)" : "");
+				escape = 0;
+				goto out;
+			}
+			progress(&o->progress, sent, &last_progress, 0);
+			if (interrupted(c)) {
+				snprintf(c->err, sizeof c->err, "interrupted after %lld bytes", (long long)sent);
+				rc = MF_EINTR;
+				escape = 1;
+				goto out;
+			}
 		}
 	}
+sent_all:
 	if (escape) { /* unknown length: leave data mode to end the file */
 		if (o->end_by_dtr) {
 			c->t->ops->drain(c->t, o->idle_ms);
@@ -399,6 +415,10 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 			mf_sleep_ms(100);
 		} else {
 			rc = c->t->ops->drain(c->t, o->idle_ms);
+			if (rc != MF_OK) { /* "+++" glued to data would be data */
+				snprintf(c->err, sizeof c->err, "the line does not drain: %.200s", c->t->err);
+				goto out_noescape;
+			}
 			mf_sleep_ms(o->guard_ms);
 			rc = mf_write_all(c->t, "+++", 3, mf_now_ms() + o->idle_ms, NULL);
 			if (rc != MF_OK) {

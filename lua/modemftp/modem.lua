@@ -33,6 +33,10 @@ end
 -- @param extra optional fields (target, command, ...)
 -- @return the error object
 function Modem.fail(op, t, extra)
+	if type(t) == "table" and t.bytes and type(t.message) == "string" then
+		-- the error object prints ", after N bytes" itself
+		t.message = t.message:gsub("%s*%(after %d+ bytes%)", ""):gsub("%s+after %d+ bytes$", "")
+	end
 	local final = type(t) == "table" and t.final or nil
 	if final == "RDY" or final == "POWERED DOWN" or final == "NORMAL POWER DOWN" then
 		extra = extra or {}
