@@ -120,6 +120,8 @@ static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf
 	int rc = deliver(c, sink, buf, h->payload_end, bytes);
 	if (rc != MF_OK)
 		return rc;
+	/* the module's own lines between payload and result (OK, URCs) */
+	mf_chat_queue_lines(c, buf + h->payload_end, h->line_start - h->payload_end);
 	snprintf(r->result, sizeof r->result, "%s", h->line);
 	c->pos = h->end;
 	c->len = len;
@@ -135,6 +137,8 @@ static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, cha
 	int rc = deliver(c, sink, buf, h->payload_end, bytes);
 	if (rc != MF_OK)
 		return rc;
+	/* the module's own lines between payload and result (OK, URCs) */
+	mf_chat_queue_lines(c, buf + h->payload_end, h->line_start - h->payload_end);
 	snprintf(r->result, sizeof r->result, "%s", h->line);
 	c->pos = h->end;
 	c->len = len;
