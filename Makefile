@@ -39,6 +39,8 @@ LIB   = $(B)/libmodemftp.a
 SO    = $(B)/lib/modemftp/core.so
 SIM   = $(B)/ec20sim
 HELPERS = $(B)/ptycopy
+# Benchmark programs (bench/*.c, see doc/bench.md): one file each plus bench/bench.h.
+BENCH_BINS = $(B)/bench_peer $(B)/bench_pair $(B)/bench_core $(B)/bench_micro
 # The console's line editor: a separate Lua module so the core needs no readline.
 RL_SO = $(B)/lib/modemftp/readline.so
 RL_LIBS := $(shell $(PKG) --libs readline 2>/dev/null || echo -lreadline)
@@ -59,6 +61,10 @@ $(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
 $(B)/obj/ec20sim%.o: src/ec20sim%.c $(wildcard src/*.h) | $(B)/obj
 	$(CC) $(CFLAGS_ALL) $(CURL_CFLAGS) -c -o $@ $<
 
+# the pattern above needs a non-empty stem: ec20sim.c itself
+$(B)/obj/ec20sim.o: src/ec20sim.c $(wildcard src/*.h) | $(B)/obj
+	$(CC) $(CFLAGS_ALL) $(CURL_CFLAGS) -c -o $@ $<
+
 $(LIB): $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
@@ -73,6 +79,9 @@ $(SIM): $(SIM_OBJ) $(LIB)
 
 $(B)/ptycopy: bench/ptycopy.c | $(B)
 	$(CC) $(CSTD) $(WARN) $(OPT) $(LDSAN) -o $@ $< -lutil
+
+$(B)/bench_%: bench/%.c bench/bench.h $(LIB) | $(B)
+	$(CC) $(CSTD) $(WARN) $(OPT) -Isrc $(LDSAN) -o $@ $< $(LIB) $(DEPS_LIBS)
 
 $(B)/test/%: test/c/%.c $(LIB) test/c/tap.h | $(B)/test
 	$(CC) $(CSTD) $(WARN) $(OPT) -Isrc -Itest/c $(LDSAN) -o $@ $< $(LIB) $(DEPS_LIBS) -lutil -lpthread
@@ -104,7 +113,7 @@ demo: deps
 
 QUICK ?=
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@QUICK=$(QUICK) bench/run
 
 install: $(SO) $(RL_SO)

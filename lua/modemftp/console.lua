@@ -1,0 +1,396 @@
+--- modemftp.console: the interactive console of `modemftp console`.
+--
+-- A Lua 5.4 read-eval-print loop with the modem opened as `m`: each line is
+-- tried as an expression first ("return " .. line), then as a statement;
+-- an incomplete chunk asks for more lines. Results are pretty-printed
+-- (tables too, error objects as their one-line text). Line editing,
+-- history and Tab completion come from `modemftp.readline` on a terminal;
+-- without it (or on a pipe) lines are read with io.read.
+--
+-- Helpers in the console's environment: `m`, `at(cmd)`, `ftp(opts)` (PDP
+-- and login from the configuration; also sets `s`), `flow`, `errors`,
+-- `modemftp`, `core`, `conf`, `pp(v)`, `help()`, `quit()`.
+--
+-- SIGINT (with core.catch_signals on) aborts the transfer or the Lua code
+-- in progress and returns to the prompt; at the prompt it drops the line.
+local core = require "modemftp.core"
+local errors = require "modemftp.errors"
+
+local M = {}
+
+-- ------------------------------------------------------------ pretty printer
+
+local KEYWORDS = {}
+for w in ([[and break do else elseif end false for function goto if in local nil not or
+repeat return then true until while]]):gmatch("%a+") do KEYWORDS[w] = true end
+
+local function quote(s)
+	return '"' .. s:gsub('[%c"\\]', function(c)
+		local map = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+		return map[c] or string.format("\\x%02x", c:byte())
+	end) .. '"'
+end
+
+local function keystr(k)
+	if type(k) == "string" and k:match("^[%a_][%w_]*$") and not KEYWORDS[k] then return k end
+	if type(k) == "string" then return "[" .. quote(k) .. "]" end
+	return "[" .. tostring(k) .. "]"
+end
+
+local function has_tostring(v)
+	local mt = getmetatable(v)
+	return type(mt) == "table" and rawget(mt, "__tostring") ~= nil
+end
+
+local function sorted_keys(t)
+	local keys, n = {}, #t
+	for k in pairs(t) do
+		if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+	end
+	table.sort(keys, function(a, b)
+		local ta, tb = type(a), type(b)
+		if ta ~= tb then return ta < tb end
+		if ta == "number" or ta == "string" then return a < b end
+		return tostring(a) < tostring(b)
+	end)
+	return keys, n
+end
+
+--- Render a value as readable text: strings quoted, tables expanded with
+-- sorted keys (one line when short), cycles and depth limited, error
+-- objects and objects with __tostring as their text.
+-- @param v the value
+-- @param opts {depth = 4, width = 78, max_items = 200}
+-- @return the text
+function M.pretty(v, opts)
+	opts = opts or {}
+	local maxdepth, width, max_items = opts.depth or 4, opts.width or 78, opts.max_items or 200
+	local seen = {}
+	local function render(x, indent, depth)
+		local t = type(x)
+		if t == "string" then return quote(x) end
+		if t ~= "table" then
+			if t == "userdata" and has_tostring(x) then return tostring(x) end
+			return tostring(x)
+		end
+		if errors.is(x) then return "error: " .. tostring(x) end
+		if has_tostring(x) then return tostring(x) end
+		if seen[x] then return "<cycle>" end
+		if depth >= maxdepth then return "{...}" end
+		seen[x] = true
+		local keys, n = sorted_keys(x)
+		local items = {}
+		local pad = indent .. "  "
+		for i = 1, n do
+			if #items >= max_items then break end
+			items[#items + 1] = render(x[i], pad, depth + 1)
+		end
+		for _, k in ipairs(keys) do
+			if #items >= max_items then items[#items + 1] = "..."; break end
+			items[#items + 1] = keystr(k) .. " = " .. render(x[k], pad, depth + 1)
+		end
+		seen[x] = nil
+		if #items == 0 then return "{}" end
+		local one = "{ " .. table.concat(items, ", ") .. " }"
+		if #one + #indent <= width and not one:find("\n", 1, true) then return one end
+		return "{\n" .. pad .. table.concat(items, ",\n" .. pad) .. "\n" .. indent .. "}"
+	end
+	return render(v, "", 0)
+end
+
+-- ------------------------------------------------------------------ progress
+
+local function human(n)
+	local units = { "B", "KiB", "MiB", "GiB" }
+	local i = 1
+	while n >= 1024 and i < #units do n = n / 1024; i = i + 1 end
+	return i == 1 and string.format("%d %s", math.floor(n), units[i]) or string.format("%.1f %s", n, units[i])
+end
+M.human = human
+
+local function clock(secs)
+	secs = math.floor(secs + 0.5)
+	if secs >= 3600 then return string.format("%d:%02d:%02d", secs // 3600, secs % 3600 // 60, secs % 60) end
+	return string.format("%d:%02d", secs // 60, secs % 60)
+end
+
+--- A progress reporter for one transfer.
+-- On a terminal: one redrawn line "put a.bin [#####.....]  45%  1.2 MiB
+-- 34.5 KiB/s  ETA 0:12"; otherwise a plain line every `every` seconds and
+-- one at the end.
+-- @param o {out = Lua file (io.stdout), tty = bool, label = text, every = 2,
+--   now = function() -> ms (core.monotonic_ms)}
+-- @return update(bytes, total), finish(ok)
+function M.progress(o)
+	local out, now = o.out or io.stdout, o.now or core.monotonic_ms
+	local t0 = now()
+	local last_print, last_bytes, last_total, drawn = t0, 0, nil, false
+	local function rate(bytes)
+		local secs = math.max((now() - t0) / 1000, 0.001)
+		return bytes / secs, secs
+	end
+	local function line(bytes, total)
+		local r, secs = rate(bytes)
+		local parts = { o.label or "transfer" }
+		if total and total > 0 then
+			local frac = math.min(bytes / total, 1)
+			local w = 20
+			local full = math.floor(frac * w + 0.5)
+			parts[#parts + 1] = "[" .. string.rep("#", full) .. string.rep(".", w - full) .. "]"
+			parts[#parts + 1] = string.format("%3d%%", math.floor(frac * 100))
+		end
+		parts[#parts + 1] = human(bytes)
+		parts[#parts + 1] = human(r) .. "/s"
+		if total and total > 0 and bytes < total and r > 0 then
+			parts[#parts + 1] = "ETA " .. clock((total - bytes) / r)
+		elseif total and bytes >= total then
+			parts[#parts + 1] = "in " .. clock(secs)
+		end
+		return table.concat(parts, "  ")
+	end
+	local function update(bytes, total)
+		last_bytes, last_total = bytes, total
+		if o.tty then
+			out:write("\r\27[K", line(bytes, total))
+			out:flush()
+			drawn = true
+		elseif now() - last_print >= (o.every or 2) * 1000 then
+			last_print = now()
+			out:write(line(bytes, total), "\n")
+			out:flush()
+		end
+	end
+	local function finish(ok)
+		if o.tty then
+			if drawn then out:write("\r\27[K", line(last_bytes, last_total), ok and "" or "  (failed)", "\n") end
+		elseif drawn or now() - t0 >= 0 then
+			local r, secs = rate(last_bytes)
+			out:write(string.format("%s: %d bytes in %.1f s (%s/s)%s\n", o.label or "transfer", last_bytes, secs,
+				human(r), ok and "" or ", failed"))
+		end
+		out:flush()
+	end
+	return update, finish
+end
+
+-- While the console runs, put/get without a `progress` option get one.
+local function wrap_transfers(out, tty)
+	local Session = require "modemftp.session"
+	local saved = { put = Session.put, get = Session.get }
+	for name, orig in pairs(saved) do
+		Session[name] = function(self, remote, endpoint, opts)
+			opts = opts or {}
+			if opts.progress then return orig(self, remote, endpoint, opts) end
+			local o = {}
+			for k, v in pairs(opts) do o[k] = v end
+			local update, finish = M.progress { out = out, tty = tty, label = name .. " " .. tostring(remote) }
+			o.progress = update
+			local r = table.pack(orig(self, remote, endpoint, o))
+			finish(r[1] ~= nil)
+			return table.unpack(r, 1, r.n)
+		end
+	end
+	return function()
+		for name, orig in pairs(saved) do Session[name] = orig end
+	end
+end
+
+-- ---------------------------------------------------------------- completion
+
+local function methods_of(v, out, want_fn)
+	local seen_tables = {}
+	local function add_table(t)
+		if type(t) ~= "table" or seen_tables[t] then return end
+		seen_tables[t] = true
+		for k, x in pairs(t) do
+			if type(k) == "string" and k:match("^[%a_][%w_]*$") and (not want_fn or type(x) == "function")
+				and not k:match("^__") then
+				out[k] = true
+			end
+		end
+	end
+	if type(v) == "table" then add_table(v) end
+	local mt = getmetatable(v)
+	local depth = 0
+	while type(mt) == "table" and depth < 5 do
+		local idx = rawget(mt, "__index")
+		if type(idx) ~= "table" then break end
+		add_table(idx)
+		mt = getmetatable(idx)
+		depth = depth + 1
+	end
+	if type(v) == "string" then add_table(string) end
+end
+
+--- Completion candidates for `text` at `start` in `line` (0-based offset,
+-- as readline gives it): globals, `obj.field` and `obj:method`.
+-- @param env the console environment
+-- @return array of candidates (sorted)
+function M.complete(env, text, line, start)
+	local before = line:sub(1, start)
+	local names = {}
+	local expr, sep = before:match("([%a_][%w_%.:]*)([%.:])$")
+	if expr then
+		local v = env
+		for part in expr:gmatch("[^%.:]+") do
+			if type(v) ~= "table" and type(v) ~= "userdata" and type(v) ~= "string" then v = nil; break end
+			local ok, x = pcall(function() return v[part] end)
+			v = ok and x or nil
+			if v == nil then break end
+		end
+		if v ~= nil then methods_of(v, names, sep == ":") end
+	else
+		methods_of(env, names, false)
+		for k in pairs(_G) do if type(k) == "string" then names[k] = true end end
+		for k in pairs(KEYWORDS) do names[k] = true end
+	end
+	local out = {}
+	for k in pairs(names) do
+		if k:sub(1, #text) == text then out[#out + 1] = k end
+	end
+	table.sort(out)
+	return out
+end
+
+-- ------------------------------------------------------------------ the REPL
+
+local HELP = [[
+m                 the modem: m:at("AT+CSQ"), m:pdp{apn=...}, m:ftp{...}, m:ram_list()
+at "AT+CSQ"       a raw AT command: the information lines
+s = ftp()         PDP context + FTP login from the configuration (overrides: ftp{host=...})
+s:list()  s:nlst()  s:size(name)  s:mdtm(name)  s:cwd(dir)  s:pwd()
+s:put(remote, localpath)   s:get(remote, localpath)   s:read(name)   s:write(name, data)
+f = flow.new{session = s}  f:upload(path, remote)  f:download(remote, path)
+pp(v)             pretty-print;  conf  the configuration;  errors, core, modemftp
+Ctrl-C aborts the transfer or code in progress; Ctrl-D or quit() leaves.]]
+
+--- Compile a console chunk: expression first, then statement.
+-- @return function, or nil, message, incomplete (true when more lines could complete it)
+function M.compile(src, env)
+	local f = load("return " .. src, "=console", "t", env)
+	if f then return f end
+	local err
+	f, err = load(src, "=console", "t", env)
+	if f then return f end
+	if err:match("<eof>$") then return nil, err, true end
+	return nil, err, false
+end
+
+--- Show the results of one evaluation.
+local function show(out, r)
+	if r.n == 0 then return end
+	local parts = {}
+	for i = 1, r.n do parts[i] = M.pretty(r[i]) end
+	out:write(table.concat(parts, "\t"), "\n")
+end
+
+--- Run the console until end of input or quit().
+-- @param o {modem = m or nil, conf = table, log = logger, input = Lua file
+--   (io.stdin), output = Lua file (io.stdout), readline = module, false (none)
+--   or nil (load modemftp.readline on a terminal), history = path}
+-- @return exit status (0)
+function M.run(o)
+	o = o or {}
+	local input, out = o.input or io.stdin, o.output or io.stdout
+	local tty_in = input == io.stdin and core.isatty(0)
+	local tty_out = out == io.stdout and core.isatty(1)
+	local rl = o.readline
+	if rl == nil and tty_in then
+		local ok, mod = pcall(require, "modemftp.readline")
+		rl = ok and mod or false
+	end
+	local m, conf = o.modem, o.conf or {}
+	local quit = false
+	local env = setmetatable({}, { __index = _G })
+	env.m = m
+	env.conf = conf
+	env.modemftp = require "modemftp"
+	env.flow = require "modemftp.flow"
+	env.errors = errors
+	env.core = core
+	env.pp = function(...) show(out, table.pack(...)) end
+	env.help = function() out:write(HELP, "\n") end
+	env.quit = function() quit = true end
+	env.exit = env.quit
+	env.at = function(cmd, opts)
+		if not m then error("no modem (console started with --no-modem)", 2) end
+		return m:at(cmd, opts)
+	end
+	env.ftp = function(opts)
+		if not m then error("no modem (console started with --no-modem)", 2) end
+		local s, err = require("modemftp.cli").connect(m, conf, opts)
+		if s then env.s = s end
+		return s, err
+	end
+
+	local history = o.history or os.getenv("MODEMFTP_HISTORY")
+		or (os.getenv("HOME") and os.getenv("HOME") .. "/.modemftp_history")
+	if rl then
+		if history then rl.read_history(history) end
+		rl.set_completer(function(text, line, start) return M.complete(env, text, line, start) end)
+	end
+	local unwrap = wrap_transfers(out, tty_out)
+	local cli = require "modemftp.cli"
+
+	if tty_in then
+		out:write(string.format("%s console%s. help() for the helpers; Ctrl-D leaves.\n", cli.VERSION,
+			m and (" on " .. tostring(m.name)) or " (no modem)"))
+	end
+	local function read(prompt)
+		if rl then
+			return rl.readline(prompt, function() return core.interrupted() ~= false end)
+		end
+		if tty_in then out:write(prompt); out:flush() end
+		local line, err = input:read("l")
+		if line == nil and err and core.interrupted() then return false, "interrupted" end
+		return line
+	end
+
+	local buffer
+	while not quit do
+		local line, why = read(buffer and ">> " or "modemftp> ")
+		if line == nil then
+			if tty_in then out:write("\n") end
+			break
+		end
+		if line == false then -- Ctrl-C at the prompt: drop the line
+			core.clear_interrupt()
+			buffer = nil
+			if why ~= "interrupted" then break end
+		else
+			if rl and line:match("%S") then rl.add_history(line) end
+			local src = buffer and (buffer .. "\n" .. line) or line
+			if src:match("^%s*=") then src = "return " .. src:gsub("^%s*=", "") end
+			local f, err, incomplete = M.compile(src, env)
+			if not f and incomplete then
+				buffer = src
+			else
+				buffer = nil
+				if not f then
+					out:write(err, "\n")
+				elseif src:match("%S") then
+					cli.interrupt_hook()
+					local r = table.pack(xpcall(f, function(e)
+						if errors.is(e) then return e end
+						return debug.traceback(tostring(e), 2)
+					end))
+					debug.sethook()
+					core.clear_interrupt()
+					if r[1] then
+						show(out, table.pack(table.unpack(r, 2, r.n)))
+					elseif errors.is(r[2]) and r[2].name == "interrupted" then
+						out:write("interrupted\n")
+					else
+						out:write(errors.is(r[2]) and ("error: " .. tostring(r[2])) or tostring(r[2]), "\n")
+					end
+				end
+			end
+		end
+		out:flush()
+	end
+	unwrap()
+	if rl and history then rl.write_history(history, 1000) end
+	return 0
+end
+
+return M

@@ -1,0 +1,479 @@
+--- modemftp.flow: the job flows every deployment rewrites by hand.
+--
+-- * `flow.retry(fn, opts)`: call `fn` again on retryable failures only
+--   (`err.retryable`: network, timeout, connection closed, pdpdeact,
+--   reboot; never 530, 550 or a bad argument), with exponential backoff and
+--   jitter, a maximum number of attempts, a deadline, and a hook that runs
+--   between attempts (reopen the session or the PDP context).
+-- * `flow.new{...}`: a flow bound to an FTP session (and a way to reconnect)
+--   with resumable, atomic transfers:
+--   - `f:upload(path, remote)`: upload under a temporary name, resume from
+--     the remote size after a failure, check the size, rename into place;
+--   - `f:download(remote, path)`: download into `path .. ".part"`, resume from
+--     its size after a failure, check the size, `os.rename` into place.
+--   A failed flow never leaves a truncated file under the final name.
+--
+--     local flow = require "modemftp.flow"
+--     local f = flow.new { connect = function() return m:ftp { host = "h" } end }
+--     assert(f:upload("/var/log/app.log.1", "logs/app.log.1"))
+--     f:close()
+--
+-- Failures are `nil, err` (a `modemftp.errors` object with `err.attempts`);
+-- wrong argument types raise.
+local core = require "modemftp.core"
+local errors = require "modemftp.errors"
+
+local M = {}
+
+--- Default retry settings (seconds).
+M.defaults = {
+	attempts = 5,   -- calls of fn at most (1 = no retry)
+	base = 2,       -- delay before the 2nd attempt
+	factor = 2,     -- each further delay is factor times the last
+	max_delay = 60, -- cap of one delay
+	jitter = 0.5,   -- a delay d becomes d * (1 - jitter * random()), random() in [0, 1)
+}
+
+-- Errors after which the FTP session is gone (or can no longer be trusted):
+-- the flow logs in again before the next attempt. Data-connection errors
+-- (607, 615, 616) leave the control connection, and the session, usable.
+local SESSION_LOST = {
+	closed = true, io = true, timeout = true, no_carrier = true, rebooted = true,
+	pdp_deactivated = true, network_error = true, control_connection_closed = true,
+	socket_closed_by_peer = true, service_not_available = true, would_block = true,
+	service_busy = true, dns_parse_fails = true, protocol = true,
+}
+M.SESSION_LOST = SESSION_LOST
+
+local function checkopts(opts, where)
+	if opts ~= nil and type(opts) ~= "table" then
+		error(string.format("bad argument to '%s' (table expected, got %s)", where, type(opts)), 3)
+	end
+	return opts or {}
+end
+
+local function opt(o, key)
+	if o[key] ~= nil then return o[key] end
+	return M.defaults[key]
+end
+
+--- Delay before attempt `n + 1`, in seconds.
+-- @param n the attempt that just failed (1 for the first)
+-- @param opts base, factor, max_delay, jitter (defaults: `flow.defaults`)
+-- @param random optional function returning [0, 1) (default math.random)
+-- @return seconds (a number >= 0)
+function M.backoff(n, opts, random)
+	opts = opts or {}
+	local d = opt(opts, "base") * opt(opts, "factor") ^ (n - 1)
+	d = math.min(d, opt(opts, "max_delay"))
+	local j = opt(opts, "jitter")
+	if j > 0 then d = d * (1 - j * (random or math.random)()) end
+	return math.max(d, 0)
+end
+
+local function interrupted_error(op)
+	return errors.new { op = op, name = "interrupted", message = "interrupted by signal " .. tostring(core.interrupted()) }
+end
+
+--- Sleep up to `seconds`, in small steps so that SIGINT/SIGTERM (with
+-- `core.catch_signals` on) cuts it short.
+-- @return true, or false when interrupted
+function M.sleep(seconds)
+	local deadline = core.monotonic_ms() + math.floor(seconds * 1000 + 0.5)
+	while true do
+		if core.interrupted() then return false end
+		local left = deadline - core.monotonic_ms()
+		if left <= 0 then return true end
+		core.sleep_ms(math.min(left, 100))
+	end
+end
+
+local function say(log, level, fmt, ...)
+	if not log then return end
+	local msg = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+	if type(log) == "function" then
+		log(msg, level)
+	elseif log[level] then
+		log[level](log, msg)
+	end
+end
+
+--- Call `fn` until it succeeds, fails for good, or time or attempts run out.
+-- @param fn function(attempt) returning a truthy first value on success, or
+--   `nil, err` (an error object; a string counts as not retryable)
+-- @param opts {attempts, base, factor, max_delay, jitter (see `defaults`),
+--   deadline = monotonic ms (core.monotonic_ms clock) after which no new
+--   attempt starts, before_retry = function(err, attempt) run before each
+--   retry (return `nil, err2` to count as a failed attempt), retry_if =
+--   function(err) (default: err.retryable), op = name for messages, log =
+--   function(msg, level) or a logger with :info/:warn, stats = table whose
+--   `retries` field is incremented, sleep = function(seconds) -> bool,
+--   random = function() -> [0, 1)}
+-- @return fn's results, or nil, err (err.attempts = attempts made)
+function M.retry(fn, opts)
+	if type(fn) ~= "function" then error("bad argument #1 to 'retry' (function expected)", 2) end
+	opts = checkopts(opts, "retry")
+	local attempts = opt(opts, "attempts")
+	local sleep = opts.sleep or M.sleep
+	local retry_if = opts.retry_if or function(e) return errors.is(e) and e.retryable end
+	local attempt = 0
+	local hook_err -- a failed before_retry hook: counts as that attempt's failure
+	while true do
+		attempt = attempt + 1
+		local res
+		if hook_err then
+			res, hook_err = table.pack(nil, hook_err), nil
+		else
+			res = table.pack(fn(attempt))
+			if res[1] then return table.unpack(res, 1, res.n) end
+		end
+		local err = res[2]
+		if not errors.is(err) then
+			err = errors.new { op = opts.op, name = "unknown_error", message = tostring(err), retryable = false }
+		end
+		err.attempts = attempt
+		if core.interrupted() or err.name == "interrupted" then return nil, err end
+		if not retry_if(err) then return nil, err end
+		if attempt >= attempts then
+			say(opts.log, "warn", "%s: giving up after %d attempts", tostring(err), attempt)
+			return nil, err
+		end
+		local delay = M.backoff(attempt, opts, opts.random)
+		if opts.deadline and core.monotonic_ms() + delay * 1000 >= opts.deadline then
+			say(opts.log, "warn", "%s: no time left for attempt %d", tostring(err), attempt + 1)
+			err.gave_up = "deadline"
+			return nil, err
+		end
+		say(opts.log, "warn", "%s; attempt %d of %d in %.1f s", tostring(err), attempt + 1, attempts, delay)
+		if opts.stats then opts.stats.retries = (opts.stats.retries or 0) + 1 end
+		if sleep(delay) == false then return nil, interrupted_error(opts.op) end
+		if opts.before_retry then
+			local ok, herr = opts.before_retry(err, attempt)
+			if not ok then
+				hook_err = errors.is(herr) and herr
+					or errors.new { op = opts.op, message = tostring(herr or "before_retry failed"), retryable = false }
+			end
+		end
+	end
+end
+
+-- -------------------------------------------------------------- the flow
+
+--- Bring the AT channel back to a known state after a transfer that ended
+-- badly: payload the host sent after the module had left data mode arrives
+-- as command-mode input (echoed, answered ERROR). Waits until the line is
+-- quiet (at most 5 s), then sends "AT" until one answers OK (at most
+-- `tries`, 3).
+-- @param m the modem
+-- @return true, or nil, err
+function M.resync(m, tries)
+	local deadline = core.monotonic_ms() + 5000
+	repeat
+		local lines = m:poll(0.3)
+	until not lines or #lines == 0 or core.monotonic_ms() > deadline or core.interrupted()
+	local err
+	for _ = 1, tries or 3 do
+		if core.interrupted() then break end
+		local ok
+		ok, err = m:at("AT", { timeout = 2 })
+		if ok then return true end
+	end
+	return nil, err
+end
+
+-- -------------------------------------------------------------- the flow
+
+local Flow = {}
+Flow.__index = Flow
+Flow.__name = "modemftp.flow"
+M.Flow = Flow
+
+--- A flow over one FTP session.
+-- @param opts {session = an open Session, and/or connect = function() ->
+--   session | nil, err (logs in again after a lost session), plus the retry
+--   options of `flow.retry` (attempts, base, deadline, log, stats, ...)}
+-- @return the flow
+function M.new(opts)
+	opts = checkopts(opts, "flow.new")
+	if opts.session == nil and opts.connect == nil then
+		error("bad argument to 'flow.new' (session or connect required)", 2)
+	end
+	local self = setmetatable({ s = opts.session, connect = opts.connect, pending = {}, opts = {} }, Flow)
+	for k, v in pairs(opts) do
+		if k ~= "session" and k ~= "connect" then self.opts[k] = v end
+	end
+	self.stats = opts.stats or {}
+	return self
+end
+
+function Flow:__tostring()
+	return string.format("modemftp.flow (%s)", self.s and tostring(self.s) or "not connected")
+end
+
+--- The session, logging in (through `connect`) when there is none or it is
+-- closed. @return session, or nil, err
+function Flow:session()
+	if self.s and not self.s.closed then return self.s end
+	if not self.connect then
+		return nil, errors.new { op = "connect", name = "closed", message = "session is closed and the flow has no connect function" }
+	end
+	if self.s then pcall(self.s.close, self.s) end
+	local s, err = self.connect()
+	if not s then return nil, err end
+	self.s = s
+	return s
+end
+
+-- The retry options of this flow, with per-call overrides.
+function Flow:_retry_opts(o, op)
+	local r = {}
+	for k, v in pairs(self.opts) do r[k] = v end
+	for k, v in pairs(o or {}) do r[k] = v end
+	r.op = r.op or op
+	r.stats = self.stats
+	local user_hook = r.before_retry
+	r.before_retry = function(err, attempt)
+		if self.s and (self.s.closed or SESSION_LOST[err.name]) and self.connect then
+			-- log in again on the next attempt: the EC20 has one FTP client,
+			-- so close the old one first (best effort)
+			say(r.log, "info", "reconnecting after: %s", tostring(err))
+			if self.s.modem then M.resync(self.s.modem) end
+			pcall(self.s.close, self.s)
+			self.s = nil
+		end
+		if user_hook then return user_hook(err, attempt) end
+		return true
+	end
+	return r
+end
+
+--- Run `fn(session, attempt)` with retries (see `flow.retry`); the session
+-- is (re)opened as needed before each attempt.
+-- @param fn function(s, attempt) -> value | nil, err
+-- @param opts retry options for this call
+-- @return fn's results, or nil, err
+function Flow:run(fn, opts)
+	if type(fn) ~= "function" then error("bad argument #1 to 'run' (function expected)", 2) end
+	return M.retry(function(attempt)
+		local s, err = self:session()
+		if not s then return nil, err end
+		return fn(s, attempt)
+	end, self:_retry_opts(opts, "run"))
+end
+
+local function local_size(path, op)
+	local f, msg = io.open(path, "rb")
+	if not f then
+		return nil, errors.new { op = op, target = path, name = "io", message = msg, retryable = false }
+	end
+	local n = f:seek("end")
+	f:close()
+	return n
+end
+
+local function is_missing(err)
+	return err.protocol_error == 550 or err.name == "file_unavailable"
+end
+
+--- The default temporary name of an atomic upload: ".NAME.part" beside it.
+function M.temp_name(remote)
+	local dir, base = remote:match("^(.*/)([^/]+)$")
+	if not dir then dir, base = "", remote end
+	return dir .. "." .. base .. ".part"
+end
+
+--- Upload a local file, resumable and (by default) atomic.
+-- Attempt 1 writes from byte 0 (a leftover temporary file of an earlier run
+-- is overwritten: its bytes may be of another file); a later attempt asks
+-- the remote size and continues from there (`startpos`). With `atomic`, the
+-- data goes to a temporary name, its size is checked, then it is renamed to
+-- `remote` (replacing an older file: if the server refuses to rename over
+-- it, the old file is deleted first). On failure the temporary file is
+-- deleted when the session still works; it is never renamed.
+-- @param path the local file
+-- @param remote the name on the server
+-- @param opts {atomic = true, resume = true, verify = true (SIZE check),
+--   tmp = name or function(remote) -> name (default `flow.temp_name`),
+--   replace = true, progress = fn(bytes, total), progress_interval = seconds,
+--   plus retry options}
+-- @return bytes (the file size), or nil, err
+function Flow:upload(path, remote, opts)
+	if type(path) ~= "string" then error("bad argument #1 to 'upload' (path expected)", 2) end
+	if type(remote) ~= "string" then error("bad argument #2 to 'upload' (remote name expected)", 2) end
+	opts = checkopts(opts, "upload")
+	local atomic = opts.atomic ~= false
+	local resume = opts.resume ~= false
+	local verify = opts.verify ~= false
+	local size, serr = local_size(path, "upload")
+	if not size then return nil, serr end
+	local target = remote
+	if atomic then
+		target = type(opts.tmp) == "function" and opts.tmp(remote) or opts.tmp or M.temp_name(remote)
+		if target == remote then error("upload: the temporary name must differ from the final name", 2) end
+	end
+	local renaming = false -- a rename was sent: its reply may have been lost
+	local res, err = self:run(function(s, attempt)
+		local startpos = 0
+		if attempt > 1 and (resume or renaming) then
+			local rs, e = s:size(target)
+			if rs then
+				if rs <= size and resume then startpos = rs end
+			elseif not is_missing(e) then
+				return nil, e
+			elseif renaming then
+				-- the temporary file is gone: did the lost rename succeed?
+				local fs = s:size(remote)
+				if fs == size then return size end
+			end
+		end
+		self.pending[target] = atomic or nil
+		if startpos < size or size == 0 then
+			local n, perr = s:put(target, path, { startpos = startpos, progress = opts.progress,
+				progress_interval = opts.progress_interval })
+			if not n then return nil, perr end
+		end
+		if verify then
+			local rs, e = s:size(target)
+			if not rs then return nil, e end
+			if rs ~= size then
+				return nil, errors.new { op = "upload", target = remote, name = "protocol", retryable = true,
+					message = string.format("size check failed: server has %d bytes, local file %d", rs, size) }
+			end
+		end
+		if atomic then
+			renaming = true
+			local ok, rerr = s:rename(target, remote)
+			if not ok and opts.replace ~= false and not rerr.retryable then
+				-- some servers do not rename over an existing file
+				local fs = s:size(remote)
+				if fs then
+					local dok, derr = s:delete(remote)
+					if not dok then return nil, derr end
+					ok, rerr = s:rename(target, remote)
+				end
+			end
+			if not ok then return nil, rerr end
+			self.pending[target] = nil
+		end
+		self.stats.files = (self.stats.files or 0) + 1
+		return size
+	end, opts)
+	if not res then
+		err.op = err.op or "upload"
+		if atomic then self:cleanup() end
+		return nil, err
+	end
+	return res
+end
+
+--- Download a remote file, resumable and (by default) atomic.
+-- The data goes to `part` (default `path .. ".part"`); attempt 1 starts
+-- from byte 0 unless `continue` is set (then an existing part is trusted:
+-- only when the remote file does not change), later attempts continue from
+-- the part's size. The part's size is checked against the remote SIZE,
+-- then it is renamed to `path` (os.rename: atomic within one file system).
+-- On failure the part is removed (unless `keep_partial`); `path` is never
+-- touched.
+-- @param remote the name on the server
+-- @param path the local file
+-- @param opts {atomic = true, resume = true, verify = true, part = path,
+--   continue = false, keep_partial = false, progress = fn(bytes, total),
+--   progress_interval = seconds, plus retry options}
+-- @return bytes (the file size), or nil, err
+function Flow:download(remote, path, opts)
+	if type(remote) ~= "string" then error("bad argument #1 to 'download' (remote name expected)", 2) end
+	if type(path) ~= "string" then error("bad argument #2 to 'download' (path expected)", 2) end
+	opts = checkopts(opts, "download")
+	local atomic = opts.atomic ~= false
+	local resume = opts.resume ~= false
+	local verify = opts.verify ~= false
+	local part = atomic and (opts.part or path .. ".part") or path
+	local res, err = self:run(function(s, attempt)
+		local total, e = s:size(remote)
+		if not total then
+			if verify or is_missing(e) or not e.retryable then return nil, e end
+		end
+		local startpos = 0
+		if (attempt > 1 and resume) or (attempt == 1 and opts.continue) then
+			startpos = local_size(part, "download") or 0
+			if total and startpos > total then startpos = 0 end
+		end
+		if not (total and startpos == total and total > 0) then
+			if startpos == 0 then os.remove(part) end
+			local n, gerr = s:get(remote, part, { startpos = startpos, progress = opts.progress,
+				progress_interval = opts.progress_interval })
+			if not n then return nil, gerr end
+		end
+		local got = local_size(part, "download") or 0
+		if verify and total and got ~= total then
+			return nil, errors.new { op = "download", target = remote, name = "protocol", retryable = true,
+				message = string.format("size check failed: %d bytes arrived, the server has %d", got, total) }
+		end
+		if atomic then
+			local ok, msg = os.rename(part, path)
+			if not ok then
+				return nil, errors.new { op = "download", target = path, name = "io", message = msg, retryable = false }
+			end
+		end
+		self.stats.files = (self.stats.files or 0) + 1
+		return got
+	end, opts)
+	if not res then
+		err.op = err.op or "download"
+		if atomic and not opts.keep_partial then os.remove(part) end
+		return nil, err
+	end
+	return res
+end
+
+--- Delete the temporary files of atomic uploads that did not complete
+-- (best effort: only while the session works and no signal is pending).
+-- Called by `upload` on failure, and by `modemftp run` after an interrupt.
+-- @return the number of temporary files still left
+function Flow:cleanup()
+	local left = 0
+	for name in pairs(self.pending) do
+		local s = self.s
+		if s and not s.closed and not core.interrupted() then
+			local ok, err = s:delete(name)
+			-- right after an aborted upload the module may still be busy
+			-- finishing it (603 until its +QFTPPUT result): wait briefly
+			local deadline = core.monotonic_ms() + 3000
+			while not ok and (err.name == "service_busy" or err.name == "would_block")
+				and core.monotonic_ms() < deadline and not core.interrupted() do
+				s.modem:poll(0.3)
+				ok, err = s:delete(name)
+			end
+			if ok or is_missing(err) then self.pending[name] = nil end
+		end
+		if self.pending[name] then left = left + 1 end
+	end
+	return left
+end
+
+--- Log out (best effort) and forget the session.
+function Flow:close()
+	if self.s then pcall(self.s.close, self.s) end
+	self.s = nil
+	return true
+end
+
+--- Same as `upload` with atomic publish (the default), for readability.
+function Flow:publish(path, remote, opts)
+	opts = checkopts(opts, "publish")
+	local o = {}
+	for k, v in pairs(opts) do o[k] = v end
+	o.atomic = true
+	return self:upload(path, remote, o)
+end
+
+--- Same as `download` with an atomic local rename (the default).
+function Flow:fetch(remote, path, opts)
+	opts = checkopts(opts, "fetch")
+	local o = {}
+	for k, v in pairs(opts) do o[k] = v end
+	o.atomic = true
+	return self:download(remote, path, o)
+end
+
+return M
