@@ -125,10 +125,13 @@ install: $(SO) $(RL_SO)
 	chmod 0755 $(DESTDIR)$(BINDIR)/modemftp
 	[ ! -f $(SIM) ] || install -m 0755 $(SIM) $(DESTDIR)$(BINDIR)/ec20sim
 	[ ! -f doc/modemftp.1 ] || { install -d $(DESTDIR)$(MANDIR); install -m 0644 doc/modemftp.1 $(DESTDIR)$(MANDIR)/; }
+	install -d $(DESTDIR)$(PREFIX)/share/modemftp/jobs
+	install -m 0644 scripts/jobs/*.lua $(DESTDIR)$(PREFIX)/share/modemftp/jobs/
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_CMOD_DIR)/modemftp $(DESTDIR)$(LUA_LMOD_DIR)/modemftp
 	rm -f $(DESTDIR)$(BINDIR)/modemftp $(DESTDIR)$(BINDIR)/ec20sim $(DESTDIR)$(MANDIR)/modemftp.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/modemftp
 
 clean:
 	rm -rf build
