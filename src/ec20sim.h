@@ -240,6 +240,7 @@ typedef struct sim {
 	int nsocks;
 	int ctrl_fd;
 	void *wx; /* worker only: the transfer in progress */
+	void *cm; /* worker only: the session's CURLM, which keeps its connection */
 } sim;
 
 /* ec20sim.c */

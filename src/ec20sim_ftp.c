@@ -1,6 +1,7 @@
 /*
 ** ec20sim_ftp.c: the module's FTP client, done with libcurl in a worker
-** thread. One easy handle lives from AT+QFTPOPEN to AT+QFTPCLOSE, so the
+** thread. One easy handle, run in a multi handle of its own whose cache
+** keeps the connection, lives from AT+QFTPOPEN to AT+QFTPCLOSE, so the
 ** control connection is reused like the module's. Every request uses
 ** absolute paths with CURLFTPMETHOD_NOCWD: the simulator keeps the current
 ** directory itself and curl never changes the server's behind its back.
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -673,18 +675,82 @@ static void setup(sim *s, CURL *h, xfer *x, const char *url)
 	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
 }
 
+/* One request, driven through the session's multi handle rather than with
+** curl_easy_perform(). libcurl 7.88 sets the data connection up when it
+** reads the 227/229 reply but opens its socket only on the next
+** curl_multi_perform(); when that reply is already waiting as curl sends
+** EPSV/PASV (a fast server, a busy client), the DO phase ends in one call
+** and the transfer is left with no socket to watch and no timer, so the
+** easy interface sleeps its fixed 1000 ms in curl_multi_poll() before
+** connecting. Here a round in which curl watches no socket (maxfd -1) is
+** followed by another curl_multi_perform() at once (then every 10 ms at
+** most, should it last). */
 static CURLcode perform(sim *s, CURL *h, xfer *x)
 {
+	CURLM *m = s->cm;
+	CURLcode rc = CURLE_FAILED_INIT;
+	CURLMcode mc;
 	s->wx = x;
-	CURLcode rc = curl_easy_perform(h);
+	if (!m || curl_multi_add_handle(m, h) != CURLM_OK) {
+		s->wx = NULL;
+		return rc;
+	}
+	for (int running = 1, idle = 0;;) {
+		mc = curl_multi_perform(m, &running);
+		if (mc != CURLM_OK || !running)
+			break;
+		fd_set rd, wr, ex;
+		int maxfd = -1;
+		long ms = -1;
+		FD_ZERO(&rd);
+		FD_ZERO(&wr);
+		FD_ZERO(&ex);
+		mc = curl_multi_fdset(m, &rd, &wr, &ex, &maxfd);
+		if (mc == CURLM_OK)
+			mc = curl_multi_timeout(m, &ms);
+		if (mc != CURLM_OK)
+			break;
+		if (ms < 0 || ms > 1000)
+			ms = 1000; /* what curl_easy_perform() waits at most */
+		if (maxfd < 0)
+			ms = idle++ == 0 ? 0 : (ms < 10 ? ms : 10);
+		else
+			idle = 0;
+		if (ms > 0 && (mc = curl_multi_poll(m, NULL, 0, (int)ms, NULL)) != CURLM_OK)
+			break;
+	}
+	if (mc != CURLM_OK) /* as curl_easy_perform() maps it */
+		rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_BAD_FUNCTION_ARGUMENT;
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(m, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == h)
+			rc = msg->data.result;
+	/* before the removal: ACTIVESOCKET looks in the multi's cache */
 	curl_socket_t a = CURL_SOCKET_BAD;
 	if (curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &a) == CURLE_OK && a != CURL_SOCKET_BAD) {
 		pthread_mutex_lock(&s->smu);
 		s->ctrl_fd = (int)a;
 		pthread_mutex_unlock(&s->smu);
 	}
+	curl_multi_remove_handle(m, h);
 	s->wx = NULL;
 	return rc;
+}
+
+/* End the session: the multi handle's cleanup sends QUIT on a live
+** connection and closes it (through cb_close, so s->wx must be set). */
+static void session_end(sim *s, CURL **hp, xfer *x)
+{
+	s->wx = x;
+	if (s->cm) {
+		curl_multi_cleanup(s->cm);
+		s->cm = NULL;
+	}
+	if (*hp)
+		curl_easy_cleanup(*hp);
+	*hp = NULL;
+	s->wx = NULL;
 }
 
 /* FTP reply code -> chapter 4 <err>: the manual lists them in step. */
@@ -801,22 +867,15 @@ static void run_job(sim *s, CURL **hp, sim_job *j)
 	x.data_fd = -1;
 
 	if (j->kind == J_RESET || j->kind == J_CLOSE) {
-		if (h) {
-			s->wx = &x;
-			curl_easy_cleanup(h); /* sends QUIT on a live connection */
-			s->wx = NULL;
-			*hp = NULL;
-		}
+		session_end(s, hp, &x);
 		return;
 	}
 	if (j->kind == J_OPEN) {
-		if (h) {
-			s->wx = &x;
-			curl_easy_cleanup(h);
-			s->wx = NULL;
-		}
+		session_end(s, hp, &x);
 		*hp = h = curl_easy_init();
-		if (!h) {
+		s->cm = curl_multi_init();
+		if (!h || !s->cm) {
+			session_end(s, hp, &x);
 			j->err = 601;
 			return;
 		}
@@ -831,10 +890,7 @@ static void run_job(sim *s, CURL **hp, sim_job *j)
 			curl_easy_getinfo(h, CURLINFO_FTP_ENTRY_PATH, &ep);
 			snprintf(j->value, sizeof j->value, "%s", ep && *ep ? ep : "/");
 		} else {
-			s->wx = &x;
-			curl_easy_cleanup(h);
-			s->wx = NULL;
-			*hp = NULL;
+			session_end(s, hp, &x);
 		}
 		return;
 	}
@@ -955,8 +1011,7 @@ static void *worker_main(void *arg)
 		run_job(s, &h, j);
 		ftp_post(s, EV_DONE, j, NULL);
 	}
-	if (h)
-		curl_easy_cleanup(h);
+	session_end(s, &h, NULL);
 	return NULL;
 }
 
