@@ -284,6 +284,7 @@ typedef struct cb_state {
 	FILE *file;
 	int fd;
 	const char *str;  /* string source */
+	int collect;      /* sink: collect into a string (returned by get) */
 	size_t str_len, str_pos;
 	char *acc;        /* string sink */
 	size_t acc_len, acc_cap;
@@ -493,7 +494,7 @@ static void setup_endpoint(lua_State *L, int idx, cb_state *s, int is_source)
 	} else if (is_source && lua_type(L, idx) == LUA_TSTRING) {
 		s->str = lua_tolstring(L, idx, &s->str_len);
 	} else if (!is_source && lua_isnoneornil(L, idx)) {
-		/* collect */
+		s->collect = 1;
 	} else {
 		luaL_argerror(L, idx, is_source ? "source must be a file, fd, string or function"
 		                                : "sink must be a file, fd, function or nil");
@@ -516,6 +517,35 @@ static void setup_progress(lua_State *L, int opts, cb_state *s, mf_progress *pr)
 	pr->fn = on_progress;
 	pr->ud = s;
 	pr->interval_ms = opt_int(L, opts, "progress_interval", 250);
+}
+
+/* The end of a transfer: re-raise a callback's error now that the port is
+** consistent, else push bytes, reply [, data] or nil, err. */
+static int finish_transfer(lua_State *L, lport *p, cb_state *s, int rc, int64_t bytes, mf_reply *r)
+{
+	p->busy = 0;
+	if (s->failed) {
+		mf_reply_free(r);
+		g_interrupt = 0;
+		cb_rethrow(s);
+	}
+	int n;
+	if (rc == MF_OK) {
+		lua_pushinteger(L, bytes);
+		push_reply(L, r);
+		n = 2;
+		if (s->collect) {
+			lua_pushlstring(L, s->acc ? s->acc : "", s->acc_len);
+			n = 3;
+		}
+	} else {
+		/* a modem failure without a message of its own is its final line */
+		n = push_fail(L, rc, p->chat.err[0] ? p->chat.err : r->final, r, bytes);
+	}
+	p->chat.err[0] = 0;
+	mf_reply_free(r);
+	cb_free(s);
+	return n;
 }
 
 /* Send cmd and wait for CONNECT (or a failure/result instead). */
@@ -578,32 +608,7 @@ static int l_get(lua_State *L)
 	int rc = enter_data_mode(p, cmd, timeout, o.result, result_timeout, &r);
 	if (rc == MF_OK && r.connect)
 		rc = mf_data_get(&p->chat, &o, &(mf_sink){sink_write, &s}, &bytes, &r);
-	p->busy = 0;
-	if (s.failed) {
-		mf_reply_free(&r);
-		g_interrupt = 0;
-		cb_rethrow(&s);
-	}
-	int n;
-	if (rc == MF_OK) {
-		lua_pushinteger(L, bytes);
-		push_reply(L, &r);
-		n = 2;
-		if (!s.file && s.fd < 0 && !s.fn_idx) {
-			lua_pushlstring(L, s.acc ? s.acc : "", s.acc_len);
-			n = 3;
-		}
-	} else {
-		n = push_fail(L, rc, p->chat.err[0] ? p->chat.err : r.final, &r, bytes);
-		if (rc == MF_EMODEM && !p->chat.err[0]) {
-			lua_pushstring(L, r.final);
-			lua_setfield(L, -2, "message");
-		}
-	}
-	p->chat.err[0] = 0;
-	mf_reply_free(&r);
-	cb_free(&s);
-	return n;
+	return finish_transfer(L, p, &s, rc, bytes, &r);
 }
 
 /* port:put(cmd, source, opts) -> bytes, reply | nil, err */
@@ -638,24 +643,7 @@ static int l_put(lua_State *L)
 	int rc = enter_data_mode(p, cmd, timeout, o.result, o.result_timeout_ms, &r);
 	if (rc == MF_OK && r.connect)
 		rc = mf_data_put(&p->chat, &o, &(mf_source){source_read, &s}, &bytes, &r);
-	p->busy = 0;
-	if (s.failed) {
-		mf_reply_free(&r);
-		g_interrupt = 0;
-		cb_rethrow(&s);
-	}
-	int n;
-	if (rc == MF_OK) {
-		lua_pushinteger(L, bytes);
-		push_reply(L, &r);
-		n = 2;
-	} else {
-		n = push_fail(L, rc, p->chat.err[0] ? p->chat.err : r.final, &r, bytes);
-	}
-	p->chat.err[0] = 0;
-	mf_reply_free(&r);
-	cb_free(&s);
-	return n;
+	return finish_transfer(L, p, &s, rc, bytes, &r);
 }
 
 static void push_urcs(lua_State *L, lport *p)
