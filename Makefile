@@ -46,7 +46,7 @@ RL_SO = $(B)/lib/modemftp/readline.so
 RL_LIBS := $(shell $(PKG) --libs readline 2>/dev/null || echo -lreadline)
 
 .PHONY: all asan check demo bench fuzz install uninstall clean deps
-all: $(LIB) $(SO) $(RL_SO) $(SIM) $(CTESTS) $(HELPERS)
+all: $(LIB) $(SO) $(RL_SO) $(SIM) $(CTESTS) $(HELPERS) $(BENCH_BINS)
 
 deps:
 	@scripts/install-deps
