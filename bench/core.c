@@ -10,6 +10,9 @@
 **                                  result line after OK, as the Lua layer)
 **   bench_core raw PTY COUNT CMD   the same with plain write() and read()
 **                                  until the reply's last line: the floor
+**   bench_core rawget PTY OUT BYTES  the minimal C transfer against the same
+**   bench_core rawput PTY IN         peer: blocking 64 KiB calls, the size
+**                                  known, no scanning (the in-pair limit)
 **
 ** Prints one line of key=value: bytes, wall_us and cpu_us (user+sys of the
 ** transfer or the loop), or per_cmd_ns for the round trips.
@@ -221,8 +224,95 @@ static int do_raw(const char *pty, long count, const char *cmd)
 	return 0;
 }
 
+/* Read from fd until buf holds `until` followed by a line end; returns the
+** bytes after that line end (moved to the front of buf). */
+static size_t raw_wait(int fd, char *buf, size_t cap, size_t *len, const char *until)
+{
+	for (;;) {
+		buf[*len] = 0;
+		char *at = strstr(buf, until);
+		char *nl = at ? strchr(at, '\n') : NULL;
+		if (nl) {
+			size_t rest = *len - (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, rest);
+			*len = rest;
+			return rest;
+		}
+		ssize_t k = read(fd, buf + *len, cap - 1 - *len);
+		if (k <= 0)
+			die("read", k ? strerror(errno) : "end of file");
+		*len += (size_t)k;
+	}
+}
+
+/* The minimal C transfer against the same peer: blocking 64 KiB calls, the
+** size known in advance, no scanning: what the pty allows one host. */
+static int do_rawxfer(const char *pty, int get, const char *path, long long size)
+{
+	int fd = open(pty, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || bench_make_raw(fd) < 0)
+		die(pty, strerror(errno));
+	int io = get ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (io < 0 || fstat(io, &st) < 0)
+		die(path, strerror(errno));
+	if (!get)
+		size = st.st_size;
+	static char buf[BENCH_CHUNK + 1];
+	size_t len = 0;
+	char cmd[160];
+	int64_t t0 = bench_now_us(), c0 = cpu_now();
+	if (get)
+		snprintf(cmd, sizeof cmd, "AT+QFTPGET=\"bench.bin\",\"COM:\"\r");
+	else
+		snprintf(cmd, sizeof cmd, "AT+QFTPPUT=\"bench.bin\",\"COM:\",0,%lld,1\r", size);
+	if (bench_write_all(fd, cmd, strlen(cmd)) < 0)
+		die("write", strerror(errno));
+	raw_wait(fd, buf, sizeof buf, &len, "CONNECT");
+	long long moved = 0;
+	if (get) {
+		while (moved < size) {
+			if (!len) {
+				ssize_t k = read(fd, buf, (size_t)(size - moved) < BENCH_CHUNK ? (size_t)(size - moved) : BENCH_CHUNK);
+				if (k <= 0)
+					die("read", k ? strerror(errno) : "end of file");
+				len = (size_t)k;
+			}
+			size_t take = (long long)len > size - moved ? (size_t)(size - moved) : len;
+			if (bench_write_all(io, buf, take) < 0)
+				die(path, strerror(errno));
+			moved += (long long)take;
+			memmove(buf, buf + take, len - take);
+			len -= take;
+		}
+		raw_wait(fd, buf, sizeof buf, &len, "+QFTPGET:");
+	} else {
+		for (;;) {
+			ssize_t k = read(io, buf, BENCH_CHUNK);
+			if (k < 0)
+				die(path, strerror(errno));
+			if (k == 0)
+				break;
+			if (bench_write_all(fd, buf, (size_t)k) < 0)
+				die("write", strerror(errno));
+			moved += k;
+		}
+		len = 0;
+		raw_wait(fd, buf, sizeof buf, &len, "+QFTPPUT:");
+	}
+	int64_t t1 = bench_now_us(), c1 = cpu_now();
+	printf("bytes=%lld wall_us=%lld cpu_us=%lld\n", moved, (long long)(t1 - t0), (long long)(c1 - c0));
+	close(io);
+	close(fd);
+	return moved == size ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 5 && !strcmp(argv[1], "rawget"))
+		return do_rawxfer(argv[2], 1, argv[3], strtoll(argv[4], NULL, 10));
+	if (argc >= 4 && !strcmp(argv[1], "rawput"))
+		return do_rawxfer(argv[2], 0, argv[3], 0);
 	if (argc >= 5 && !strcmp(argv[1], "get")) {
 		open_chat(argv[2]);
 		int rc = do_get(argv[3], strtoll(argv[4], NULL, 10));

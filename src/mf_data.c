@@ -8,11 +8,6 @@
 
 #define PUT_CHUNK (64 * 1024) /* read from the source at once */
 #define PUT_SLICE 4096        /* written between looks at the modem */
-/* GET hands the sink at least this much at a time (a pty reads 4 KiB at a
-** time: one sink write per read doubled the system calls), unless the end
-** is in sight or the line has been quiet for DELIVER_MS. */
-#define DELIVER_MIN (32 * 1024)
-#define DELIVER_MS 50
 
 static void progress(const mf_progress *p, int64_t bytes, int64_t *last, int force)
 {
@@ -172,7 +167,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 	int lf_pending = c->p.after_cr;
 	mf_at_init(&c->p);
 
-	int64_t now = mf_now_ms(), last_progress = now, last_deliver = now;
+	int64_t now = mf_now_ms(), last_progress = now;
 	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
 	int pend = PEND_NONE, paused = 0;
 	int64_t last_rx = now;
@@ -210,10 +205,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		size_t n = safe;
 		if (pend != PEND_NONE && n > ph.payload_end)
 			n = ph.payload_end;
-		if (n && n < DELIVER_MIN && pend == PEND_NONE && mf_now_ms() - last_deliver < DELIVER_MS)
-			n = 0; /* batch: the next read has room (MF_CHAT_BUF - DELIVER_MIN - MF_SCAN_HOLD) */
 		if (n) {
-			last_deliver = mf_now_ms();
 			rc = deliver(c, sink, buf, n, bytes);
 			if (rc != MF_OK)
 				goto abort;
