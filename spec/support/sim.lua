@@ -78,9 +78,10 @@ function M.start(opts)
 	h.root = h.dir .. "/ftp"
 	os.execute("mkdir -p " .. q(h.root))
 	-- python must not inherit the ASan preload the sanitizer run gives Lua
-	local cmd = string.format("env -u LD_PRELOAD %s/scripts/ftpserver start %s --user %s --password %s --port-file %s%s >%s 2>&1",
+	-- --watch-pid: the server goes away with this test process, even if it dies
+	local cmd = string.format("env -u LD_PRELOAD %s/scripts/ftpserver start %s --user %s --password %s --port-file %s%s --watch-pid %d >%s 2>&1",
 		top, q(h.root), q(h.user), q(h.password), q(h.dir .. "/ftp.port"), opts.tls and " --tls" or "",
-		q(h.dir .. "/ftpserver.log"))
+		core.getpid(), q(h.dir .. "/ftpserver.log"))
 	local ok = os.execute(cmd)
 	local port = M.wait_line(h.dir .. "/ftp.port", 10)
 	if not ok or not port then
