@@ -57,7 +57,8 @@ end
 
 --- Signal the command started by `spawn` (the child of its wrapper shell).
 function M.kill(h, sig)
-	os.execute(string.format("pkill -%s -P %d 2>/dev/null", sig or "TERM", h.pid))
+	-- pkill under the sanitizer run's LD_PRELOAD deadlocks in libasan's init
+	os.execute(string.format("env -u LD_PRELOAD pkill -%s -P %d 2>/dev/null", sig or "TERM", h.pid))
 end
 
 --- Wait (at most `seconds`) for a spawned command; returns {code, stdout, stderr, seconds} or nil on timeout.
