@@ -57,9 +57,13 @@ describe("modemftp console on a pty", function()
 			{ "send", "1+1\n" }, { "expect", "\n2\r?\n", 5 },
 			{ "send", "{a=1, b={2,3}}\n" }, { "expect", "\\{ a = 1, b = \\{ 2, 3 \\} \\}", 5 },
 			{ "send", "string.up\t" }, { "expect", "upper", 5 }, { "send", "('ab')\n" }, { "expect", '"AB"', 5 },
-			{ "send", "for i = 1, 2 do\n" }, { "expect", ">> ", 5 }, { "send", "print(i * 10) end\n" }, { "expect", "20", 5 },
-			{ "sleep", 0.3 }, { "send", "\3" }, { "expect", "modemftp> ", 5 },
-			{ "send", "while true do end\n" }, { "sleep", 0.5 }, { "send", "\3" }, { "expect", "interrupted", 10 },
+			{ "send", "for i = 1, 2 do\n" }, { "expect", ">> ", 5 }, { "send", "print(i * 10) end\n" },
+			-- Ctrl-C at the (fresh) prompt: a new prompt
+			{ "expect", "20\r?\nmodemftp> ", 5 }, { "send", "\3" }, { "expect", "\r?\nmodemftp> ", 5 },
+			-- Ctrl-C once the loop runs (it printed): interrupted
+			{ "send", "print('sp' .. 'in') while true do end\n" }, { "expect", "\nspin\r?\n", 10 },
+			{ "send", "\3" }, { "expect", "interrupted", 10 },
+			-- typed ahead (also the Ctrl-D after the last step): not lost
 			{ "send", "6*7\n" }, { "expect", "42", 5 },
 		}, { "console", "--no-modem" }, { env = { MODEMFTP_HISTORY = os.tmpname() } })
 		assert.is_true(ok, out)

@@ -137,10 +137,19 @@ describe("flow against ec20sim", function()
 		f:close()
 	end)
 
-	-- ec20sim (this revision): after "drop-ctrl N" during QFTPPUT it answers
-	-- +QFTPPUT: 606,0, then emits random bytes and ERROR to the next
-	-- commands (AT+QFTPCLOSE, AT+QFTPCFG): see the report of issue 4.
-	pending("logs in again after the control connection dies (drop-ctrl: simulator bug)")
+	it("logs in again after the control connection dies mid-upload (drop-ctrl)", function()
+		sim.make_file(dir .. "/g.bin", 150000, 8)
+		local stats = {}
+		local f = newflow { stats = stats }
+		sim.control(h, "drop-ctrl 60000")
+		assert.equal(150000, f:upload(dir .. "/g.bin", "g.bin"))
+		assert.equal(1, stats.retries)
+		assert.equal(sim.sha256(dir .. "/g.bin"), sim.sha256(h.root .. "/g.bin"))
+		assert.is_nil(sim.read(h.root .. "/.g.bin.part"))
+		-- the modem answers plainly afterwards
+		assert.same({}, assert(m:at("AT")))
+		f:close()
+	end)
 
 	it("activates PDP and logs in again after pdpdeact mid-transfer", function()
 		sim.make_file(dir .. "/d.bin", 120000, 5)

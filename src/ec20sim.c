@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #define IN_CAP (64 * 1024)
+#define HELD_CAP (1024 * 1024) /* read during a stall; beyond, the host waits */
 #define WRITE_CHUNK (256 * 1024)
 
 /* ---------------------------------------------------------------- sbuf */
@@ -560,17 +561,76 @@ static void pty_write(sim *s)
 	}
 }
 
-static void pty_read(sim *s, int64_t now)
+/* Keep what the host sent during a stall (or while older kept bytes wait). */
+static void hold(sim *s, const unsigned char *buf, size_t n, int64_t now)
 {
-	size_t lim = at_read_limit(s);
-	size_t room = IN_CAP > sb_size(&s->in) ? IN_CAP - sb_size(&s->in) : 0;
+	int last = (s->held_head + s->held_n - 1) % SIM_HELD_CHUNKS;
+	if (s->held_n > 0 && (s->held_n == SIM_HELD_CHUNKS || s->held_t[last] == now)) {
+		/* no slot left (or the same ms): join the last read; bytes that
+		** look earlier only ever make a "+++" look glued, never free */
+		s->held_len[last] += n;
+	} else {
+		int k = (s->held_head + s->held_n++) % SIM_HELD_CHUNKS;
+		s->held_len[k] = n;
+		s->held_t[k] = now;
+	}
+	sb_put(&s->held, buf, n);
+	if (s->state == ST_DATA_IN)
+		s->act_t = now; /* the host is not silent (rsptimeout) */
+}
+
+/* After a stall: hand the kept bytes over one read at a time, each with
+** its own arrival time, as fast as the AT layer takes them. */
+static void unhold(sim *s)
+{
+	while (s->held_n > 0) {
+		if (sb_size(&s->in)) {
+			at_consume(s);
+			if (sb_size(&s->in))
+				return; /* not taken yet (ring full, ...): next round */
+		}
+		size_t lim = at_read_limit(s);
+		size_t *len = &s->held_len[s->held_head];
+		size_t take = *len < lim ? *len : lim;
+		if (take > IN_CAP)
+			take = IN_CAP;
+		if (take == 0)
+			return;
+		sb_put(&s->in, sb_data(&s->held), take);
+		sb_drop(&s->held, take);
+		s->in_t = s->held_t[s->held_head];
+		if ((*len -= take) == 0) {
+			s->held_head = (s->held_head + 1) % SIM_HELD_CHUNKS;
+			s->held_n--;
+		}
+		at_consume(s);
+	}
+}
+
+static void pty_read(sim *s, int64_t now, int stalled)
+{
+	int keep = stalled || s->held_n > 0;
+	size_t lim = keep ? HELD_CAP : at_read_limit(s);
+	size_t used = keep ? sb_size(&s->held) : sb_size(&s->in);
+	size_t cap = keep ? HELD_CAP : IN_CAP;
+	size_t room = cap > used ? cap - used : 0;
 	if (lim > room)
 		lim = room;
+	if (lim > IN_CAP)
+		lim = IN_CAP; /* the stack buffer below */
 	lim = budget(s, s->tok_in, lim);
 	if (lim == 0)
 		return;
 	unsigned char buf[IN_CAP];
-	ssize_t n = read(s->master, buf, lim);
+	/* Take all that waits (a pty hands out ~4 KiB a read): what stays in the
+	** pty would be stamped later than the host wrote it (see data_in_ftp). */
+	ssize_t n = 0;
+	while ((size_t)n < lim) {
+		ssize_t k = read(s->master, buf + n, lim - (size_t)n);
+		if (k <= 0)
+			break;
+		n += k;
+	}
 	if (n <= 0)
 		return;
 	spend(s, &s->tok_in, (size_t)n);
@@ -600,6 +660,10 @@ static void pty_read(sim *s, int64_t now)
 				snprintf(pw, (size_t)(t + sizeof t - pw), ",\"***\"");
 		}
 		sim_log(s, "at< %s", t);
+	}
+	if (keep) {
+		hold(s, buf, (size_t)n, now);
+		return;
 	}
 	s->in_t = now;
 	sb_put(&s->in, buf, (size_t)n);
@@ -634,22 +698,26 @@ static int run(sim *s)
 			free(e);
 		}
 		tokens_refill(s, now);
+		int stalled = now < s->stall_until;
+		if (!stalled)
+			unhold(s);
 		at_tick(s);
 		at_consume(s);
 		emit_noise(s);
 
-		int stalled = now < s->stall_until;
 		struct pollfd pf[4];
 		int np = 0;
 		pf[np].fd = s->master;
 		pf[np].events = 0;
-		if (!stalled) {
-			if (at_read_limit(s) > 0 && sb_size(&s->in) < IN_CAP &&
-			    (s->o.baud <= 0 || s->tok_in >= 1))
-				pf[np].events |= POLLIN;
-			if (have_output(s) && (s->o.baud <= 0 || s->tok_out >= 1))
-				pf[np].events |= POLLOUT;
+		if (stalled || s->held_n > 0) {
+			if (sb_size(&s->held) < HELD_CAP && (s->o.baud <= 0 || s->tok_in >= 1))
+				pf[np].events |= POLLIN; /* kept, not taken (see hold) */
+		} else if (at_read_limit(s) > 0 && sb_size(&s->in) < IN_CAP &&
+		           (s->o.baud <= 0 || s->tok_in >= 1)) {
+			pf[np].events |= POLLIN;
 		}
+		if (!stalled && have_output(s) && (s->o.baud <= 0 || s->tok_out >= 1))
+			pf[np].events |= POLLOUT;
 		int ipty = np++;
 		pf[np].fd = s->evfd;
 		pf[np].events = POLLIN;
@@ -687,9 +755,10 @@ static int run(sim *s)
 		now = sim_now();
 		if (pf[isig].revents & POLLIN) {
 			struct signalfd_siginfo si;
+			memset(&si, 0, sizeof si);
 			if (read(s->sigfd, &si, sizeof si) > 0)
 				g_sig = (int)si.ssi_signo;
-			sim_log(s, "signal %d: stopping", (int)g_sig);
+			sim_log(s, "signal %d from pid %d: stopping", (int)g_sig, (int)si.ssi_pid);
 			s->running = 0;
 			break;
 		}
@@ -709,7 +778,7 @@ static int run(sim *s)
 			}
 		}
 		if (pf[ipty].revents & POLLIN)
-			pty_read(s, now);
+			pty_read(s, now, now < s->stall_until);
 		if (pf[ipty].revents & POLLOUT)
 			pty_write(s);
 	}
@@ -757,7 +826,8 @@ static void usage(FILE *f)
 "                       transfer; results 606,0; AT+QFTPSTAT then shows 4\n"
 "  after N CMD          run control command CMD when a transfer reaches N bytes\n"
 "                       (the transfer is held at exactly N until CMD has run)\n"
-"  stall T              say nothing and read nothing for T seconds\n"
+"  stall T              take nothing and say nothing for T seconds (what the\n"
+"                       host sends meanwhile is kept and taken after it)\n"
 "  pdpdeact             +QIURC: \"pdpdeact\",<ctx>: context down, FTP session gone,\n"
 "                       a transfer in progress ends with 605,0\n"
 "  reboot               all state lost, data mode dropped, then RDY and boot URCs\n"
@@ -952,6 +1022,7 @@ int main(int argc, char **argv)
 	ram_clear(s);
 	sb_free(&s->out);
 	sb_free(&s->in);
+	sb_free(&s->held);
 	sb_free(&s->deferred);
 	sb_free(&s->post);
 	ring_destroy(&s->ring);

@@ -19,6 +19,7 @@
 #define SIM_REVISION "EC20CEFAR06A01M4G"
 #define SIM_MAX_LINE 4096
 #define SIM_RING_CAP (1u << 20) /* data-mode buffer; memory stays constant */
+#define SIM_HELD_CHUNKS 512      /* reads kept apart during a stall */
 #define SIM_PATH_MAX 1024
 #define SIM_MAX_FH 8
 
@@ -158,6 +159,13 @@ typedef struct sim {
 	sbuf deferred; /* URCs raised in data mode, emitted after it */
 	sbuf post;     /* URCs that follow the final result of this line */
 	int64_t in_t;  /* when the bytes in `in` arrived */
+	/* A stall takes nothing, but what the host sends meanwhile is read and
+	** kept with its arrival times, so that a "+++" sent after a silence is
+	** still one after the stall (in the pty it would lose its time). */
+	sbuf held;
+	size_t held_len[SIM_HELD_CHUNKS]; /* the reads it came in, oldest first */
+	int64_t held_t[SIM_HELD_CHUNKS];
+	int held_head, held_n;
 	int state;
 	int info_open; /* an information response block is open */
 

@@ -255,6 +255,8 @@ void at_reset(sim *s, int boot)
 	ram_clear(s);
 	memset(s->fh, 0, sizeof s->fh);
 	sb_clear(&s->in);
+	sb_clear(&s->held); /* (kept during a stall) */
+	s->held_head = s->held_n = 0;
 	sb_clear(&s->deferred);
 	sb_clear(&s->post);
 	s->line_len = 0;
@@ -553,6 +555,17 @@ static int seg_full(sim *s)
 	return s->seg_limit >= 0 && s->seg_count >= s->seg_limit;
 }
 
+/* The silence before "+++" as we can measure it. We stamp bytes when we
+** read them, later than the host wrote them: by our own scheduling, and by
+** whatever waited in the pty (after a stall, behind a busy ring). A pty has no
+** output queue the host could drain (TIOCOUTQ is 0), so a host that waited
+** exactly the guard time after its last write can look a few ms short. Allow
+** a fifth of the guard time for that; "+++" right behind data stays data. */
+static int64_t guard_before(const sim *s)
+{
+	return s->o.guard_ms - s->o.guard_ms / 5;
+}
+
 /* Upload payload from the host, with the '+++' escape: "+++" counts only
 ** after guard-time silence, typed within a guard time, followed by silence.
 ** Bytes of one read share its arrival time, so only the first byte of a
@@ -576,7 +589,7 @@ static void data_in_ftp(sim *s)
 				continue;
 			}
 			flush_plus(s);
-		} else if (c == '+' && t - s->last_rx >= guard) {
+		} else if (c == '+' && t - s->last_rx >= guard_before(s)) {
 			s->plus_n = 1;
 			s->plus_t0 = t;
 			s->last_rx = s->act_t = t;
@@ -664,7 +677,7 @@ static void data_out_input(sim *s)
 	for (size_t i = 0; i < n; i++) {
 		if (s->plus_n > 0 && p[i] == '+' && s->plus_n < 3 && t - s->plus_t0 <= guard)
 			s->plus_n++;
-		else if (p[i] == '+' && t - s->last_rx >= guard) {
+		else if (p[i] == '+' && t - s->last_rx >= guard_before(s)) {
 			s->plus_n = 1;
 			s->plus_t0 = t;
 		} else
@@ -864,6 +877,26 @@ static int ftp_ready(sim *s, int closing)
 	if (s->parked) {
 		end_parked(s);
 		return RC_DEFER;
+	}
+	if (s->state == ST_SUSPENDED && s->done) {
+		/* The host left a download (+++, DTR) whose data the worker has
+		** all fetched: the transfer is still on (QFTPSTAT 2, ATO resumes
+		** it), so FTP commands are busy; QFTPCLOSE aborts it (616). (Other
+		** commands used to become the suspended job and never answered.) */
+		if (!closing)
+			return 603;
+		sim_job *j = s->done;
+		ring_reset(&s->ring);
+		s->done = NULL;
+		if (s->cur == j)
+			s->cur = NULL;
+		s->state = ST_CMD;
+		j->err = 616;
+		j->proto = 0;
+		report(s, j);
+		job_free(j);
+		if (s->outstanding == 0)
+			return 0;
 	}
 	if (s->outstanding == 0)
 		return 0;

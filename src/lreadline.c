@@ -15,19 +15,24 @@
 ** (SIGINT with core.catch_signals on: pselect fails with EINTR) can cancel
 ** the line: then `interrupted()` is called and, if it returns true, the
 ** partial line is dropped and readline returns false, "interrupted". Any
-** other EINTR (SIGWINCH, ...) just resumes reading. readline's own signal
-** handlers are off (rl_catch_signals = 0): the application's stay in force.
+** other EINTR (SIGWINCH, ...) just resumes reading; a SIGINT still pending
+** when input is there acts first. What was typed ahead into the cooked
+** terminal between prompts, a Ctrl-D included, is not lost (see veof_off).
+** readline's own signal handlers are off (rl_catch_signals = 0): the
+** application's stay in force.
 ** Lua is called only through lua_pcall; an error in the completer means "no
 ** completions", one in `interrupted` means "cancel".
 */
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -124,6 +129,85 @@ static int ask_cancel(lua_State *L, int idx)
 	return yes;
 }
 
+/* Typed ahead (between two prompts, while Lua code ran) is typed into the
+** cooked terminal. There a Ctrl-D is no byte but the line buffer's
+** end-of-file mark, which readline's raw mode reads as a NUL: the end of
+** input would be lost. So from the start of each prompt until readline has
+** the terminal raw, VEOF is off (a Ctrl-D typed then stays a plain ^D byte,
+** which readline takes for end of input); what was typed before that is
+** taken as the tty hands it (typed_ahead). The deprep hook puts VEOF back
+** for the Lua code that runs between prompts. */
+static int g_veof_fd = -1;
+static cc_t g_veof;
+
+static void veof_off(int fd)
+{
+	struct termios tio;
+	if (g_veof_fd >= 0 || tcgetattr(fd, &tio) != 0 || !(tio.c_lflag & ICANON) ||
+	    tio.c_cc[VEOF] == _POSIX_VDISABLE)
+		return;
+	g_veof = tio.c_cc[VEOF];
+	tio.c_cc[VEOF] = _POSIX_VDISABLE;
+	if (tcsetattr(fd, TCSANOW, &tio) == 0) /* c_cc only: the line buffer stays */
+		g_veof_fd = fd;
+}
+
+static void veof_on(void)
+{
+	struct termios tio;
+	if (g_veof_fd >= 0 && tcgetattr(g_veof_fd, &tio) == 0) {
+		tio.c_cc[VEOF] = g_veof;
+		tcsetattr(g_veof_fd, TCSANOW, &tio);
+	}
+	g_veof_fd = -1;
+}
+
+static void deprep(void)
+{
+	rl_deprep_terminal(); /* back to the settings saved at prep (VEOF off) */
+	veof_on();
+}
+
+/* A whole line (or end of input) typed ahead into the cooked terminal:
+** returns 1 with the line (or nil) pushed, 0 when nothing complete waits. */
+static int typed_ahead(lua_State *L, int fd, const char *prompt)
+{
+	struct termios tio;
+	struct pollfd pf = {fd, POLLIN, 0};
+	if (tcgetattr(fd, &tio) != 0 || !(tio.c_lflag & ICANON) || poll(&pf, 1, 0) != 1 ||
+	    !(pf.revents & POLLIN))
+		return 0; /* cooked mode is readable only with a whole line (or EOF) */
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	size_t total = 0;
+	char chunk[1024];
+	for (;;) { /* one canonical read is one line, a long one comes in parts */
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+		if (chunk[n - 1] == '\n') {
+			luaL_addlstring(&b, chunk, (size_t)n - 1);
+			break;
+		}
+		luaL_addlstring(&b, chunk, (size_t)n);
+		if (poll(&pf, 1, 0) != 1)
+			break;
+	}
+	if (total == 0) {
+		lua_pushnil(L); /* Ctrl-D */
+		return 1;
+	}
+	luaL_pushresult(&b);
+	/* the tty echoed it as typed; show it at its prompt too, as readline would */
+	FILE *out = rl_outstream ? rl_outstream : stdout;
+	fprintf(out, "%s%s\n", prompt, lua_tostring(L, -1));
+	fflush(out);
+	return 1;
+}
+
 static int l_readline(lua_State *L)
 {
 	const char *prompt = luaL_optstring(L, 1, "> ");
@@ -134,6 +218,11 @@ static int l_readline(lua_State *L)
 	}
 	FILE *in = rl_instream ? rl_instream : stdin;
 	int fd = fileno(in);
+	veof_off(fd);
+	if (!ask_cancel(L, cancel_idx) && typed_ahead(L, fd, prompt)) {
+		veof_on();
+		return 1;
+	}
 	g_L = L;
 	g_done = 0;
 	g_line = NULL;
@@ -156,6 +245,20 @@ static int l_readline(lua_State *L)
 			n = pselect(fd + 1, &fds, NULL, NULL, NULL, &orig);
 			e = errno;
 		}
+		if (n > 0) {
+			/* A Ctrl-C typed just before this input may still be pending
+			** (pselect saw the input first): let it act first, so that it
+			** cancels this prompt instead of the code of the next line. */
+			sigset_t pend;
+			if (sigpending(&pend) == 0 && (sigismember(&pend, SIGINT) || sigismember(&pend, SIGTERM))) {
+				sigprocmask(SIG_SETMASK, &orig, NULL); /* the handler runs here */
+				sigprocmask(SIG_BLOCK, &block, NULL);
+				if (ask_cancel(L, cancel_idx)) {
+					n = -1;
+					e = EINTR;
+				}
+			}
+		}
 		if (n < 0) {
 			if (e == EINTR && !ask_cancel(L, cancel_idx))
 				continue;
@@ -166,6 +269,7 @@ static int l_readline(lua_State *L)
 			rl_callback_handler_remove();
 			fputc('\n', rl_outstream ? rl_outstream : stdout);
 			fflush(rl_outstream ? rl_outstream : stdout);
+			veof_on(); /* (the deprep hook did; harmless twice) */
 			g_L = NULL;
 			if (e == EINTR) {
 				lua_pushboolean(L, 0);
@@ -182,6 +286,7 @@ static int l_readline(lua_State *L)
 		rl_callback_read_char();
 	}
 	sigprocmask(SIG_SETMASK, &orig, NULL);
+	veof_on();
 	g_L = NULL;
 	if (!g_line) {
 		/* A signal inside readline's own read() also ends the line with
@@ -260,6 +365,7 @@ int luaopen_modemftp_readline(lua_State *L)
 	rl_readline_name = "modemftp";
 	rl_catch_signals = 0;
 	rl_catch_sigwinch = 0;
+	rl_deprep_term_function = deprep;
 	/* ':' and '.' break words, so "m:pu" completes "pu" after "m:". */
 	rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{([,:.+-*/%~^#";
 	rl_attempted_completion_function = complete;

@@ -853,6 +853,50 @@ static void test_stream(void)
 	free(big);
 }
 
+/* Leave a download with +++ (throttled so that it is still going), check
+** that FTP commands answer at once while it is suspended, and that
+** QFTPCLOSE ends it. */
+static void suspend_get(const char *cmd)
+{
+	int okc;
+	ctl("baud 2000000");
+	send_str(cmd);
+	blob b = expect("\r\nCONNECT\r\n", 3000, &okc);
+	free(b.p);
+	sleep_ms(150);
+	send_str("+++");
+	b = expect("\r\nOK\r\n", 3000, &okc);
+	free(b.p);
+	ctl("baud 0");
+}
+
+static void test_suspended(void)
+{
+	char cmd[120];
+	snprintf(cmd, sizeof cmd, "AT+QFTPOPEN=\"127.0.0.1\",%d", ftp_port);
+	static const char *const how[2] = {"fetched whole by the module",
+	                                   "still coming from the server"};
+	/* 300000 bytes fit the module's 1 MiB buffer; all of big.bin (1.5 MiB) does not */
+	static const char *const get[2] = {"AT+QFTPGET=\"big.bin\",\"COM:\",0,300000\r",
+	                                   "AT+QFTPGET=\"big.bin\",\"COM:\"\r"};
+	for (int k = 0; k < 2; k++) {
+		suspend_get(get[k]);
+		at_ok("AT+QFTPSTAT", "+QFTPSTAT:", "+QFTPSTAT: 0,2");
+		int64_t t0 = now_ms();
+		char *r = at("AT+QFTPPWD", "+CME ERROR:");
+		ok(has(r, "+CME ERROR: 603") && now_ms() - t0 < 2000,
+		   "suspended download (%s): QFTPPWD answers 603 (busy) at once", how[k]);
+		free(r);
+		r = at("AT+QFTPCLOSE", "+QFTPCLOSE:");
+		ok(has(r, "\r\n+QFTPGET: 616,0\r\n\r\nOK\r\n\r\n+QFTPCLOSE: 0,0\r\n"),
+		   "suspended download (%s): QFTPCLOSE aborts it (616), OK, +QFTPCLOSE: 0,0", how[k]);
+		free(r);
+		at_ok("AT+QFTPSTAT", "+QFTPSTAT:", "+QFTPSTAT: 0,4");
+		at_ok("ATO", "NO CARRIER", "NO CARRIER");
+		at_ok(cmd, "+QFTPOPEN:", "+QFTPOPEN: 0,0");
+	}
+}
+
 static void test_faults(void)
 {
 	char cmd[120];
@@ -995,6 +1039,7 @@ int main(void)
 			test_put();
 			test_lists();
 			test_stream();
+			test_suspended();
 			test_faults();
 			test_tls();
 			test_active();
