@@ -288,6 +288,24 @@ abort:
 	return rc;
 }
 
+/* Write n bytes within idle_ms, in short waits so that an interrupt is
+** seen while the line does not take bytes (flow control, a slow UART). */
+static int write_watching(mf_chat *c, const char *buf, size_t n, int idle_ms, size_t *written)
+{
+	int64_t deadline = mf_now_ms() + idle_ms;
+	*written = 0;
+	for (;;) {
+		size_t w = 0;
+		int64_t step = mf_now_ms() + 200;
+		int rc = mf_write_all(c->t, buf + *written, n - *written, step < deadline ? step : deadline, &w);
+		*written += w;
+		if (rc != MF_ETIMEOUT || mf_left_ms(deadline) == 0)
+			return rc;
+		if (interrupted(c))
+			return MF_EINTR;
+	}
+}
+
 /* Wait for the 'A' the module sends after each ack_every bytes (QFUPL). */
 static int wait_ack(mf_chat *c, int timeout_ms)
 {
@@ -356,9 +374,14 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 		for (size_t off = 0; off < (size_t)n;) {
 			size_t slice = (size_t)n - off < PUT_SLICE ? (size_t)n - off : PUT_SLICE;
 			size_t w = 0;
-			rc = mf_write_all(c->t, chunk + off, slice, mf_now_ms() + o->idle_ms, &w);
+			rc = write_watching(c, chunk + off, slice, o->idle_ms, &w);
 			sent += (int64_t)w;
 			off += w;
+			if (rc == MF_EINTR) {
+				snprintf(c->err, sizeof c->err, "interrupted after %lld bytes", (long long)sent);
+				escape = 1;
+				goto out;
+			}
 			if (rc != MF_OK) {
 				snprintf(c->err, sizeof c->err, "%.200s (after %lld bytes)", c->t->err, (long long)sent);
 				escape = 0; /* the line does not take bytes: "+++" would not pass either */
