@@ -108,36 +108,39 @@ static void take_trailing_ok(mf_chat *c, const mf_get_opts *o, mf_reply *r, int 
 	mf_reply_free(&tmp);
 }
 
-/* Accept a validated end: deliver the payload, leave what follows. */
-static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
-                      const mf_scan_hit *h, int64_t *bytes, mf_reply *r)
+/* End data mode at a trailer: deliver the payload before it, queue the
+** module's own lines between (OK, URCs), keep what follows for the parser. */
+static int take_trailer(mf_chat *c, mf_sink *sink, char *buf, size_t len, const mf_scan_hit *h, int64_t *bytes,
+                        mf_reply *r)
 {
 	int rc = deliver(c, sink, buf, h->payload_end, bytes);
 	if (rc != MF_OK)
 		return rc;
-	/* the module's own lines between payload and result (OK, URCs) */
 	mf_chat_queue_lines(c, buf + h->payload_end, h->line_start - h->payload_end);
 	snprintf(r->result, sizeof r->result, "%s", h->line);
 	c->pos = h->end;
 	c->len = len;
 	mf_chat_trace(c, '<', h->line, strlen(h->line));
-	take_trailing_ok(c, o, r, h->ok_seen);
 	return MF_OK;
+}
+
+/* Accept a validated end. */
+static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
+                      const mf_scan_hit *h, int64_t *bytes, mf_reply *r)
+{
+	int rc = take_trailer(c, sink, buf, len, h, bytes, r);
+	if (rc == MF_OK)
+		take_trailing_ok(c, o, r, h->ok_seen);
+	return rc;
 }
 
 /* Accept an unvalidated trailer after quiet: the transfer failed. */
 static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
                             const mf_scan_hit *h, int64_t *bytes, mf_reply *r)
 {
-	int rc = deliver(c, sink, buf, h->payload_end, bytes);
+	int rc = take_trailer(c, sink, buf, len, h, bytes, r);
 	if (rc != MF_OK)
 		return rc;
-	/* the module's own lines between payload and result (OK, URCs) */
-	mf_chat_queue_lines(c, buf + h->payload_end, h->line_start - h->payload_end);
-	snprintf(r->result, sizeof r->result, "%s", h->line);
-	c->pos = h->end;
-	c->len = len;
-	mf_chat_trace(c, '<', h->line, strlen(h->line));
 	int is_result = h->line[0] == '+';
 	long long claimed = o->trailer == MF_TRAILER_LEN_SUM ? h->a : h->b;
 	if (is_result && (o->trailer == MF_TRAILER_LEN_SUM || h->a == 0)) {
