@@ -233,6 +233,20 @@ function Session:close()
 end
 Session.__close = Session.close
 
+-- The result line of a finished transfer: its value (the module's byte
+-- count) when err is 0, else nil, err.
+local function transfer_result(op, r, prefix, target, bytes, cmd)
+	local e, n = reply.result(r.result or "", prefix)
+	if e == nil then
+		n.op, n.target = op, target
+		return nil, n
+	end
+	if e ~= 0 then
+		return nil, errors.from_result(op, e, n, { target = target, bytes = bytes, command = cmd })
+	end
+	return n
+end
+
 -- Progress callback adapter: fn(bytes, total).
 local function progress_of(opts, total, base)
 	local fn = opts.progress
@@ -321,11 +335,8 @@ function Session:put(remote, source, opts)
 	if not bytes then
 		return nil, self:_transfer_fail("put", r, remote, cmd)
 	end
-	local e, n = reply.result(r.result or "", "+QFTPPUT")
-	if e == nil then n.op, n.target = "put", remote; return nil, n end
-	if e ~= 0 then
-		return nil, errors.from_result("put", e, n, { target = remote, bytes = bytes, command = cmd })
-	end
+	local n, rerr = transfer_result("put", r, "+QFTPPUT", remote, bytes, cmd)
+	if not n then return nil, rerr end
 	if n ~= bytes then
 		return nil, errors.new { op = "put", target = remote, name = "protocol", bytes = n, retryable = true,
 			message = string.format("module reports %d bytes transferred, %d were sent", n, bytes) }
@@ -358,11 +369,8 @@ function Session:_put_packets(remote, src, length, startpos, opts)
 			e.bytes = pos + (e.bytes or 0)
 			return nil, e
 		end
-		local e, n = reply.result(r.result or "", "+QFTPPUT")
-		if e == nil then n.op, n.target = "put", remote; return nil, n end
-		if e ~= 0 then
-			return nil, errors.from_result("put", e, n, { target = remote, bytes = pos, command = cmd })
-		end
+		local ok, rerr = transfer_result("put", r, "+QFTPPUT", remote, pos, cmd)
+		if not ok then return nil, rerr end
 		pos = pos + len
 	end
 	return length
@@ -455,11 +463,8 @@ function Session:get(remote, dest, opts)
 	if not bytes then
 		return nil, self:_transfer_fail("get", r, remote, cmd)
 	end
-	local e, n = reply.result(r.result or "", "+QFTPGET")
-	if e == nil then n.op, n.target = "get", remote; return nil, n end
-	if e ~= 0 then
-		return nil, errors.from_result("get", e, n, { target = remote, bytes = bytes, command = cmd })
-	end
+	local ok, rerr = transfer_result("get", r, "+QFTPGET", remote, bytes, cmd)
+	if not ok then return nil, rerr end
 	if sink then return bytes end
 	return bytes, data
 end
@@ -486,9 +491,8 @@ function Session:ato(dest, opts)
 	done()
 	self.modem:dispatch()
 	if not bytes then return nil, self:_transfer_fail("ato", r, nil, "ATO") end
-	local e, n = reply.result(r.result or "", opts.result or "+QFTPGET")
-	if e == nil then return nil, n end
-	if e ~= 0 then return nil, errors.from_result("ato", e, n, { bytes = bytes }) end
+	local ok, rerr = transfer_result("ato", r, opts.result or "+QFTPGET", nil, bytes, "ATO")
+	if not ok then return nil, rerr end
 	if sink then return bytes end
 	return bytes, data
 end
@@ -512,9 +516,8 @@ function Session:_listing(op, cmdname, prefix, dir, opts, parse)
 		local bytes, r, data = self.modem.port:get(cmd, nil, { result = prefix, timeout = t, guard = ms(self.modem.guard) })
 		self.modem:dispatch()
 		if not bytes then return nil, self:_transfer_fail(op, r, dir, cmd) end
-		local e, n = reply.result(r.result or "", prefix)
-		if e == nil then n.op, n.target = op, dir; return nil, n end
-		if e ~= 0 then return nil, errors.from_result(op, e, n, { target = dir, command = cmd }) end
+		local ok, rerr = transfer_result(op, r, prefix, dir, nil, cmd)
+		if not ok then return nil, rerr end
 		text = data
 	end
 	if opts.raw then return text end
