@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h" /* the shared payload pattern */
+
 #define CHUNK (64 * 1024)
 #define PATTERN (1u << 20)
 
@@ -67,18 +69,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "ptycopy: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-/* The benchmark pattern (same generator as bench/peer.c): xorshift bytes. */
-static void fill_pattern(unsigned char *p, size_t n)
-{
-	uint64_t x = 0x9e3779b97f4a7c15u;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (unsigned char)(x >> 32);
-	}
 }
 
 static int use_poll; /* O_NONBLOCK + poll (default) instead of blocking calls */
@@ -178,7 +168,7 @@ int main(int argc, char **argv)
 			unsigned char *pat = malloc(PATTERN);
 			if (!pat)
 				die("malloc");
-			fill_pattern(pat, PATTERN);
+			bench_fill_pattern(pat, PATTERN);
 			for (long long off = 0; off < total;) {
 				size_t at = (size_t)(off % PATTERN), n = CHUNK;
 				if (n > PATTERN - at)
