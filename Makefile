@@ -77,7 +77,7 @@ $(RL_SO): $(B)/obj/lreadline.o | $(B)/lib/modemftp
 $(SIM): $(SIM_OBJ) $(LIB)
 	$(CC) $(LDSAN) -o $@ $(SIM_OBJ) $(LIB) $(CURL_LIBS) -lutil $(DEPS_LIBS)
 
-$(B)/ptycopy: bench/ptycopy.c | $(B)
+$(B)/ptycopy: bench/ptycopy.c bench/bench.h | $(B)
 	$(CC) $(CSTD) $(WARN) $(OPT) $(LDSAN) -o $@ $< -lutil
 
 $(B)/bench_%: bench/%.c bench/bench.h $(LIB) | $(B)
