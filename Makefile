@@ -1,5 +1,12 @@
-# modemftp: C core + Lua module + simulator + tests.
+# modemftp: the runtime (src/, lua/, scripts/modemftp) and its test tree (spec/).
 # `make check` and `make demo` install missing Debian packages first.
+#
+# Parts, one folder each (the README's "How it is built" lists every file):
+#   src/{transport,transcript,at,data}   the C core, archived into libmodemftp.a
+#   src/binding, src/host                modemftp.core (the Lua module)
+#   src/readline                         modemftp.readline (the console's line editor)
+#   spec/ec20sim                         the simulator (its own rules: spec/ec20sim/ec20sim.mk)
+#   spec/c, spec/fuzz, spec/bench        C tests, libFuzzer targets, benchmarks
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -13,40 +20,39 @@ CC      ?= cc
 PKG     ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG) --cflags lua5.4 libserialport 2>/dev/null)
 DEPS_LIBS   := $(shell $(PKG) --libs libserialport 2>/dev/null)
-CURL_CFLAGS := $(shell $(PKG) --cflags libcurl 2>/dev/null)
-CURL_LIBS   := $(shell $(PKG) --libs libcurl 2>/dev/null)
-LUA_LIBS    := $(shell $(PKG) --libs lua5.4 2>/dev/null)
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CSTD    = -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden $(DEPS_CFLAGS) -Isrc
+
+# The core's folders; each is on the include path so headers are named alone.
+CORE_DIRS = src/transport src/transcript src/at src/data
+CORE_INC  = $(addprefix -I,$(CORE_DIRS))
+CORE_HDR  = $(wildcard $(addsuffix /*.h,$(CORE_DIRS)))
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden $(DEPS_CFLAGS) $(CORE_INC)
 
 B ?= build
-CORE_SRC = $(sort $(wildcard src/mf_*.c))
-BIND_SRC = $(sort $(wildcard src/lmodemftp_*.c))
-SIM_SRC  = $(sort $(wildcard src/ec20sim*.c))
-CTEST_SRC = $(sort $(wildcard test/c/test_*.c))
-FUZZ_SRC  = $(sort $(wildcard test/fuzz/fuzz_*.c))
+CORE_SRC  = $(sort $(wildcard $(addsuffix /*.c,$(CORE_DIRS))))
+BIND_SRC  = $(sort $(wildcard src/binding/*.c src/host/*.c))
+CTEST_SRC = $(sort $(wildcard spec/c/test_*.c))
+FUZZ_SRC  = $(sort $(wildcard spec/fuzz/fuzz_*.c))
 
 CORE_OBJ = $(CORE_SRC:src/%.c=$(B)/obj/%.o)
 BIND_OBJ = $(BIND_SRC:src/%.c=$(B)/obj/%.o)
-SIM_OBJ  = $(SIM_SRC:src/%.c=$(B)/obj/%.o)
-CTESTS   = $(CTEST_SRC:test/c/%.c=$(B)/test/%)
+CTESTS   = $(CTEST_SRC:spec/c/%.c=$(B)/test/%)
 
 LIB   = $(B)/libmodemftp.a
 SO    = $(B)/lib/modemftp/core.so
-SIM   = $(B)/ec20sim
-HELPERS = $(B)/ptycopy
-# Benchmark programs (bench/*.c, see doc/bench.md): one file each plus bench/bench.h.
-BENCH_BINS = $(B)/bench_peer $(B)/bench_pair $(B)/bench_core $(B)/bench_micro
 # The console's line editor: a separate Lua module so the core needs no readline.
 RL_SO = $(B)/lib/modemftp/readline.so
 RL_LIBS := $(shell $(PKG) --libs readline 2>/dev/null || echo -lreadline)
+# Benchmark programs (spec/bench/*.c, see spec/bench/README.md).
+BENCH_BINS = $(B)/ptycopy $(B)/bench_peer $(B)/bench_pair $(B)/bench_core $(B)/bench_micro
 
-.PHONY: all asan check demo bench fuzz install uninstall clean deps
-all: $(LIB) $(SO) $(RL_SO) $(SIM) $(CTESTS) $(HELPERS) $(BENCH_BINS)
+.PHONY: all runtime asan check demo bench fuzz install install-sim uninstall clean deps
+all: runtime sim $(CTESTS) $(BENCH_BINS)
+runtime: $(LIB) $(SO) $(RL_SO)
 
 deps:
 	@scripts/install-deps
@@ -55,51 +61,49 @@ deps:
 asan:
 	@$(MAKE) --no-print-directory B=build/asan OPT="-O1 -g $(SAN)" LDSAN="$(SAN)" all
 
-$(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
-
-$(B)/obj/ec20sim%.o: src/ec20sim%.c $(wildcard src/*.h) | $(B)/obj
-	$(CC) $(CFLAGS_ALL) $(CURL_CFLAGS) -c -o $@ $<
-
-# the pattern above needs a non-empty stem: ec20sim.c itself
-$(B)/obj/ec20sim.o: src/ec20sim.c $(wildcard src/*.h) | $(B)/obj
-	$(CC) $(CFLAGS_ALL) $(CURL_CFLAGS) -c -o $@ $<
+$(B)/obj/%.o: src/%.c $(CORE_HDR) $(wildcard src/host/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Isrc/host -c -o $@ $<
 
 $(LIB): $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(SO): $(BIND_OBJ) $(CORE_OBJ) | $(B)/lib/modemftp
+$(SO): $(BIND_OBJ) $(CORE_OBJ)
+	@mkdir -p $(@D)
 	$(CC) -shared $(LDSAN) -o $@ $^ $(DEPS_LIBS)
 
-$(RL_SO): $(B)/obj/lreadline.o | $(B)/lib/modemftp
+$(RL_SO): $(B)/obj/readline/lreadline.o
+	@mkdir -p $(@D)
 	$(CC) -shared $(LDSAN) -o $@ $^ $(RL_LIBS)
 
-$(SIM): $(SIM_OBJ) $(LIB)
-	$(CC) $(LDSAN) -o $@ $(SIM_OBJ) $(LIB) $(CURL_LIBS) -lutil $(DEPS_LIBS)
+# The simulator: its own rules, its own folder, not part of `make install`.
+include spec/ec20sim/ec20sim.mk
 
-$(B)/ptycopy: bench/ptycopy.c bench/bench.h | $(B)
+TEST_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CORE_INC) -Ispec/c $(LDSAN)
+$(B)/test/%: spec/c/%.c $(LIB) spec/c/tap.h spec/c/mock_transport.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(LIB) $(DEPS_LIBS) -lutil -lpthread
+
+$(B)/ptycopy: spec/bench/ptycopy.c spec/bench/bench.h
+	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(OPT) $(LDSAN) -o $@ $< -lutil
 
-$(B)/bench_%: bench/%.c bench/bench.h $(LIB) | $(B)
-	$(CC) $(CSTD) $(WARN) $(OPT) -Isrc $(LDSAN) -o $@ $< $(LIB) $(DEPS_LIBS)
-
-$(B)/test/%: test/c/%.c $(LIB) test/c/tap.h | $(B)/test
-	$(CC) $(CSTD) $(WARN) $(OPT) -Isrc -Itest/c $(LDSAN) -o $@ $< $(LIB) $(DEPS_LIBS) -lutil -lpthread
-
-$(B) $(B)/obj $(B)/test $(B)/lib/modemftp $(B)/fuzz:
-	mkdir -p $@
+$(B)/bench_%: spec/bench/%.c spec/bench/bench.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(CORE_INC) $(LDSAN) -o $@ $< $(LIB) $(DEPS_LIBS)
 
 # libFuzzer targets (clang): the parser and data-mode scanner.
-FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(DEPS_CFLAGS) -Isrc
-$(B)/fuzz/%: test/fuzz/%.c $(CORE_SRC) | $(B)/fuzz
+FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(DEPS_CFLAGS) $(CORE_INC)
+FUZZ_BINS = $(FUZZ_SRC:spec/fuzz/%.c=$(B)/fuzz/%)
+$(B)/fuzz/%: spec/fuzz/%.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(DEPS_LIBS)
 
-FUZZ_BINS = $(FUZZ_SRC:test/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
 	  mkdir -p build/corpus/$$(basename $$f); \
-	  $$f -max_total_time=$(FUZZ_SECONDS) build/corpus/$$(basename $$f) test/fuzz/seeds || exit 1; done
+	  $$f -max_total_time=$(FUZZ_SECONDS) build/corpus/$$(basename $$f) spec/fuzz/seeds || exit 1; done
 
 check: deps
 	@$(MAKE) --no-print-directory all
@@ -108,14 +112,15 @@ check: deps
 	@scripts/run-tests
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory runtime sim
 	@scripts/demo
 
 QUICK ?=
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BINS)
-	@QUICK=$(QUICK) bench/run
+	@$(MAKE) --no-print-directory all
+	@QUICK=$(QUICK) spec/bench/run
 
+# The runtime and the command only; the simulator has `make install-sim`.
 install: $(SO) $(RL_SO)
 	install -d $(DESTDIR)$(LUA_CMOD_DIR)/modemftp $(DESTDIR)$(LUA_LMOD_DIR)/modemftp $(DESTDIR)$(BINDIR)
 	install -m 0644 $(SO) $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/core.so
@@ -123,14 +128,14 @@ install: $(SO) $(RL_SO)
 	install -m 0644 lua/modemftp/*.lua $(DESTDIR)$(LUA_LMOD_DIR)/modemftp/
 	sed '1,/^-- END-OF-DEV-PATHS/{/^-- DEV-PATHS/,/^-- END-OF-DEV-PATHS/d}' scripts/modemftp > $(DESTDIR)$(BINDIR)/modemftp
 	chmod 0755 $(DESTDIR)$(BINDIR)/modemftp
-	[ ! -f $(SIM) ] || install -m 0755 $(SIM) $(DESTDIR)$(BINDIR)/ec20sim
-	[ ! -f doc/modemftp.1 ] || { install -d $(DESTDIR)$(MANDIR); install -m 0644 doc/modemftp.1 $(DESTDIR)$(MANDIR)/; }
+	install -d $(DESTDIR)$(MANDIR)
+	install -m 0644 scripts/modemftp.1 $(DESTDIR)$(MANDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/modemftp/jobs
 	install -m 0644 scripts/jobs/*.lua $(DESTDIR)$(PREFIX)/share/modemftp/jobs/
 
-uninstall:
+uninstall: uninstall-sim
 	rm -rf $(DESTDIR)$(LUA_CMOD_DIR)/modemftp $(DESTDIR)$(LUA_LMOD_DIR)/modemftp
-	rm -f $(DESTDIR)$(BINDIR)/modemftp $(DESTDIR)$(BINDIR)/ec20sim $(DESTDIR)$(MANDIR)/modemftp.1
+	rm -f $(DESTDIR)$(BINDIR)/modemftp $(DESTDIR)$(MANDIR)/modemftp.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/modemftp
 
 clean:

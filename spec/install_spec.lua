@@ -15,6 +15,7 @@ describe("make install", function()
 		} do
 			assert.is_truthy(sim.read(dest .. f), "missing " .. f)
 		end
+		assert.is_nil(sim.read(dest .. "/usr/bin/ec20sim"), "the simulator is not part of the runtime")
 		local cmd = sim.read(dest .. "/usr/bin/modemftp")
 		assert.is_nil(cmd:find("DEV-PATHS", 1, true), "the source-tree path block is stripped")
 		-- run the installed command against the installed modules only
@@ -24,6 +25,15 @@ describe("make install", function()
 		local help, rok = sim.sh(run)
 		assert.is_true(rok, help)
 		assert.matches("usage: modemftp", help)
+		os.execute("rm -rf " .. sim.q(dest))
+	end)
+
+	it("installs the simulator only when asked (make install-sim)", function()
+		local dest = sim.tmpdir()
+		local out, ok = sim.sh(string.format("make --no-print-directory install-sim PREFIX=/usr DESTDIR=%s 2>&1", sim.q(dest)))
+		assert.is_true(ok, out)
+		local help = sim.sh(sim.q(dest .. "/usr/bin/ec20sim") .. " --help 2>&1")
+		assert.matches("ec20sim", help)
 		os.execute("rm -rf " .. sim.q(dest))
 	end)
 end)

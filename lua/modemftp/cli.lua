@@ -321,7 +321,7 @@ local COMMON = {
 	{ "lock-dir", nil, "DIR", "where lock files live (/run/lock, else /tmp; MODEMFTP_LOCK_DIR)" },
 	{ "no-lock", nil, nil, "do not take the port's lock" },
 	{ "verbose", "v", nil, "debug lines and the AT traffic (passwords redacted)" },
-	{ "record", nil, "FILE", "write a transcript of the modem traffic to FILE (doc/transcript.md)" },
+	{ "record", nil, "FILE", "write a transcript of the modem traffic to FILE (src/transcript/README.md)" },
 	{ "help", "h", nil, "this help" },
 }
 

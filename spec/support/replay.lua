@@ -33,7 +33,7 @@ function M.assert_all_closed()
 	end
 end
 
---- Escape bytes for a transcript line (doc/transcript.md).
+--- Escape bytes for a transcript line (src/transcript/README.md).
 local function esc(s)
 	local t = {}
 	for i = 1, #s do

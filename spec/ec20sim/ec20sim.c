@@ -1,7 +1,7 @@
 /*
 ** ec20sim: a Quectel EC20 on a pseudo-terminal, whose FTP commands
 ** (AT+QFTP*, EC20 FTP AT Commands Manual V1.0) are carried out against a
-** real FTP server with libcurl. See doc/ec20sim.md and --help.
+** real FTP server with libcurl. See spec/ec20sim/README.md and --help.
 **
 ** This file: options, the pty, the poll loop, output framing, line-rate
 ** emulation and the control FIFO that injects faults mid-run.

@@ -1,6 +1,6 @@
 /*
 ** mf_record.c: the recorder. Wraps any transport and tees its traffic into a
-** transcript (format: mf_transcript.h, doc/transcript.md).
+** transcript (format: mf_transcript.h, src/transcript/README.md).
 **
 ** Bytes are collected per direction in a small buffer and written out at a
 ** line end, a direction change, a pause, or when the buffer fills, so the

@@ -2,7 +2,7 @@
 ** mf_transcript.h: recorded modem sessions, for replay in tests and CI.
 **
 ** The transcript is a line-oriented UTF-8/ASCII text file (format in
-** doc/transcript.md), diffable and editable by hand:
+** src/transcript/README.md), diffable and editable by hand:
 **
 **   # comment                        ignored
 **   > AT+QFTPSIZE="a.txt"\r          bytes the host sent
