@@ -38,10 +38,11 @@ function Modem.fail(op, t, extra)
 		t.message = t.message:gsub("%s*%(after %d+ bytes%)", ""):gsub("%s+after %d+ bytes$", "")
 	end
 	local final = type(t) == "table" and t.final or nil
-	if final == "RDY" or final == "POWERED DOWN" or final == "NORMAL POWER DOWN" then
+	local class = final and core.line_class(final) or {}
+	if class.reboot then
 		extra = extra or {}
 		extra.name, extra.message = "rebooted", "the module restarted (" .. final .. ")"
-	elseif final and final:match('^%+QIURC: "pdpdeact"') then
+	elseif class.pdp_lost then
 		extra = extra or {}
 		extra.name, extra.message = "pdp_deactivated", "the network deactivated the PDP context (" .. final .. ")"
 	end
@@ -107,10 +108,11 @@ end
 function Modem:dispatch()
 	local urcs = self.port:urcs()
 	for _, line in ipairs(urcs) do
-		if line == "RDY" then
+		local class = core.line_class(line)
+		if class.reboot then
 			self.state.rebooted = true
 			if self.session then self.session.closed = true end
-		elseif line:match('^%+QIURC: "pdpdeact"') then
+		elseif class.pdp_lost then
 			local _, f = reply.qiurc(line)
 			self.state.pdpdeact = f and f[1] or true
 			if self.session then self.session.closed = true end

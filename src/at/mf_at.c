@@ -2,6 +2,7 @@
 ** mf_at.c: AT line tokenizer and classifier (see mf_at.h).
 */
 #include "mf_at.h"
+#include "mf_lines.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -102,15 +103,7 @@ void mf_at_prefix(const char *cmd, char *out, size_t cap)
 
 int mf_at_is_known_urc(const char *line)
 {
-	static const char *const urcs[] = {
-		"RDY", "POWERED DOWN", "NORMAL POWER DOWN", "+QIURC:", "+QUSIM:", "+QIND:",
-		"+CPIN:", "+CFUN:", "+CREG:", "+CGREG:", "+CEREG:", "+QSTATE:", "+CRING:",
-		"RING", "+CMTI:", "+CMT:", "+CDS:", "+QFTP", "+CGEV:", "+QUSB:", "+QSIMSTAT:", NULL,
-	};
-	for (int i = 0; urcs[i]; i++)
-		if (starts(line, urcs[i]))
-			return 1;
-	return 0;
+	return (mf_line_classes(line, strlen(line)) & MF_LC_OWN) != 0;
 }
 
 int mf_at_cme_code(const char *line)

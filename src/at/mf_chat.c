@@ -2,6 +2,7 @@
 ** mf_chat.c: AT command engine (see mf_chat.h).
 */
 #include "mf_chat.h"
+#include "mf_lines.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -168,15 +169,14 @@ static int ends_wait(mf_reply *r, int rc)
 	return 1;
 }
 
-/* A line that means the module restarted or lost its data link. */
+/* A line that means the module restarted, or lost the data link an FTP
+** wait depends on: the module will not answer that wait usefully. */
 static int is_fatal_urc(const char *line, const mf_cmd_opts *o)
 {
-	if (strcmp(line, "RDY") == 0 || strcmp(line, "POWERED DOWN") == 0 ||
-	    strcmp(line, "NORMAL POWER DOWN") == 0)
+	unsigned cls = mf_line_classes(line, strlen(line));
+	if (cls & MF_LC_REBOOT)
 		return 1;
-	/* pdpdeact ends any FTP wait: the module will not answer it usefully. */
-	return o->result && strncmp(o->result, "+QFTP", 5) == 0 &&
-	       strncmp(line, "+QIURC: \"pdpdeact\"", 18) == 0;
+	return (cls & MF_LC_PDP_LOST) && o->result && strncmp(o->result, "+QFTP", 5) == 0;
 }
 
 /* Handle one complete line; returns 1 when the wait is over. */

@@ -13,6 +13,7 @@
 */
 #include "mf_chat.h"
 #include "mf_data.h"
+#include "mf_lines.h"
 #include "mf_transcript.h"
 #include "lmodemftp_sys.h"
 
@@ -850,6 +851,23 @@ static int l_sleep(lua_State *L)
 	return 0;
 }
 
+/* core.line_class(line) -> {own=, reboot=, pdp_lost=, ends_transfer=}: what a
+** line the module printed by itself means (src/at/mf_lines.h, the one table). */
+static int l_line_class(lua_State *L)
+{
+	size_t n;
+	const char *line = luaL_checklstring(L, 1, &n);
+	unsigned cls = mf_line_classes(line, n);
+	lua_createtable(L, 0, 4);
+	for (int i = 0; mf_line_class_names[i]; i++) {
+		if (cls & (1u << i)) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, mf_line_class_names[i]);
+		}
+	}
+	return 1;
+}
+
 static const luaL_Reg port_methods[] = {
 	{"command", l_command}, {"get", l_get}, {"put", l_put}, {"urcs", l_urcs}, {"poll", l_poll},
 	{"write", l_write}, {"set_dtr", l_set_dtr}, {"set_rts", l_set_rts}, {"trace", l_trace},
@@ -865,7 +883,7 @@ static const luaL_Reg port_meta[] = {
 static const luaL_Reg core_funcs[] = {
 	{"open", l_open}, {"catch_signals", l_catch_signals}, {"interrupted", l_interrupted},
 	{"clear_interrupt", l_clear_interrupt}, {"set_error_metatable", l_set_error_metatable},
-	{"monotonic_ms", l_monotonic}, {"sleep_ms", l_sleep}, {NULL, NULL},
+	{"monotonic_ms", l_monotonic}, {"sleep_ms", l_sleep}, {"line_class", l_line_class}, {NULL, NULL},
 };
 
 __attribute__((visibility("default"))) int luaopen_modemftp_core(lua_State *L);

@@ -2,6 +2,7 @@
 ** mf_getscan.c: count-validated end of a data-mode download (see header).
 */
 #include "mf_getscan.h"
+#include "mf_lines.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +40,7 @@ int mf_getscan_tail_plausible(const char *tail, size_t n)
 			        tail[i] == 'P') ? -1 : 0;
 		size_t len = e - i;
 		const char *l = tail + i;
-		int fits = (len == 2 && memcmp(l, "OK", 2) == 0) || l[0] == '+' ||
-		           (len == 3 && memcmp(l, "RDY", 3) == 0) ||
-		           (len == 10 && memcmp(l, "NO CARRIER", 10) == 0) ||
-		           (len == 12 && memcmp(l, "POWERED DOWN", 12) == 0);
-		if (!fits)
+		if (!mf_line_is_module_framing(l, len))
 			return 0;
 		i = e;
 	}
@@ -98,15 +95,6 @@ static const struct { const char *s; size_t n; int ok; } framings[] = {
 	{"\r\n\r\n", 4, 0}, {"\r\n", 2, 0}, {"\n", 1, 0}, {"", 0, 0},
 };
 
-/* Look at a trailer line starting at ls, ending (exclusive) at le, with the
-** next line starting at next. Returns MF_SCAN_* for it. */
-/* A line the module itself prints between data and result: OK or a URC. */
-static int module_line(const char *l, size_t n)
-{
-	return (n == 2 && memcmp(l, "OK", 2) == 0) || (n > 1 && l[0] == '+') ||
-	       (n == 3 && memcmp(l, "RDY", 3) == 0) || (n == 12 && memcmp(l, "POWERED DOWN", 12) == 0);
-}
-
 typedef struct cand {
 	size_t end; /* payload end */
 	int ok;     /* an OK sits between it and the trailer */
@@ -131,7 +119,7 @@ static size_t payload_ends(const char *buf, size_t ls, cand *out, size_t cap)
 		size_t b = e;
 		while (b > 0 && buf[b - 1] != '\n' && e - b <= MF_SCAN_LINE_MAX)
 			b--;
-		if (b == 0 || e - b > MF_SCAN_LINE_MAX || !module_line(buf + b, e - b))
+		if (b == 0 || e - b > MF_SCAN_LINE_MAX || !mf_line_is_module_framing(buf + b, e - b))
 			break;
 		if (e - b == 2 && memcmp(buf + b, "OK", 2) == 0) {
 			if (ends_with(buf, b, "\r\n", 2))
@@ -155,7 +143,7 @@ static int judge(mf_getscan *s, const char *buf, size_t ls, size_t le, size_t ne
 	long long a = 0, b = 0;
 	int is_trailer = n > s->prefix_len && memcmp(line, s->prefix, s->prefix_len) == 0 &&
 	                 two_numbers(line + s->prefix_len, line + n, s->kind == MF_TRAILER_LEN_SUM, &a, &b);
-	int is_abort = (n == 10 && memcmp(line, "NO CARRIER", 10) == 0) || (n == 3 && memcmp(line, "RDY", 3) == 0);
+	int is_abort = (mf_line_classes(line, n) & MF_LC_ENDS_TRANSFER) != 0;
 	if (!is_trailer && !is_abort)
 		return MF_SCAN_NONE;
 	memset(hit, 0, sizeof *hit);
