@@ -61,9 +61,9 @@ deps:
 asan:
 	@$(MAKE) --no-print-directory B=build/asan OPT="-O1 -g $(SAN)" LDSAN="$(SAN)" all
 
-$(B)/obj/%.o: src/%.c $(CORE_HDR) $(wildcard src/host/*.h)
+$(B)/obj/%.o: src/%.c $(CORE_HDR) $(wildcard src/binding/*.h src/host/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Isrc/host -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) -Isrc/binding -Isrc/host -c -o $@ $<
 
 $(LIB): $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^

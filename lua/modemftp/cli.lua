@@ -601,11 +601,11 @@ function M.acquire_lock(path, timeout)
 	local deadline = core.monotonic_ms() + math.floor((timeout or 0) * 1000)
 	while true do
 		local step = math.max(0, math.min(200, deadline - core.monotonic_ms()))
-		local lock, msg, why = core.lock(path, step)
+		local lock, err = core.lock(path, step)
 		if lock then return lock end
-		if why ~= "busy" then return nil, msg, why end
+		if err.kind ~= "busy" then return nil, err.message, err.kind end
 		if core.interrupted() then return nil, "interrupted while waiting for " .. path, "interrupted" end
-		if core.monotonic_ms() >= deadline then return nil, msg, why end
+		if core.monotonic_ms() >= deadline then return nil, err.message, err.kind end
 	end
 end
 

@@ -15,6 +15,7 @@
 #include "mf_data.h"
 #include "mf_lines.h"
 #include "mf_transcript.h"
+#include "lmodemftp_fail.h"
 #include "lmodemftp_sys.h"
 
 #include <errno.h>
@@ -27,7 +28,6 @@
 #include <unistd.h>
 
 #define PORT_MT "modemftp.port"
-#define ERROR_MT_KEY "modemftp.error_mt"
 #define MODEMFTP_CORE_VERSION "1.0.0"
 
 static volatile sig_atomic_t g_interrupt;
@@ -41,15 +41,10 @@ typedef struct lport {
 
 /* ---------------------------------------------------------------- errors */
 
-/* Push nil, err and return 2: the one failure helper. */
+/* Push nil, err and return 2: a port failure, with the modem's reply. */
 static int push_fail(lua_State *L, int rc, const char *message, const mf_reply *r, long long bytes)
 {
-	lua_pushnil(L);
-	lua_createtable(L, 0, 8);
-	lua_pushstring(L, mf_strerror(rc));
-	lua_setfield(L, -2, "kind");
-	lua_pushstring(L, message && *message ? message : mf_strerror(rc));
-	lua_setfield(L, -2, "message");
+	mf_lua_fail_begin(L, mf_strerror(rc), message, 0);
 	if (r) {
 		if (r->final[0]) {
 			lua_pushstring(L, r->final);
@@ -75,11 +70,7 @@ static int push_fail(lua_State *L, int rc, const char *message, const mf_reply *
 		lua_pushinteger(L, bytes);
 		lua_setfield(L, -2, "bytes");
 	}
-	if (lua_getfield(L, LUA_REGISTRYINDEX, ERROR_MT_KEY) == LUA_TTABLE)
-		lua_setmetatable(L, -2);
-	else
-		lua_pop(L, 1);
-	return 2;
+	return mf_lua_fail_end(L);
 }
 
 static int push_reply(lua_State *L, const mf_reply *r)
@@ -833,7 +824,7 @@ static int l_set_error_metatable(lua_State *L)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_pushvalue(L, 1);
-	lua_setfield(L, LUA_REGISTRYINDEX, ERROR_MT_KEY);
+	lua_setfield(L, LUA_REGISTRYINDEX, MF_LUA_ERROR_MT_KEY);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 ** lmodemftp_sys.c: host services for the command line (see header).
 */
 #include "lmodemftp_sys.h"
+#include "lmodemftp_fail.h"
 #include "mf_transport.h"
 
 #include <errno.h>
@@ -29,15 +30,15 @@ static void set_str(lua_State *L, const char *key, const char *v)
 }
 
 /* core.ports() -> { {name=, description=, transport=, vid=, pid=,
-** manufacturer=, product=, serial=, quectel=bool}, ... } | nil, message */
+** manufacturer=, product=, serial=, quectel=bool}, ... } | nil, err */
 static int l_ports(lua_State *L)
 {
 	struct sp_port **list = NULL;
 	enum sp_return rc = sp_list_ports(&list);
 	if (rc != SP_OK) {
+		int e = sp_last_error_code();
 		char *msg = sp_last_error_message();
-		lua_pushnil(L);
-		lua_pushfstring(L, "listing serial ports: %s", msg ? msg : "failed");
+		mf_lua_fail(L, "io", e, "listing serial ports: %s", msg ? msg : "failed");
 		sp_free_error_message(msg);
 		return 2;
 	}
@@ -85,7 +86,7 @@ static int l_unlock(lua_State *L)
 	return 0;
 }
 
-/* core.lock(path, timeout_ms) -> lock | nil, message, "busy"|"io"
+/* core.lock(path, timeout_ms) -> lock | nil, err (err.kind "busy" or "io")
 ** An exclusive flock on path (created if needed), waited for at most
 ** timeout_ms; released by lock:unlock(), garbage collection or exit. */
 static int l_lock(lua_State *L)
@@ -97,27 +98,19 @@ static int l_lock(lua_State *L)
 	luaL_setmetatable(L, LOCK_MT);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	if (fd < 0) {
-		lua_pushnil(L);
-		lua_pushfstring(L, "%s: %s", path, strerror(errno));
-		lua_pushliteral(L, "io");
-		return 3;
+		int e = errno;
+		return mf_lua_fail(L, "io", e, "%s: %s", path, strerror(e));
 	}
 	int64_t deadline = mf_now_ms() + timeout;
 	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			int e = errno;
 			close(fd);
-			lua_pushnil(L);
-			lua_pushfstring(L, "%s: %s", path, strerror(e));
-			lua_pushliteral(L, "io");
-			return 3;
+			return mf_lua_fail(L, "io", e, "%s: %s", path, strerror(e));
 		}
 		if (mf_left_ms(deadline) == 0) {
 			close(fd);
-			lua_pushnil(L);
-			lua_pushfstring(L, "%s: held by another process", path);
-			lua_pushliteral(L, "busy");
-			return 3;
+			return mf_lua_fail(L, "busy", 0, "%s: held by another process", path);
 		}
 		mf_sleep_ms(20);
 	}
@@ -174,7 +167,7 @@ static void on_alarm(int sig)
 		_exit(g_deadline_status);
 }
 
-/* core.deadline(ms [, grace_ms [, status]]) -> true | nil, message
+/* core.deadline(ms [, grace_ms [, status]]) -> true | nil, err
 ** After ms, SIGTERM; grace_ms (default 10000) later, _exit(status) (124).
 ** ms <= 0 disarms. */
 static int l_deadline(lua_State *L)
@@ -204,10 +197,9 @@ static int l_deadline(lua_State *L)
 		goto fail;
 	lua_pushboolean(L, 1);
 	return 1;
-fail:
-	lua_pushnil(L);
-	lua_pushfstring(L, "deadline: %s", strerror(errno));
-	return 2;
+fail:;
+	int e = errno;
+	return mf_lua_fail(L, "io", e, "deadline: %s", strerror(e));
 }
 
 /* core.deadline_expired() -> boolean: the deadline timer has fired */
@@ -217,15 +209,14 @@ static int l_deadline_expired(lua_State *L)
 	return 1;
 }
 
-/* core.realpath(path) -> absolute path with symlinks resolved | nil, message */
+/* core.realpath(path) -> absolute path with symlinks resolved | nil, err */
 static int l_realpath(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	char *r = realpath(path, NULL);
 	if (!r) {
-		lua_pushnil(L);
-		lua_pushfstring(L, "%s: %s", path, strerror(errno));
-		return 2;
+		int e = errno;
+		return mf_lua_fail(L, "io", e, "%s: %s", path, strerror(e));
 	}
 	lua_pushstring(L, r);
 	free(r);
