@@ -40,3 +40,11 @@ describe("failures of modemftp.core", function()
 		assert.equal(getmetatable(select(2, core.lock("/nonexistent/y", 0))), getmetatable(err))
 	end)
 end)
+
+describe("misuse of modemftp.core raises", function()
+	it("an option key the function does not take (units are in the core's names)", function()
+		assert.has_error(function() core.open("/nonexistent/ttyUSB9", { connect_timeout = 5 }) end,
+			"unknown option 'connect_timeout'")
+		assert.has_no_error(function() core.open("/nonexistent/ttyUSB9", { connect_timeout_ms = 5 }) end)
+	end)
+end)

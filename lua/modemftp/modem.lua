@@ -78,7 +78,7 @@ function Modem.open(port, opts)
 	end
 	opts = checkopts(opts, "open")
 	local p, err = core.open(port, { baud = opts.baud, rtscts = opts.rtscts, dtr = opts.dtr,
-		record = opts.record, connect_timeout = opts.connect_timeout and ms(opts.connect_timeout) })
+		record = opts.record, connect_timeout_ms = opts.connect_timeout and ms(opts.connect_timeout) })
 	if not p then return nil, Modem.fail("open", err, { target = port }) end
 	local self = setmetatable({
 		port = p,
@@ -166,9 +166,9 @@ end
 function Modem:command(cmd, o)
 	o = o or {}
 	local r, err = self.port:command(cmd, {
-		timeout = ms(o.timeout or self.timeout),
+		timeout_ms = ms(o.timeout or self.timeout),
 		result = o.result,
-		result_timeout = o.result_timeout and ms(o.result_timeout) or nil,
+		result_timeout_ms = o.result_timeout and ms(o.result_timeout) or nil,
 		result_early = o.early,
 	})
 	self:dispatch()

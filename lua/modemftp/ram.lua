@@ -48,7 +48,7 @@ function M.upload(m, name, source, opts)
 	-- ACK mode: the module answers 'A' after each 1 KiB; the host waits for it
 	-- (for UARTs without flow control)
 	local cmd = atarg.command("QFUPL", q, size, math.floor(timeout), opts.ack and 1 or 0)
-	local n, r = m.port:put(cmd, source, { result = "+QFUPL", length = size, timeout = ms(timeout + 5),
+	local n, r = m.port:put(cmd, source, { result = "+QFUPL", length = size, timeout_ms = ms(timeout + 5),
 		progress = opts.progress, ack_every = opts.ack and 1024 or 0 })
 	m:dispatch()
 	if not n then return nil, require("modemftp.modem").fail("ram_upload", r, { target = name, command = cmd }) end
@@ -76,7 +76,7 @@ function M.download(m, name, sink, opts)
 	end
 	local cmd = atarg.command("QFDWL", q)
 	local n, r, data = m.port:get(cmd, f, { result = "+QFDWL", trailer = "lensum",
-		timeout = ms(opts.timeout or 60), progress = opts.progress })
+		timeout_ms = ms(opts.timeout or 60), progress = opts.progress })
 	if close then f:close() end
 	m:dispatch()
 	if not n then return nil, require("modemftp.modem").fail("ram_download", r, { target = name, command = cmd }) end

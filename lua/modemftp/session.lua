@@ -326,9 +326,9 @@ function Session:put(remote, source, opts)
 	end
 	local t = ms(self.rsptimeout + SLACK)
 	local bytes, r = self.modem.port:put(cmd, src, {
-		result = "+QFTPPUT", length = length or -1, dtr = opts.dtr, guard = ms(self.modem.guard),
-		timeout = t, result_timeout = t, progress = progress_of(opts, length),
-		progress_interval = opts.progress_interval and ms(opts.progress_interval),
+		result = "+QFTPPUT", length = length or -1, dtr = opts.dtr, guard_ms = ms(self.modem.guard),
+		timeout_ms = t, result_timeout_ms = t, progress = progress_of(opts, length),
+		progress_interval_ms = opts.progress_interval and ms(opts.progress_interval),
 	})
 	done()
 	self.modem:dispatch()
@@ -360,7 +360,7 @@ function Session:_put_packets(remote, src, length, startpos, opts)
 		local cmd = atarg.put_command(remote, "COM:", startpos + pos, len, pos + len >= length and 1 or 0)
 		local piece = type(src) == "string" and src:sub(pos + 1, pos + len) or src
 		local bytes, r = self.modem.port:put(cmd, piece, {
-			result = "+QFTPPUT", length = len, guard = ms(self.modem.guard), timeout = t, result_timeout = t,
+			result = "+QFTPPUT", length = len, guard_ms = ms(self.modem.guard), timeout_ms = t, result_timeout_ms = t,
 			progress = progress_of(opts, length, pos),
 		})
 		self.modem:dispatch()
@@ -455,8 +455,8 @@ function Session:get(remote, dest, opts)
 	local cmd = atarg.get_command(remote, "COM:", startpos, opts.downloadlen)
 	local t = ms(self.rsptimeout + SLACK)
 	local bytes, r, data = self.modem.port:get(cmd, sink or nil, {
-		result = "+QFTPGET", timeout = t, expect = expect or -1, guard = ms(self.modem.guard),
-		progress = progress_of(opts, expect), progress_interval = opts.progress_interval and ms(opts.progress_interval),
+		result = "+QFTPGET", timeout_ms = t, expect = expect or -1, guard_ms = ms(self.modem.guard),
+		progress = progress_of(opts, expect), progress_interval_ms = opts.progress_interval and ms(opts.progress_interval),
 	})
 	done()
 	self.modem:dispatch()
@@ -485,7 +485,7 @@ function Session:ato(dest, opts)
 	if sink == nil then return argfail("ato", done) end
 	local t = ms(self.rsptimeout + SLACK)
 	local bytes, r, data = self.modem.port:get("ATO", sink or nil, {
-		result = opts.result or "+QFTPGET", timeout = t, offset = offset, guard = ms(self.modem.guard),
+		result = opts.result or "+QFTPGET", timeout_ms = t, offset = offset, guard_ms = ms(self.modem.guard),
 		expect = opts.expect or -1, progress = progress_of(opts, opts.expect, offset),
 	})
 	done()
@@ -513,7 +513,7 @@ function Session:_listing(op, cmdname, prefix, dir, opts, parse)
 	else
 		local cmd = atarg.command(cmdname, q, '"COM:"')
 		local t = ms(self.rsptimeout + SLACK)
-		local bytes, r, data = self.modem.port:get(cmd, nil, { result = prefix, timeout = t, guard = ms(self.modem.guard) })
+		local bytes, r, data = self.modem.port:get(cmd, nil, { result = prefix, timeout_ms = t, guard_ms = ms(self.modem.guard) })
 		self.modem:dispatch()
 		if not bytes then return nil, self:_transfer_fail(op, r, dir, cmd) end
 		local ok, rerr = transfer_result(op, r, prefix, dir, nil, cmd)

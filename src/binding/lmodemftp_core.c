@@ -108,6 +108,27 @@ static lport *check_port(lua_State *L, int idx)
 	return p;
 }
 
+/* Raise on an option key the function does not take: a misspelt key (or
+** "timeout" where the core wants "timeout_ms") would silently fall back
+** to a default. */
+static void check_opt_keys(lua_State *L, int idx, const char *const keys[])
+{
+	if (lua_isnoneornil(L, idx))
+		return;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		int known = 0;
+		if (lua_type(L, -1) == LUA_TSTRING)
+			for (int i = 0; keys[i] && !known; i++)
+				known = strcmp(keys[i], lua_tostring(L, -1)) == 0;
+		if (!known) {
+			lua_pushvalue(L, -1);
+			luaL_error(L, "unknown option '%s'", luaL_tolstring(L, -1, NULL));
+		}
+	}
+}
+
 static int opt_int(lua_State *L, int idx, const char *key, int def)
 {
 	if (lua_isnoneornil(L, idx))
@@ -173,12 +194,14 @@ static int l_open(lua_State *L)
 	const char *spec = luaL_checkstring(L, 1);
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
+	static const char *const keys[] = {"baud", "rtscts", "dtr", "connect_timeout_ms", "record", NULL};
+	check_opt_keys(L, 2, keys);
 	mf_port_opts o;
 	mf_port_opts_init(&o);
 	o.baud = opt_int(L, 2, "baud", o.baud);
 	o.rtscts = opt_bool(L, 2, "rtscts", 0);
 	o.dtr = opt_bool(L, 2, "dtr", 1);
-	o.connect_timeout_ms = opt_int(L, 2, "connect_timeout", o.connect_timeout_ms);
+	o.connect_timeout_ms = opt_int(L, 2, "connect_timeout_ms", o.connect_timeout_ms);
 	char record[1024];
 	opt_str(L, 2, "record", record, sizeof record);
 
@@ -230,9 +253,9 @@ static int l_tostring(lua_State *L)
 static void read_cmd_opts(lua_State *L, int idx, mf_cmd_opts *o, char *result, size_t cap)
 {
 	memset(o, 0, sizeof *o);
-	o->timeout_ms = opt_int(L, idx, "timeout", 5000);
+	o->timeout_ms = opt_int(L, idx, "timeout_ms", 5000);
 	o->result = opt_str(L, idx, "result", result, cap);
-	o->result_timeout_ms = opt_int(L, idx, "result_timeout", 90000);
+	o->result_timeout_ms = opt_int(L, idx, "result_timeout_ms", 90000);
 	o->result_early = opt_bool(L, idx, "result_early", 0);
 }
 
@@ -252,6 +275,8 @@ static int l_command(lua_State *L)
 	const char *cmd = check_cmd(L, 2);
 	if (!lua_isnoneornil(L, 3))
 		luaL_checktype(L, 3, LUA_TTABLE);
+	static const char *const keys[] = {"timeout_ms", "result", "result_timeout_ms", "result_early", NULL};
+	check_opt_keys(L, 3, keys);
 	mf_cmd_opts o;
 	char result[64];
 	read_cmd_opts(L, 3, &o, result, sizeof result);
@@ -508,7 +533,7 @@ static void setup_progress(lua_State *L, int opts, cb_state *s, mf_progress *pr)
 	s->progress_idx = lua_gettop(L); /* stays on the stack during the transfer */
 	pr->fn = on_progress;
 	pr->ud = s;
-	pr->interval_ms = opt_int(L, opts, "progress_interval", 250);
+	pr->interval_ms = opt_int(L, opts, "progress_interval_ms", 250);
 }
 
 /* The end of a transfer: re-raise a callback's error now that the port is
@@ -570,6 +595,10 @@ static int l_get(lua_State *L)
 	lport *p = check_port(L, 1);
 	const char *cmd = check_cmd(L, 2);
 	luaL_checktype(L, 4, LUA_TTABLE);
+	static const char *const keys[] = {"result", "trailer", "timeout_ms", "idle_ms", "quiet_ms", "final_timeout_ms",
+	                                   "guard_ms", "offset", "expect", "confirm_ms", "result_timeout_ms",
+	                                   "progress", "progress_interval_ms", NULL};
+	check_opt_keys(L, 4, keys);
 	cb_state s;
 	cb_init(&s, L);
 	setup_endpoint(L, 3, &s, 0);
@@ -581,15 +610,15 @@ static int l_get(lua_State *L)
 		luaL_error(L, "option 'result' (e.g. \"+QFTPGET\") is required");
 	opt_str(L, 4, "trailer", trailer, sizeof trailer);
 	o.trailer = strcmp(trailer, "lensum") == 0 ? MF_TRAILER_LEN_SUM : MF_TRAILER_ERR_LEN;
-	int timeout = opt_int(L, 4, "timeout", 90000);
-	o.idle_ms = opt_int(L, 4, "idle", timeout);
-	o.quiet_ms = opt_int(L, 4, "quiet", 500);
-	o.final_ms = opt_int(L, 4, "final_timeout", 2000);
-	o.guard_ms = opt_int(L, 4, "guard", 1000);
+	int timeout = opt_int(L, 4, "timeout_ms", 90000);
+	o.idle_ms = opt_int(L, 4, "idle_ms", timeout);
+	o.quiet_ms = opt_int(L, 4, "quiet_ms", 500);
+	o.final_ms = opt_int(L, 4, "final_timeout_ms", 2000);
+	o.guard_ms = opt_int(L, 4, "guard_ms", 1000);
 	o.offset = opt_ll(L, 4, "offset", 0);
 	o.expect = opt_ll(L, 4, "expect", -1);
-	o.confirm_ms = opt_int(L, 4, "confirm", 100);
-	int result_timeout = opt_int(L, 4, "result_timeout", timeout);
+	o.confirm_ms = opt_int(L, 4, "confirm_ms", 100);
+	int result_timeout = opt_int(L, 4, "result_timeout_ms", timeout);
 	setup_progress(L, 4, &s, &o.progress);
 	o.pause = &s.pause;
 
@@ -609,6 +638,10 @@ static int l_put(lua_State *L)
 	lport *p = check_port(L, 1);
 	const char *cmd = check_cmd(L, 2);
 	luaL_checktype(L, 4, LUA_TTABLE);
+	static const char *const keys[] = {"result", "length", "dtr", "guard_ms", "timeout_ms", "idle_ms",
+	                                   "final_timeout_ms", "result_timeout_ms", "ack_every", "progress",
+	                                   "progress_interval_ms", NULL};
+	check_opt_keys(L, 4, keys);
 	cb_state s;
 	cb_init(&s, L);
 	setup_endpoint(L, 3, &s, 1);
@@ -620,11 +653,11 @@ static int l_put(lua_State *L)
 		luaL_error(L, "option 'result' (e.g. \"+QFTPPUT\") is required");
 	o.length = opt_ll(L, 4, "length", -1);
 	o.end_by_dtr = opt_bool(L, 4, "dtr", 0);
-	o.guard_ms = opt_int(L, 4, "guard", 1000);
-	int timeout = opt_int(L, 4, "timeout", 90000);
-	o.idle_ms = opt_int(L, 4, "idle", timeout);
-	o.timeout_ms = opt_int(L, 4, "final_timeout", timeout);
-	o.result_timeout_ms = opt_int(L, 4, "result_timeout", timeout);
+	o.guard_ms = opt_int(L, 4, "guard_ms", 1000);
+	int timeout = opt_int(L, 4, "timeout_ms", 90000);
+	o.idle_ms = opt_int(L, 4, "idle_ms", timeout);
+	o.timeout_ms = opt_int(L, 4, "final_timeout_ms", timeout);
+	o.result_timeout_ms = opt_int(L, 4, "result_timeout_ms", timeout);
 	o.ack_every = opt_int(L, 4, "ack_every", 0);
 	setup_progress(L, 4, &s, &o.progress);
 
