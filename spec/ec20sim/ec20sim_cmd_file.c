@@ -56,6 +56,15 @@ static int c_qfupl(sim *s, int f, args *A)
 	return RC_NONE;
 }
 
+/* "RAM:name" -> its file; NULL for a bad name as for a missing file (405) */
+static ramfile *named_file(sim *s, const char *full)
+{
+	char name[64];
+	if (ram_name(full, name, sizeof name) < 0)
+		return NULL;
+	return ram_find(s, name);
+}
+
 static int list_match(const char *pat, const char *name)
 {
 	if (!*pat || !strcmp(pat, "*") || !strcmp(pat, ".*") || !strcmp(pat, "?") || !strcmp(pat, "."))
@@ -90,7 +99,6 @@ static int c_qflst(sim *s, int f, args *A)
 static int c_qfdel(sim *s, int f, args *A)
 {
 	const char *full;
-	char name[64];
 	if (f == F_TEST)
 		return RC_OK;
 	if (f != F_WRITE || get_str(A, 0, 80, &full) < 0 || !full)
@@ -101,9 +109,7 @@ static int c_qfdel(sim *s, int f, args *A)
 		ram_clear(s);
 		return RC_OK;
 	}
-	if (ram_name(full, name, sizeof name) < 0)
-		return 405;
-	ramfile *r = ram_find(s, name);
+	ramfile *r = named_file(s, full);
 	if (!r)
 		return 405;
 	ram_delete(s, r);
@@ -113,14 +119,11 @@ static int c_qfdel(sim *s, int f, args *A)
 static int c_qfdwl(sim *s, int f, args *A)
 {
 	const char *full;
-	char name[64];
 	if (f == F_TEST)
 		return RC_OK;
 	if (f != F_WRITE || get_str(A, 0, 80, &full) < 0 || !full)
 		return f == F_WRITE ? 400 : RC_ERROR;
-	if (ram_name(full, name, sizeof name) < 0)
-		return 405;
-	ramfile *r = ram_find(s, name);
+	ramfile *r = named_file(s, full);
 	if (!r)
 		return 405;
 	out_connect(s);
@@ -130,10 +133,14 @@ static int c_qfdwl(sim *s, int f, args *A)
 	return RC_NONE;
 }
 
-static int fh_get(sim *s, const args *A, int i)
+/* The handle commands have only a test and a write form, and the write form
+** names an open handle (1024 on) first. Its slot; or -1: answer *rc. */
+static int handle_arg(sim *s, int f, const args *A, int *rc)
 {
 	long long v;
-	if (get_int(A, i, 1024, 1024 + SIM_MAX_FH - 1, -1, &v) < 0 || v < 0 || !s->fh[v - 1024].f)
+	*rc = f == F_WRITE ? 416 : f == F_TEST ? RC_OK : RC_ERROR;
+	if (f != F_WRITE || get_int(A, 0, 1024, 1024 + SIM_MAX_FH - 1, -1, &v) < 0 || v < 0 ||
+	    !s->fh[v - 1024].f)
 		return -1;
 	return (int)(v - 1024);
 }
@@ -176,11 +183,9 @@ static int c_qfopen(sim *s, int f, args *A)
 
 static int c_qfclose(sim *s, int f, args *A)
 {
-	if (f != F_WRITE)
-		return f == F_TEST ? RC_OK : RC_ERROR;
-	int h = fh_get(s, A, 0);
+	int rc, h = handle_arg(s, f, A, &rc);
 	if (h < 0)
-		return 416;
+		return rc;
 	s->fh[h].f = NULL;
 	return RC_OK;
 }
@@ -188,11 +193,9 @@ static int c_qfclose(sim *s, int f, args *A)
 static int c_qfread(sim *s, int f, args *A)
 {
 	long long len;
-	if (f != F_WRITE)
-		return f == F_TEST ? RC_OK : RC_ERROR;
-	int h = fh_get(s, A, 0);
+	int rc, h = handle_arg(s, f, A, &rc);
 	if (h < 0)
-		return 416;
+		return rc;
 	ramfh *fh = &s->fh[h];
 	size_t left = fh->f->len > fh->pos ? fh->f->len - fh->pos : 0;
 	if (get_int(A, 1, 0, LLONG_MAX, (long long)left, &len) < 0)
@@ -211,11 +214,9 @@ static int c_qfread(sim *s, int f, args *A)
 static int c_qfwrite(sim *s, int f, args *A)
 {
 	long long len, tmo;
-	if (f != F_WRITE)
-		return f == F_TEST ? RC_OK : RC_ERROR;
-	int h = fh_get(s, A, 0);
+	int rc, h = handle_arg(s, f, A, &rc);
 	if (h < 0)
-		return 416;
+		return rc;
 	if (get_int(A, 1, 0, LLONG_MAX, 10240, &len) < 0 || get_int(A, 2, 1, 65535, 5, &tmo) < 0)
 		return 400;
 	if (s->fh[h].mode == 2)
@@ -236,11 +237,9 @@ static int c_qfwrite(sim *s, int f, args *A)
 static int c_qfseek(sim *s, int f, args *A)
 {
 	long long off, org;
-	if (f != F_WRITE)
-		return f == F_TEST ? RC_OK : RC_ERROR;
-	int h = fh_get(s, A, 0);
+	int rc, h = handle_arg(s, f, A, &rc);
 	if (h < 0)
-		return 416;
+		return rc;
 	if (get_int(A, 1, LLONG_MIN / 2, LLONG_MAX / 2, 0, &off) < 0 || get_int(A, 2, 0, 2, 0, &org) < 0)
 		return 400;
 	ramfh *fh = &s->fh[h];
@@ -253,11 +252,9 @@ static int c_qfseek(sim *s, int f, args *A)
 
 static int c_qfposition(sim *s, int f, args *A)
 {
-	if (f != F_WRITE)
-		return f == F_TEST ? RC_OK : RC_ERROR;
-	int h = fh_get(s, A, 0);
+	int rc, h = handle_arg(s, f, A, &rc);
 	if (h < 0)
-		return 416;
+		return rc;
 	out_info(s, "+QFPOSITION: %zu", s->fh[h].pos);
 	return RC_OK;
 }
