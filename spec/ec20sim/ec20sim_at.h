@@ -54,9 +54,10 @@ void reboot_module(sim *s, int keep_out);
 
 /* ec20sim_datamode.c */
 void out_connect(sim *s);
-void put_segment_end(sim *s, int final);
-int seg_full(sim *s);
-void finish_file_in(sim *s);
+int resume_download(sim *s); /* ATO */
+void begin_put_segment(sim *s, long long startpos, long long limit, int beof);
+void continue_upload(sim *s, long long startpos, long long limit, int beof);
+void begin_file_in(sim *s, int sink, long long size, long long tmo, int ackmode);
 
 /* ec20sim_cmd_ftp.c */
 void report_result(sim *s, sim_job *j);

@@ -43,16 +43,7 @@ static int c_qfupl(sim *s, int f, args *A)
 	s->upl = ram_create(s, name);
 	if (!s->upl)
 		return 420;
-	s->sink = SINK_QFUPL;
-	s->seg_count = 0;
-	s->seg_limit = size;
-	s->ackmode = (int)ack;
-	s->ack_next = 1024;
-	s->upl_deadline = sim_now() + tmo * 1000;
-	s->state = ST_DATA_IN;
-	out_connect(s);
-	if (size == 0)
-		finish_file_in(s);
+	begin_file_in(s, SINK_QFUPL, size, tmo, (int)ack);
 	return RC_NONE;
 }
 
@@ -222,15 +213,7 @@ static int c_qfwrite(sim *s, int f, args *A)
 	if (s->fh[h].mode == 2)
 		return 414;
 	s->wfh = h;
-	s->sink = SINK_QFWRITE;
-	s->seg_count = 0;
-	s->seg_limit = len;
-	s->ackmode = 0;
-	s->upl_deadline = sim_now() + tmo * 1000;
-	s->state = ST_DATA_IN;
-	out_connect(s);
-	if (len == 0)
-		finish_file_in(s);
+	begin_file_in(s, SINK_QFWRITE, len, tmo, 0);
 	return RC_NONE;
 }
 

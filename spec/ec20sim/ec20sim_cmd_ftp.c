@@ -572,15 +572,6 @@ static int c_qftpmlsd(sim *s, int f, args *A)
 	return list_cmd(s, f, A, J_MLSD, "+QFTPMLSD: <dirname>,<local_name>");
 }
 
-static void begin_put_segment(sim *s, long long startpos, long long limit, int beof)
-{
-	s->seg_count = 0;
-	s->seg_limit = limit;
-	s->beof = beof;
-	s->parked_end = startpos;
-	s->put_after_ok = 0;
-}
-
 static int c_qftpput(sim *s, int f, args *A)
 {
 	const char *name, *local;
@@ -603,16 +594,8 @@ static int c_qftpput(sim *s, int f, args *A)
 	if (loc == LOC_COM && s->parked && !strcmp(path, s->parked_file) && sp == s->parked_end &&
 	    s->cur) {
 		/* beof=0 before: the data connection is still open, go on */
-		s->parked = 0;
-		begin_put_segment(s, sp, ul, (int)beof);
-		s->state = ST_DATA_IN;
-		s->sink = SINK_FTP;
 		s->ftpstat = 2;
-		out_connect(s);
-		s->last_rx = s->act_t = sim_now();
-		s->plus_n = 0;
-		if (seg_full(s))
-			put_segment_end(s, 0);
+		continue_upload(s, sp, ul, (int)beof);
 		return RC_NONE;
 	}
 	int r = ftp_ready(s, 0);

@@ -31,15 +31,32 @@ int at_in_data_mode(const sim *s)
 	return s->state == ST_DATA_OUT || s->state == ST_DATA_IN;
 }
 
+/* CONNECT: from here on the host's bytes are payload (in a download, only
+** watched for the escape), and the guard times count from now. */
+static void enter_data_mode(sim *s, int state)
+{
+	out_connect(s);
+	s->state = state;
+	s->last_rx = s->act_t = sim_now();
+	s->plus_n = 0;
+}
+
+/* Data mode ends, or the host leaves a download (ST_SUSPENDED): the final
+** OK, then the URCs that waited behind the payload. */
+static void leave_data_mode(sim *s, int state)
+{
+	s->plus_n = 0;
+	s->state = state;
+	out_final(s, "OK");
+	flush_deferred(s);
+}
+
 /* -------------------------------------------------------- job results */
 
 /* A COM: download is over and its payload is out: OK, then the result. */
 static void finish_out(sim *s, sim_job *j)
 {
-	out_final(s, "OK");
-	flush_deferred(s);
-	s->state = ST_CMD;
-	s->plus_n = 0;
+	leave_data_mode(s, ST_CMD);
 	report_result(s, j);
 	if (s->done == j)
 		s->done = NULL;
@@ -92,11 +109,8 @@ static void on_done(sim *s, sim_job *j)
 	case ST_DATA_IN:
 		if (s->sink == SINK_FTP) {
 			/* the upload died while the host was sending */
-			out_final(s, "OK");
-			flush_deferred(s);
+			leave_data_mode(s, ST_CMD);
 			sb_clear(&s->in);
-			s->plus_n = 0;
-			s->state = ST_CMD;
 		}
 		report_result(s, j);
 		break;
@@ -117,15 +131,12 @@ void at_on_event(sim *s, sim_event *e)
 	case EV_CONNECT:
 		if (j != s->cur || s->state != ST_WAIT_CONNECT)
 			return;
-		out_connect(s);
-		s->last_rx = s->act_t = sim_now();
-		s->plus_n = 0;
 		if (j->kind == J_PUT) {
-			s->state = ST_DATA_IN;
+			enter_data_mode(s, ST_DATA_IN);
 			s->sink = SINK_FTP;
 			s->seg_count = 0;
 		} else {
-			s->state = ST_DATA_OUT;
+			enter_data_mode(s, ST_DATA_OUT);
 		}
 		break;
 	case EV_TRIGGER: {
@@ -154,18 +165,27 @@ void at_after_output(sim *s)
 
 /* ----------------------------------------------------------- data mode */
 
-void put_segment_end(sim *s, int final)
+/* One QFTPPUT from COM: is one segment of the upload: <limit> bytes (-1:
+** until +++ or DTR), going on at <startpos>; beof=0 keeps the data
+** connection open for the next. */
+void begin_put_segment(sim *s, long long startpos, long long limit, int beof)
 {
-	s->plus_n = 0;
+	s->seg_count = 0;
+	s->seg_limit = limit;
+	s->beof = beof;
+	s->parked_end = startpos;
+	s->put_after_ok = 0;
+}
+
+static void put_segment_end(sim *s, int final)
+{
 	if (final || s->beof) {
 		ring_set_eof(&s->ring); /* closes the data connection */
 		s->put_after_ok = 1;
 	} else {
 		s->await_drain = 1; /* +QFTPPUT once the worker took it all */
 	}
-	out_final(s, "OK");
-	flush_deferred(s);
-	s->state = ST_CMD;
+	leave_data_mode(s, ST_CMD);
 }
 
 static void flush_plus(sim *s)
@@ -177,9 +197,21 @@ static void flush_plus(sim *s)
 	}
 }
 
-int seg_full(sim *s)
+static int seg_full(sim *s)
 {
 	return s->seg_limit >= 0 && s->seg_count >= s->seg_limit;
+}
+
+/* A QFTPPUT that goes on with a beof=0 upload: its data connection is
+** still open, so CONNECT at once. */
+void continue_upload(sim *s, long long startpos, long long limit, int beof)
+{
+	s->parked = 0;
+	begin_put_segment(s, startpos, limit, beof);
+	enter_data_mode(s, ST_DATA_IN);
+	s->sink = SINK_FTP;
+	if (seg_full(s))
+		put_segment_end(s, 0);
 }
 
 /* The silence before "+++" as we can measure it. We stamp bytes when we
@@ -242,7 +274,7 @@ static void data_in_ftp(sim *s)
 	sb_drop(&s->in, i);
 }
 
-void finish_file_in(sim *s)
+static void finish_file_in(sim *s)
 {
 	if (s->sink == SINK_QFUPL) {
 		ramfile *f = s->upl;
@@ -251,10 +283,23 @@ void finish_file_in(sim *s)
 		ramfh *h = &s->fh[s->wfh];
 		out_info(s, "+QFWRITE: %lld,%zu", s->seg_count, h->f ? h->f->len : 0);
 	}
-	out_final(s, "OK");
 	s->upl = NULL;
-	s->state = ST_CMD;
-	flush_deferred(s);
+	leave_data_mode(s, ST_CMD);
+}
+
+/* QFUPL / QFWRITE (sink): CONNECT, then <size> bytes for the file, or what
+** came before <tmo> seconds ran out. */
+void begin_file_in(sim *s, int sink, long long size, long long tmo, int ackmode)
+{
+	s->sink = sink;
+	s->seg_count = 0;
+	s->seg_limit = size;
+	s->ackmode = ackmode;
+	s->ack_next = 1024;
+	s->upl_deadline = sim_now() + tmo * 1000;
+	enter_data_mode(s, ST_DATA_IN);
+	if (size == 0)
+		finish_file_in(s);
 }
 
 /* QFUPL / QFWRITE: exactly <size> bytes, no escape sequence. */
@@ -366,18 +411,11 @@ void at_dtr_drop(sim *s)
 	} else if (s->state == ST_DATA_OUT) {
 		if (s->dtr_mode == 1 || s->done) {
 			sim_log(s, "DTR drop: leaving data mode");
-			s->plus_n = 0;
-			s->state = ST_SUSPENDED;
-			out_final(s, "OK");
-			flush_deferred(s);
 		} else {
 			sim_log(s, "DTR drop (&D2): transfer aborted");
-			ftp_abort(s, s->cur, 616);
-			s->plus_n = 0;
-			s->state = ST_SUSPENDED; /* the job's end reports */
-			out_final(s, "OK");
-			flush_deferred(s);
+			ftp_abort(s, s->cur, 616); /* suspended, the job's end reports */
 		}
+		leave_data_mode(s, ST_SUSPENDED);
 	}
 }
 
@@ -401,19 +439,14 @@ void at_tick(sim *s)
 		} else if (s->plus_n == 0 && now - s->act_t > sim_rsp_ms(s)) {
 			sim_log(s, "host silent for rsptimeout: upload fails");
 			ftp_abort(s, s->cur, 609);
-			out_final(s, "OK");
-			flush_deferred(s);
-			s->state = ST_CMD;
+			leave_data_mode(s, ST_CMD);
 		}
 	} else if (s->state == ST_DATA_IN && now >= s->upl_deadline) {
 		finish_file_in(s); /* QFUPL/QFWRITE timeout: keep what came */
 	} else if (s->state == ST_DATA_OUT) {
 		if (s->plus_n == 3 && now - s->last_rx >= guard) {
 			sim_log(s, "+++: leaving data mode");
-			s->plus_n = 0;
-			s->state = ST_SUSPENDED;
-			out_final(s, "OK");
-			flush_deferred(s);
+			leave_data_mode(s, ST_SUSPENDED);
 		} else if (s->plus_n > 0 && s->plus_n < 3 && now - s->plus_t0 > guard) {
 			s->plus_n = 0;
 		}
@@ -427,6 +460,16 @@ void at_tick(sim *s)
 	}
 	at_after_output(s);
 	run_pending_line(s);
+}
+
+/* ATO: back to the download the host left with +++ or DTR */
+int resume_download(sim *s)
+{
+	if (s->state == ST_SUSPENDED && (s->cur || s->done))
+		enter_data_mode(s, ST_DATA_OUT);
+	else
+		out_final(s, "NO CARRIER");
+	return RC_NONE;
 }
 
 int64_t at_next_deadline(sim *s)

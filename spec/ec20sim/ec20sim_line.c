@@ -202,16 +202,7 @@ static int exec_basic(sim *s, const char **pp)
 	case 'H':
 		return RC_OK;
 	case 'O':
-		if (s->state == ST_SUSPENDED && (s->cur || s->done)) {
-			/* back to the download the host left with +++ */
-			out_connect(s);
-			s->state = ST_DATA_OUT;
-			s->last_rx = sim_now();
-			s->plus_n = 0;
-			return RC_NONE;
-		}
-		out_final(s, "NO CARRIER");
-		return RC_NONE;
+		return resume_download(s);
 	default:
 		return RC_ERROR;
 	}
