@@ -192,7 +192,6 @@ typedef struct sim {
 	sim_ring ring;
 
 	/* data mode */
-	int data_kind;       /* J_GET.. or J_PUT for SINK_FTP */
 	int sink;
 	long long seg_count, seg_limit; /* bytes of this data-mode segment; -1 none */
 	int beof;

@@ -216,15 +216,25 @@ static int session_open(const sim *s)
 	return s->ftpstat == 1 || s->ftpstat == 2;
 }
 
+/* No session: the result is 606 at once. A COM: transfer answers with it
+** alone (the module never got as far as CONNECT), other commands OK first. */
+static int no_session(sim *s, int kind, int com)
+{
+	if (com) {
+		out_urc(s, "+%s: 606,0", urc_name(kind));
+		return RC_NONE;
+	}
+	post_urc(s, "+%s: 606,0", urc_name(kind));
+	return RC_OK;
+}
+
 static int submit_simple(sim *s, int kind, const char *p1, const char *p2)
 {
 	int r = ftp_ready(s, 0);
 	if (r)
 		return r;
-	if (!session_open(s)) {
-		post_urc(s, "+%s: 606,0", urc_name(kind));
-		return RC_OK;
-	}
+	if (!session_open(s))
+		return no_session(s, kind, 0);
 	sim_job *j = job_new(s, kind);
 	if (!j)
 		return 601;
@@ -477,20 +487,25 @@ static int c_qftpstat(sim *s, int f, args *A)
 	return RC_OK;
 }
 
+/* A COM: transfer: its payload crosses the ring, in data mode from the
+** moment the server has opened the data connection (EV_CONNECT). */
+static int start_com(sim *s, sim_job *j)
+{
+	j->to_com = 1;
+	ring_reset(&s->ring);
+	s->state = ST_WAIT_CONNECT;
+	ftp_submit(s, j);
+	return RC_NONE;
+}
+
 static int start_get(sim *s, int kind, const char *name, int loc, const char *ram, long long startpos,
                      long long limit)
 {
 	int r = ftp_ready(s, 0);
 	if (r)
 		return r;
-	if (!session_open(s)) {
-		if (loc == LOC_COM) {
-			out_urc(s, "+%s: 606,0", urc_name(kind));
-			return RC_NONE;
-		}
-		post_urc(s, "+%s: 606,0", urc_name(kind));
-		return RC_OK;
-	}
+	if (!session_open(s))
+		return no_session(s, kind, loc == LOC_COM);
 	sim_job *j = job_new(s, kind);
 	if (!j)
 		return 601;
@@ -499,14 +514,8 @@ static int start_get(sim *s, int kind, const char *name, int loc, const char *ra
 	j->limit = limit > 0 ? limit : -1;
 	s->cur = j;
 	s->ftpstat = 2;
-	if (loc == LOC_COM) {
-		j->to_com = 1;
-		ring_reset(&s->ring);
-		s->state = ST_WAIT_CONNECT;
-		s->data_kind = kind;
-		ftp_submit(s, j);
-		return RC_NONE;
-	}
+	if (loc == LOC_COM)
+		return start_com(s, j);
 	snprintf(j->ram_name, sizeof j->ram_name, "%s", ram);
 	ramfile *old = ram_find(s, ram);
 	j->ram_limit = s->o.ram_size - s->ram_used + (old ? old->len : 0);
@@ -609,14 +618,8 @@ static int c_qftpput(sim *s, int f, args *A)
 		if ((size_t)sp > rf->len)
 			return 612;
 	}
-	if (!session_open(s)) {
-		if (loc == LOC_COM) {
-			out_urc(s, "+QFTPPUT: 606,0");
-			return RC_NONE;
-		}
-		post_urc(s, "+QFTPPUT: 606,0");
-		return RC_OK;
-	}
+	if (!session_open(s))
+		return no_session(s, J_PUT, loc == LOC_COM);
 	sim_job *j = job_new(s, J_PUT);
 	if (!j)
 		return 601;
@@ -625,14 +628,9 @@ static int c_qftpput(sim *s, int f, args *A)
 	s->cur = j;
 	s->ftpstat = 2;
 	if (loc == LOC_COM) {
-		j->to_com = 1;
-		ring_reset(&s->ring);
 		begin_put_segment(s, sp, ul, (int)beof);
 		snprintf(s->parked_file, sizeof s->parked_file, "%s", path);
-		s->state = ST_WAIT_CONNECT;
-		s->data_kind = J_PUT;
-		ftp_submit(s, j);
-		return RC_NONE;
+		return start_com(s, j);
 	}
 	j->ram_len = rf->len - (size_t)sp;
 	j->ram = malloc(j->ram_len ? j->ram_len : 1);
