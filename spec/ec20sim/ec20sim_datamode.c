@@ -359,6 +359,8 @@ static void data_out_input(sim *s)
 	sb_drop(&s->in, n);
 }
 
+/* --------------------------------------- the host's bytes, DTR, timers */
+
 void at_consume(sim *s)
 {
 	for (int guard = 0; guard < 1000; guard++) {
@@ -419,6 +421,16 @@ void at_dtr_drop(sim *s)
 	}
 }
 
+/* ATO: back to the download the host left with +++ or DTR */
+int resume_download(sim *s)
+{
+	if (s->state == ST_SUSPENDED && (s->cur || s->done))
+		enter_data_mode(s, ST_DATA_OUT);
+	else
+		out_final(s, "NO CARRIER");
+	return RC_NONE;
+}
+
 void at_tick(sim *s)
 {
 	int64_t now = sim_now(), guard = s->o.guard_ms;
@@ -460,16 +472,6 @@ void at_tick(sim *s)
 	}
 	at_after_output(s);
 	run_pending_line(s);
-}
-
-/* ATO: back to the download the host left with +++ or DTR */
-int resume_download(sim *s)
-{
-	if (s->state == ST_SUSPENDED && (s->cur || s->done))
-		enter_data_mode(s, ST_DATA_OUT);
-	else
-		out_final(s, "NO CARRIER");
-	return RC_NONE;
 }
 
 int64_t at_next_deadline(sim *s)
