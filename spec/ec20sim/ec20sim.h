@@ -174,6 +174,7 @@ typedef struct sim {
 	char line[SIM_MAX_LINE];
 	size_t line_len;
 	char pending[SIM_MAX_LINE]; /* ST_WAIT_IDLE: the rest of a command line */
+	int reboot_after_line; /* AT+CFUN=1,1: OK first, then the module restarts */
 
 	pdp_ctx pdp[17];
 	int cgatt;
@@ -191,7 +192,6 @@ typedef struct sim {
 	sim_ring ring;
 
 	/* data mode */
-	int data_kind;       /* J_GET.. or J_PUT for SINK_FTP */
 	int sink;
 	long long seg_count, seg_limit; /* bytes of this data-mode segment; -1 none */
 	int beof;
@@ -264,19 +264,21 @@ int sim_ctl_exec(sim *s, const char *cmd, char *err, size_t errlen);
 long sim_rsp_ms(const sim *s);
 int host_is_loopback(const char *host);
 
-/* ec20sim_at.c */
+/* The AT side (its files share ec20sim_at.h). ec20sim_module.c: */
 void at_init(sim *s);
 void at_reset(sim *s, int boot);
+void at_reboot(sim *s);
+/* ec20sim_datamode.c: */
 void at_consume(sim *s);
 void at_tick(sim *s);            /* timers: guard times, timeouts */
 int64_t at_next_deadline(sim *s); /* -1 none */
 void at_on_event(sim *s, sim_event *e);
 void at_after_output(sim *s);    /* data-mode bookkeeping once output moved */
 void at_dtr_drop(sim *s);
-void at_pdp_deact(sim *s);
-void at_reboot(sim *s);
 int at_in_data_mode(const sim *s);
 size_t at_read_limit(sim *s);    /* how many bytes the pty reader may take now */
+/* ec20sim_cmd_net.c: */
+void at_pdp_deact(sim *s);
 
 /* ec20sim_ram.c */
 ramfile *ram_find(sim *s, const char *name);
