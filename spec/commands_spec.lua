@@ -4,25 +4,7 @@
 local replay = require "support.replay"
 local errors = require "modemftp.errors"
 
-local HOST = "quectel.3322.org"
-
-local function login(T, extra)
-	T:cmd('AT+QFTPCFG="contextid",1'):ok()
-	T:cmd('AT+QFTPCFG="account","test","test"'):ok()
-	T:cmd('AT+QFTPCFG="filetype",0'):ok()
-	T:cmd('AT+QFTPCFG="transmode",1'):ok()
-	T:cmd('AT+QFTPCFG="rsptimeout",90'):ok()
-	T:cmd('AT+QFTPCFG="ssltype",0'):ok()
-	if extra then extra(T) end
-	T:cmd('AT+QFTPOPEN="' .. HOST .. '",21'):ok():pause(5):urc("+QFTPOPEN: 0,0")
-	return T
-end
-
-local function session(T, opts)
-	local m = assert(T:open(opts))
-	local s = assert(m:ftp { host = HOST, user = "test", password = "test" })
-	return m, s
-end
+local HOST, login, session = replay.HOST, replay.login, replay.session
 
 describe("modemftp commands (replayed transcripts)", function()
 	after_each(function() replay.assert_all_closed() end)

@@ -704,30 +704,20 @@ function Job:flow(o)
 	return f
 end
 
--- Count the bytes of every transfer (the --json line), however the job
--- moves them: wrap the Session methods for this process.
-local function count_bytes(stats)
-	local Session = require "modemftp.session"
-	for _, name in ipairs { "put", "get" } do
-		local orig = Session[name]
-		Session[name] = function(self, ...)
-			local r = table.pack(orig(self, ...))
-			if r[1] then
-				stats.bytes = stats.bytes + r[1]
-			elseif errors.is(r[2]) and r[2].bytes then
-				stats.bytes = stats.bytes + r[2].bytes
-			end
-			return table.unpack(r, 1, r.n)
-		end
-	end
+-- Count the bytes of every put and get (the --json line), however the job
+-- moves them.
+local function count_bytes(m, stats)
+	m:observe(function(ev)
+		if ev.phase == "done" then stats.bytes = stats.bytes + ev.bytes end
+	end)
 end
 
 -- The C functions that wait on the port: an interrupt inside them ends the
--- wait cleanly, so the Lua-level hook must not raise through them.
-local function port_waits()
+-- wait cleanly, so the Lua-level hook must not raise through them. Every
+-- port shares one metatable: one port shows them all.
+local function port_waits(port)
 	local set = {}
-	local mt = debug.getregistry()["modemftp.port"]
-	local idx = mt and mt.__index
+	local idx = port and getmetatable(port).__index
 	if type(idx) == "table" then
 		for _, k in ipairs { "command", "get", "put", "poll" } do
 			if idx[k] then set[idx[k]] = true end
@@ -741,10 +731,11 @@ end
 -- been set for `grace_ms` (1000) outside any port wait. Port waits return
 -- `nil, err` by themselves; the grace lets that error travel up the job's
 -- own code (cleanup, logging) before a runaway loop is cut.
+-- @param port a modem port (m.port), to know the port waits; nil without a modem
 -- @param grace_ms optional grace in ms
-function M.interrupt_hook(grace_ms)
+function M.interrupt_hook(port, grace_ms)
 	grace_ms = grace_ms or 1000
-	local waits = port_waits()
+	local waits = port_waits(port)
 	local since
 	debug.sethook(function()
 		if not core.interrupted() then since = nil; return end
@@ -851,11 +842,11 @@ local function run(argv)
 			finish(M.status_of(merr), merr)
 			break
 		end
-		count_bytes(job.stats)
+		count_bytes(m, job.stats)
 		job = setmetatable({ modem = m, conf = conf, log = log, args = args, name = path,
 			stats = job.stats, flows = {}, deadline = job.deadline }, Job)
 		_G.arg = args
-		M.interrupt_hook()
+		M.interrupt_hook(m.port)
 		local r = table.pack(xpcall(chunk, function(e)
 			if errors.is(e) then return e end
 			return debug.traceback(tostring(e), 2)

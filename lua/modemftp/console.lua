@@ -173,26 +173,23 @@ function M.progress(o)
 	return update, finish
 end
 
--- While the console runs, put/get without a `progress` option get one.
-local function wrap_transfers(out, tty)
-	local Session = require "modemftp.session"
-	local saved = { put = Session.put, get = Session.get }
-	for name, orig in pairs(saved) do
-		Session[name] = function(self, remote, endpoint, opts)
-			opts = opts or {}
-			if opts.progress then return orig(self, remote, endpoint, opts) end
-			local o = {}
-			for k, v in pairs(opts) do o[k] = v end
-			local update, finish = M.progress { out = out, tty = tty, label = name .. " " .. tostring(remote) }
-			o.progress = update
-			local r = table.pack(orig(self, remote, endpoint, o))
-			finish(r[1] ~= nil)
-			return table.unpack(r, 1, r.n)
+-- While the console runs, each put/get of the modem's sessions without a
+-- `progress` option of its own draws one (an observer, see m:observe).
+-- @return a function that stops it
+local function show_transfers(m, out, tty)
+	if not m then return function() end end
+	local update, finish
+	local handle = m:observe(function(ev)
+		if ev.watched then return end
+		if ev.phase == "start" then
+			update, finish = M.progress { out = out, tty = tty, label = ev.op .. " " .. tostring(ev.target) }
+		elseif ev.phase == "progress" then
+			update(ev.bytes, ev.total)
+		else
+			finish(ev.ok)
 		end
-	end
-	return function()
-		for name, orig in pairs(saved) do Session[name] = orig end
-	end
+	end, { progress = true })
+	return function() m:unobserve(handle) end
 end
 
 -- ---------------------------------------------------------------- completion
@@ -329,7 +326,7 @@ function M.run(o)
 		if history then rl.read_history(history) end
 		rl.set_completer(function(text, line, start) return M.complete(env, text, line, start) end)
 	end
-	local unwrap = wrap_transfers(out, tty_out)
+	local unwatch = show_transfers(m, out, tty_out)
 	local cli = require "modemftp.cli"
 
 	if tty_in then
@@ -369,7 +366,7 @@ function M.run(o)
 				if not f then
 					out:write(err, "\n")
 				elseif src:match("%S") then
-					cli.interrupt_hook()
+					cli.interrupt_hook(m and m.port)
 					local r = table.pack(xpcall(f, function(e)
 						if errors.is(e) then return e end
 						return debug.traceback(tostring(e), 2)
@@ -388,7 +385,7 @@ function M.run(o)
 		end
 		out:flush()
 	end
-	unwrap()
+	unwatch()
 	if rl and history then rl.write_history(history, 1000) end
 	return 0
 end

@@ -1,7 +1,8 @@
 --- modemftp.modem: a modem handle: raw AT, URC handlers, PDP context, FTP.
 --
 -- Created by `modemftp.open`. Holds the C port, the registered URC
--- handlers and the state the module reported (rebooted, PDP deactivated).
+-- handlers, the transfer observers (`m:observe`) and the state the module
+-- reported (rebooted, PDP deactivated).
 -- What a line from the module means (its own, a restart, a lost PDP
 -- context) is the core's one table: `core.line_class`.
 --
@@ -60,6 +61,7 @@ function Modem.open(port, opts)
 		timeout = opts.timeout or 5,
 		guard = opts.guard or 1,
 		handlers = {},
+		observers = {},
 		state = {},
 	}, Modem)
 	if opts.trace then p:trace(opts.trace) end
@@ -117,12 +119,19 @@ function Modem:on(event, fn)
 	return h
 end
 
---- Remove a handler registered by `m:on`.
-function Modem:off(handle)
-	for i, h in ipairs(self.handlers) do
-		if h == handle then table.remove(self.handlers, i); return true end
+-- Take a handle out of a list of registrations (m:off, m:unobserve).
+local function unregister(list, handle)
+	for i, h in ipairs(list) do
+		if h == handle then table.remove(list, i); return true end
 	end
 	return false
+end
+
+--- Remove a handler registered by `m:on`.
+-- @param handle what `m:on` returned
+-- @return true, or false when it was not registered
+function Modem:off(handle)
+	return unregister(self.handlers, handle)
 end
 
 --- Wait up to `seconds` for URCs and dispatch them.
@@ -323,6 +332,35 @@ end
 --- Delete module RAM files (AT+QFDEL), "RAM:name" or "RAM:*".
 function Modem:ram_delete(name)
 	return ram.delete(self, name)
+end
+
+--- Watch the file transfers of this modem's sessions: every `s:put` and
+-- `s:get` (whatever the source, sink or route: COM, RAM, packets), e.g. to
+-- count bytes or draw progress. `fn(ev)` is called when a transfer starts
+-- (ev.phase "start"), as it moves (ev.phase "progress", only with
+-- `opts.progress`) and when it ends (ev.phase "done"). ev = {op = "put" |
+-- "get", target = the remote name, direction = "up" | "down", phase,
+-- bytes = bytes so far (done: what moved, err.bytes on a failure), total =
+-- the size when known (progress), ok = true | false (done), err = the error
+-- object (done, failed), watched = true when the caller passed its own
+-- `progress`}. An error raised by fn ends the transfer as the caller's own
+-- progress function would.
+-- @param fn function(ev)
+-- @param opts optional {progress = true (also the "progress" events)}
+-- @return a handle for `m:unobserve`
+function Modem:observe(fn, opts)
+	if type(fn) ~= "function" then error("bad argument #1 to 'observe' (function expected)", 2) end
+	opts = checkopts(opts, "observe")
+	local h = { fn = fn, progress = opts.progress and true or false }
+	table.insert(self.observers, h)
+	return h
+end
+
+--- Stop an observer registered by `m:observe`.
+-- @param handle what `m:observe` returned
+-- @return true, or false when it was not registered
+function Modem:unobserve(handle)
+	return unregister(self.observers, handle)
 end
 
 --- Write a comment into the transcript being recorded (no-op otherwise).

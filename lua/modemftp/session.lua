@@ -7,6 +7,7 @@
 --
 -- Transfers (put, get, ato, the listings) go through `modemftp.transfer`;
 -- with `via = "ram"` they go through a module RAM file (`modemftp.ram`).
+-- put and get tell the modem's observers (`m:observe`) how they went.
 local errors = require "modemftp.errors"
 local atarg = require "modemftp.atarg"
 local reply = require "modemftp.reply"
@@ -272,6 +273,38 @@ local function open_source(source, startpos)
 	error("bad argument #2 to 'put' (path, file, function or {string = s} expected, got " .. t .. ")", 3)
 end
 
+-- put and get tell the modem's observers (m:observe) that a transfer
+-- starts, how far it got (observers that asked for progress), and how it
+-- ended; run(opts) does the transfer. Without observers it is a tail call.
+local function observed(self, op, remote, opts, run)
+	local all = self.modem.observers
+	if #all == 0 then return run(opts) end
+	local watchers = table.move(all, 1, #all, 1, {}) -- an observer may unobserve itself
+	local base = { op = op, target = remote, direction = op == "put" and "up" or "down",
+		watched = opts.progress ~= nil }
+	local function tell(phase, ev)
+		for k, v in pairs(base) do ev[k] = v end
+		ev.phase = phase
+		for _, w in ipairs(watchers) do
+			if phase ~= "progress" or w.progress then w.fn(ev) end
+		end
+	end
+	tell("start", { bytes = 0 })
+	local o, own = opts, opts.progress
+	local wants = false
+	for _, w in ipairs(watchers) do wants = wants or w.progress end
+	if wants and (own == nil or type(own) == "function") then
+		o = util.merge(opts, { progress = function(bytes, total)
+			tell("progress", { bytes = bytes, total = total })
+			if own then return own(bytes, total) end
+		end })
+	end
+	local r = table.pack(run(o))
+	local err = r[1] == nil and r[2] or nil
+	tell("done", { ok = r[1] ~= nil, err = err, bytes = r[1] or (errors.is(err) and err.bytes) or 0 })
+	return table.unpack(r, 1, r.n)
+end
+
 -- put in packets of opts.packet bytes: <uploadlen> with <beof> 0 for all but
 -- the last, each at the consequent <startpos> (section 2.5's "twice, each
 -- time in 1024 bytes"); the data connection stays open between packets.
@@ -383,7 +416,7 @@ end
 --   packet = n (send in packets of n bytes: <beof> 0 until the last)}
 -- @return bytes sent, or nil, err (err.bytes = bytes that left the host)
 function Session:put(remote, source, opts)
-	return put(self, remote, source, opts or {})
+	return observed(self, "put", remote, opts or {}, function(o) return put(self, remote, source, o) end)
 end
 
 -- A sink for get: path, file, function or nil (collect).
@@ -467,7 +500,7 @@ end
 --   function that returns false pauses the download (see `ato`)
 -- @return bytes received [, data when dest is nil], or nil, err (err.bytes = bytes written)
 function Session:get(remote, dest, opts)
-	return get(self, remote, dest, opts or {})
+	return observed(self, "get", remote, opts or {}, function(o) return get(self, remote, dest, o) end)
 end
 
 --- Re-enter a download's data mode with ATO (section 1.3: allowed for
