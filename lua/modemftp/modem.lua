@@ -119,19 +119,16 @@ function Modem:on(event, fn)
 	return h
 end
 
--- Take a handle out of a list of registrations (m:off, m:unobserve).
-local function unregister(list, handle)
-	for i, h in ipairs(list) do
-		if h == handle then table.remove(list, i); return true end
-	end
-	return false
-end
-
---- Remove a handler registered by `m:on`.
--- @param handle what `m:on` returned
+--- Remove a URC handler registered by `m:on` (or an observer, see `m:unobserve`).
+-- @param handle what `m:on` (or `m:observe`) returned
 -- @return true, or false when it was not registered
 function Modem:off(handle)
-	return unregister(self.handlers, handle)
+	for _, list in ipairs { self.handlers, self.observers } do
+		for i, h in ipairs(list) do
+			if h == handle then table.remove(list, i); return true end
+		end
+	end
+	return false
 end
 
 --- Wait up to `seconds` for URCs and dispatch them.
@@ -356,12 +353,9 @@ function Modem:observe(fn, opts)
 	return h
 end
 
---- Stop an observer registered by `m:observe`.
--- @param handle what `m:observe` returned
--- @return true, or false when it was not registered
-function Modem:unobserve(handle)
-	return unregister(self.observers, handle)
-end
+--- Stop an observer registered by `m:observe` (the same as `m:off`):
+-- true, or false when it was not registered.
+Modem.unobserve = Modem.off
 
 --- Write a comment into the transcript being recorded (no-op otherwise).
 function Modem:comment(text)

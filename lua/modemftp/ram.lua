@@ -18,6 +18,15 @@ local function ramname(name)
 	return name
 end
 
+-- The file of an upload or a download: "RAM:x" and its quoted form.
+-- @return name, quoted; or nil, err
+local function ramfile(op, name)
+	name = ramname(name)
+	local q, err = atarg.local_name(name)
+	if not q then err.op = op; return nil, err end
+	return name, q
+end
+
 --- A RAM file name for a transfer through RAM: "RAM:mftp1.tmp",
 -- "RAM:mftp2.tmp", ... counted per modem (the files are the module's).
 -- @param m the modem
@@ -36,9 +45,9 @@ end
 -- @return bytes, checksum, or nil, err
 function M.upload(m, name, source, opts)
 	opts = util.checkopts(opts, "ram_upload")
-	name = ramname(name)
-	local q, err = atarg.local_name(name)
-	if not q then err.op = "ram_upload"; return nil, err end
+	local q
+	name, q = ramfile("ram_upload", name)
+	if not name then return nil, q end
 	local size = opts.size
 	if size == nil and type(source) == "string" then size = #source end
 	if size == nil and io.type(source) == "file" then
@@ -68,9 +77,9 @@ end
 -- @return bytes [, data when sink is nil], or nil, err
 function M.download(m, name, sink, opts)
 	opts = util.checkopts(opts, "ram_download")
-	name = ramname(name)
-	local q, err = atarg.local_name(name)
-	if not q then err.op = "ram_download"; return nil, err end
+	local q, err
+	name, q = ramfile("ram_download", name)
+	if not name then return nil, q end
 	local f, close = sink, nil
 	if type(sink) == "string" then
 		f, err = io.open(sink, "wb")

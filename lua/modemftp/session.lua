@@ -124,19 +124,6 @@ function Session:_limits(o)
 	return o
 end
 
---- Change the current directory (AT+QFTPCWD).
--- @return true, or nil, err
-function Session:cwd(path)
-	local q, err = atarg.path_name(path)
-	if not q then return argfail("cwd", err, path) end
-	local ok, aerr = self:_alive("cwd", path)
-	if not ok then return nil, aerr end
-	local v
-	v, err = self:_result("cwd", atarg.command("QFTPCWD", q), "+QFTPCWD", path)
-	if v == nil then return nil, err end
-	return true
-end
-
 --- The current directory (AT+QFTPPWD), e.g. "/logs".
 function Session:pwd()
 	local ok, err = self:_alive("pwd")
@@ -147,6 +134,8 @@ function Session:pwd()
 	return path
 end
 
+-- A method of one name argument: check it, then the session, then send
+-- AT+<cmdname>="<name>" and hand its value (and the name) to post.
 local function named(op, check, prefix, cmdname, post)
 	return function(self, name)
 		local q, err = check(name)
@@ -156,11 +145,14 @@ local function named(op, check, prefix, cmdname, post)
 		local v
 		v, err = self:_result(op, atarg.command(cmdname, q), prefix, name)
 		if v == nil then return nil, err end
-		return post(v)
+		return post(v, name)
 	end
 end
 
 local function yes() return true end
+
+--- Change the current directory (AT+QFTPCWD). @return true, or nil, err
+Session.cwd = named("cwd", atarg.path_name, "+QFTPCWD", "QFTPCWD", yes)
 
 --- Size of a remote file in bytes (AT+QFTPSIZE).
 Session.size = named("size", atarg.file_name, "+QFTPSIZE", "QFTPSIZE", function(v) return v end)
@@ -173,18 +165,11 @@ Session.rmdir = named("rmdir", atarg.folder_name, "+QFTPRMDIR", "QFTPRMDIR", yes
 
 --- Modification time of a remote file (AT+QFTPMDTM).
 -- @return {year, month, day, hour, min, sec, msec, epoch (UTC), text}, or nil, err
-function Session:mdtm(name)
-	local q, err = atarg.file_name(name)
-	if not q then return argfail("mdtm", err, name) end
-	local ok, aerr = self:_alive("mdtm", name)
-	if not ok then return nil, aerr end
-	local v
-	v, err = self:_result("mdtm", atarg.command("QFTPMDTM", q), "+QFTPMDTM", name)
-	if v == nil then return nil, err end
+Session.mdtm = named("mdtm", atarg.file_name, "+QFTPMDTM", "QFTPMDTM", function(v, name)
 	local t, terr = reply.mdtm(v)
 	if not t then terr.op, terr.target = "mdtm", name; return nil, terr end
 	return t
-end
+end)
 
 --- Rename a remote file or folder (AT+QFTPRENAME).
 -- @return true, or nil, err
