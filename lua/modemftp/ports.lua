@@ -4,40 +4,18 @@
 -- description, transport, vid, pid, manufacturer, product, serial,
 -- quectel}. It is printed as an aligned table (the third interface of a
 -- Quectel module is usually its AT port) or, with --json, as an array.
--- The specs show the command other lists by replacing `core.ports` before
--- it runs (spec/support/fakeports.lua, loaded through LUA_INIT).
+-- `core.ports` is the one source of the list: the specs show the command
+-- other lists by replacing it before the command runs
+-- (spec/support/fakeports.lua, loaded through LUA_INIT_5_4).
 local core = require "modemftp.core"
 local json = require "modemftp.json"
 local exitstatus = require "modemftp.exitstatus"
-local util = require "modemftp.util"
 
 local EXIT = exitstatus.EXIT
 
 local M = {}
 
 local function hex4(n) return n and string.format("%04x", n) or nil end
-
---- Where `ports` gets its list: core.ports(), or for tests only the
--- environment variable MODEMFTP_PORTS_FAKE ("none": no ports; "sample": an
--- EC20's four interfaces and an FTDI adapter).
--- @return the list, or nil, err
-function M.list()
-	local fake = util.getenv("MODEMFTP_PORTS_FAKE")
-	if fake == "none" then return {} end
-	if fake == "sample" then
-		local t = {}
-		for i = 0, 3 do
-			t[#t + 1] = { name = "/dev/ttyUSB" .. i, description = "Android - Mobile", transport = "usb",
-				vid = 0x2c7c, pid = 0x0125, manufacturer = "Quectel", product = "Android",
-				serial = "0123456789ABCDEF", quectel = true }
-		end
-		t[#t + 1] = { name = "/dev/ttyUSB4", description = "FT232R USB UART", transport = "usb", vid = 0x0403,
-			pid = 0x6001, manufacturer = "FTDI", product = "FT232R USB UART", serial = "A50285BI", quectel = false }
-		t[#t + 1] = { name = "/dev/ttyS0", description = "ttyS0", transport = "native" }
-		return t
-	end
-	return core.ports()
-end
 
 --- The ports as the --json array: vid and pid as 4 hex digits.
 -- @param list the ports (core.ports())
@@ -88,7 +66,7 @@ end
 -- @param opts the options (`options.parse`): json
 -- @return the exit status
 function M.main(opts)
-	local list, lerr = M.list()
+	local list, lerr = core.ports()
 	if not list then io.stderr:write("modemftp ports: ", tostring(lerr), "\n"); return EXIT.failed end
 	table.sort(list, function(a, b) return a.name < b.name end)
 	io.stdout:write(opts.json and (M.json(list) .. "\n") or M.table(list))
