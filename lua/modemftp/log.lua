@@ -95,6 +95,8 @@ function Log:log(level, fmt, ...)
 	end
 end
 
+--- `log:debug(fmt, ...)`, `log:info`, `log:warn`, `log:error`: `log:log` at
+-- that level (debug lines only when verbose).
 function Log:debug(...) return self:log("debug", ...) end
 function Log:info(...) return self:log("info", ...) end
 function Log:warn(...) return self:log("warn", ...) end
