@@ -14,9 +14,10 @@
 -- SIGINT (with core.catch_signals on) aborts the transfer or the Lua code
 -- in progress and returns to the prompt; at the prompt it drops the line.
 --
--- `console.main(argv)` is the `modemftp console` verb: options,
--- configuration, log, lock and modem as `modemftp run` takes them
--- (`modemftp.runner`), then `console.run`.
+-- `console.main(opts)` is the `modemftp console` verb: configuration, log,
+-- lock and modem as `modemftp run` takes them (`modemftp.runner`), then
+-- `console.run`. While it runs, put/get draw a progress line through a
+-- transfer observer (`m:observe`).
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
 local modemftp = require "modemftp"
