@@ -1,12 +1,19 @@
--- modemftp.cli in-process: options, configuration order, help, lock names,
--- JSON, the logger, exit statuses.
-local cli = require "modemftp.cli"
+-- The command's pieces in-process: options, configuration order, help,
+-- lock names, JSON, the logger, exit statuses (modemftp.options, config,
+-- help, lock, json, log, exitstatus; modemftp.cli only picks the verb).
+local options = require "modemftp.options"
+local config = require "modemftp.config"
+local help = require "modemftp.help"
+local lock = require "modemftp.lock"
+local json = require "modemftp.json"
+local Log = require "modemftp.log"
+local exitstatus = require "modemftp.exitstatus"
 local errors = require "modemftp.errors"
 local sim = require "support.sim"
 
 describe("cli options", function()
 	it("parses long, short, = and bundled options and stops at the job", function()
-		local o, rest = cli.parse_options("run", { "-qv", "--port=tty:/dev/pts/9", "-t", "30", "--json",
+		local o, rest = options.parse("run", { "-qv", "--port=tty:/dev/pts/9", "-t", "30", "--json",
 			"-o", "host=ftp.example.com", "job.lua", "--port", "x", "arg2" }, true)
 		assert.is_true(o.quiet)
 		assert.is_true(o.verbose)
@@ -18,11 +25,11 @@ describe("cli options", function()
 	end)
 
 	it("types --set values and rejects bad ones", function()
-		local o = cli.parse_options("run", { "-o", "baud=9600", "--set", "passive=no", "-o", "ftp-port=2121", "j" }, true)
+		local o = options.parse("run", { "-o", "baud=9600", "--set", "passive=no", "-o", "ftp-port=2121", "j" }, true)
 		assert.equal(9600, o.set.baud)
 		assert.is_false(o.set.passive)
 		assert.equal(2121, o.set.ftp_port)
-		local bad, err = cli.parse_options("run", { "-o", "baud=fast", "j" }, true)
+		local bad, err = options.parse("run", { "-o", "baud=fast", "j" }, true)
 		assert.is_nil(bad)
 		assert.truthy(err.message:match("baud"))
 	end)
@@ -30,23 +37,24 @@ describe("cli options", function()
 	it("reports unknown options, missing values and values on flags", function()
 		local cases = { { "--nope" }, { "-Z" }, { "--port" }, { "--json=1" } }
 		for _, argv in ipairs(cases) do
-			local o, err = cli.parse_options("run", argv, true)
+			local o, err = options.parse("run", argv, true)
 			assert.is_nil(o)
-			assert.is_true(err.usage)
+			assert.is_true(errors.is(err))
+			assert.equal("usage", err.name)
 		end
 	end)
 
 	it("has help for the command and every verb, listing the options", function()
-		assert.truthy(cli.help():match("usage: modemftp VERB"))
+		assert.truthy(help.text():match("usage: modemftp VERB"))
 		for _, verb in ipairs { "run", "console", "ports" } do
-			local h = cli.help(verb)
+			local h = help.text(verb)
 			assert.truthy(h:match("usage: modemftp " .. verb))
-			for _, o in ipairs(cli.OPTIONS[verb]) do
+			for _, o in ipairs(options.OPTIONS[verb]) do
 				assert.truthy(h:find("--" .. o[1], 1, true), verb .. " help lacks --" .. o[1])
 			end
 		end
-		assert.truthy(cli.help("run"):match("73  the port is locked"))
-		assert.is_nil(cli.help("nope"))
+		assert.truthy(help.text("run"):match("73  the port is locked"))
+		assert.is_nil(help.text("nope"))
 	end)
 end)
 
@@ -56,7 +64,7 @@ describe("cli configuration", function()
 	after_each(function() os.execute("rm -rf " .. sim.q(dir)) end)
 
 	it("parses key = value, comments, quotes and types", function()
-		local c = assert(cli.parse_config(table.concat({
+		local c = assert(config.parse(table.concat({
 			"# comment", "; also a comment", "", "port = /dev/ttyUSB2", "baud=57600", "rtscts = yes",
 			'password = "  p#w \\" x"', "lock-timeout = 2.5", "custom_key = any value # kept",
 		}, "\n"), "t"))
@@ -69,18 +77,19 @@ describe("cli configuration", function()
 	end)
 
 	it("says file and line of a bad line", function()
-		local c, err = cli.parse_config("port = a\nthis is not\n", "f.conf")
+		local c, err = config.parse("port = a\nthis is not\n", "f.conf")
 		assert.is_nil(c)
-		assert.equal("f.conf:2: expected 'key = value'", err)
-		c, err = cli.parse_config("baud = x\n", "f.conf")
+		assert.equal("f.conf:2: expected 'key = value'", tostring(err))
+		assert.equal("usage", err.name)
+		c, err = config.parse("baud = x\n", "f.conf")
 		assert.is_nil(c)
-		assert.truthy(err:match("^f.conf:1: baud"))
+		assert.truthy(tostring(err):match("^f.conf:1: baud"))
 	end)
 
 	it("merges files in order, later wins, then command-line settings", function()
 		sim.write(dir .. "/a.conf", "port = /dev/a\nhost = h1\nuser = u1\n")
 		sim.write(dir .. "/b.conf", "host = h2\n")
-		local c, sources = cli.load_config { config = { dir .. "/a.conf", dir .. "/b.conf" }, set = { user = "u3" } }
+		local c, sources = config.load { config = { dir .. "/a.conf", dir .. "/b.conf" }, set = { user = "u3" } }
 		if os.getenv("MODEMFTP_PORT") == nil then assert.equal("/dev/a", c.port) end
 		assert.equal("h2", c.host)
 		assert.equal("u3", c.user)
@@ -88,14 +97,14 @@ describe("cli configuration", function()
 	end)
 
 	it("fails on a missing explicit file but not on a missing default one", function()
-		local c, err = cli.load_config { config = { dir .. "/none.conf" } }
+		local c, err = config.load { config = { dir .. "/none.conf" } }
 		assert.is_nil(c)
-		assert.truthy(err:match("none.conf"))
-		assert.same({}, cli.read_config(dir .. "/none.conf", false))
+		assert.truthy(tostring(err):match("none.conf"))
+		assert.same({}, config.read(dir .. "/none.conf", false))
 	end)
 
 	it("lists /etc first, then the user's file", function()
-		local files = cli.config_files()
+		local files = config.files()
 		assert.equal("/etc/modemftp.conf", files[1])
 		assert.truthy(files[2]:match("modemftp.conf$"))
 	end)
@@ -103,40 +112,40 @@ end)
 
 describe("cli pieces", function()
 	it("names one lock per device whatever the spelling", function()
-		local a = cli.lock_path("/dev/null", "/run/lock")
-		assert.equal(a, cli.lock_path("tty:/dev/null", "/run/lock"))
-		assert.equal(a, cli.lock_path("serial:/dev/null", "/run/lock"))
+		local a = lock.path("/dev/null", "/run/lock")
+		assert.equal(a, lock.path("tty:/dev/null", "/run/lock"))
+		assert.equal(a, lock.path("serial:/dev/null", "/run/lock"))
 		assert.equal("/run/lock/modemftp.null.lock", a)
-		assert.equal("/x/modemftp.tcp_host_2000.lock", cli.lock_path("tcp:host:2000", "/x"))
+		assert.equal("/x/modemftp.tcp_host_2000.lock", lock.path("tcp:host:2000", "/x"))
 	end)
 
 	it("encodes JSON", function()
-		assert.equal('{"a":[1,2],"b":"x\\"\\n","c":true,"d":1.5}', cli.json { a = { 1, 2 }, b = 'x"\n', c = true, d = 1.5 })
-		assert.equal("null", cli.json(nil))
-		assert.equal('"put a: timeout"', cli.json(errors.new { op = "put", target = "a", name = "timeout" }))
+		assert.equal('{"a":[1,2],"b":"x\\"\\n","c":true,"d":1.5}', json.encode { a = { 1, 2 }, b = 'x"\n', c = true, d = 1.5 })
+		assert.equal("null", json.encode(nil))
+		assert.equal('"put a: timeout"', json.encode(errors.new { op = "put", target = "a", name = "timeout" }))
 	end)
 
 	it("maps errors to exit statuses", function()
-		assert.equal(75, cli.status_of(errors.new { name = "timeout" }))
-		assert.equal(75, cli.status_of(errors.new { code = 605 }))
-		assert.equal(1, cli.status_of(errors.new { code = 625, protocol_error = 530 }))
-		assert.equal(1, cli.status_of(errors.new { code = 627, protocol_error = 550 }))
-		assert.equal(1, cli.status_of("plain string"))
-		assert.equal(143, cli.status_of(errors.new { name = "interrupted" }))
-		assert.equal("tempfail", cli.RESULT[75])
+		assert.equal(75, exitstatus.of(errors.new { name = "timeout" }))
+		assert.equal(75, exitstatus.of(errors.new { code = 605 }))
+		assert.equal(1, exitstatus.of(errors.new { code = 625, protocol_error = 530 }))
+		assert.equal(1, exitstatus.of(errors.new { code = 627, protocol_error = 550 }))
+		assert.equal(1, exitstatus.of("plain string"))
+		assert.equal(143, exitstatus.of(errors.new { name = "interrupted" }))
+		assert.equal("tempfail", exitstatus.RESULT[75])
 	end)
 
-	it("logs timestamped lines, redacts secrets, holds them back when quiet", function()
+	it("logs timestamped lines, redacts secrets (as \\*, the core's mask), holds them back when quiet", function()
 		local path = os.tmpname()
 		local f = assert(io.open(path, "w+"))
-		local log = cli.Log.new { stderr = f, secrets = { "s3cr3t" } }
+		local log = Log.new { stderr = f, secrets = { "s3cr3t" } }
 		log:info("password is %s", "s3cr3t")
 		log:debug("not shown without verbose")
-		local q = cli.Log.new { stderr = f, quiet = true }
+		local q = Log.new { stderr = f, quiet = true }
 		q:info("held back")
 		f:seek("set")
 		local text = f:read("a")
-		assert.truthy(text:match("^%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d modemftp%[%d+%] info: password is %*%*%*\n$"))
+		assert.truthy(text:match("^%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d modemftp%[%d+%] info: password is \\%*\n$"))
 		q:flush()
 		f:seek("set")
 		text = f:read("a")

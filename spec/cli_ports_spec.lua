@@ -1,24 +1,24 @@
 -- `modemftp ports`: the list, Quectel flagging, and no ports at all.
--- MODEMFTP_PORTS_FAKE (test only) replaces libserialport's list.
+-- cli.fake_ports (spec/support/fakeports.lua) replaces libserialport's list.
 local cli = require "support.cli"
 
 describe("modemftp ports", function()
 	it("says plainly that there are no ports", function()
-		local r = cli.run({ "ports" }, { env = { MODEMFTP_PORTS_FAKE = "none" } })
+		local r = cli.run({ "ports" }, { env = cli.fake_ports("none") })
 		assert.equal(0, r.code)
 		assert.equal("No serial ports found.\n", r.stdout)
-		r = cli.run({ "ports", "--json" }, { env = { MODEMFTP_PORTS_FAKE = "none" } })
+		r = cli.run({ "ports", "--json" }, { env = cli.fake_ports("none") })
 		assert.equal("[]\n", r.stdout)
 	end)
 
 	it("lists VID:PID, manufacturer, product and serial; flags Quectel", function()
-		local r = cli.run({ "ports" }, { env = { MODEMFTP_PORTS_FAKE = "sample" } })
+		local r = cli.run({ "ports" }, { env = cli.fake_ports("sample") })
 		assert.equal(0, r.code)
 		assert.truthy(r.stdout:match("^PORT%s+VID:PID%s+MANUFACTURER%s+PRODUCT%s+SERIAL\n"))
 		assert.truthy(r.stdout:match("/dev/ttyUSB2%s+2c7c:0125%s+Quectel%s+Android%s+0123456789ABCDEF%s+%* Quectel\n"))
 		assert.truthy(r.stdout:match("/dev/ttyUSB4%s+0403:6001%s+FTDI%s+FT232R USB UART%s+A50285BI\n"))
 		assert.truthy(r.stdout:match("4 Quectel port%(s%)"))
-		r = cli.run({ "ports", "--json" }, { env = { MODEMFTP_PORTS_FAKE = "sample" } })
+		r = cli.run({ "ports", "--json" }, { env = cli.fake_ports("sample") })
 		assert.truthy(r.stdout:find('"name":"/dev/ttyUSB2","pid":"0125","product":"Android","quectel":true', 1, true))
 	end)
 

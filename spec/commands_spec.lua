@@ -4,25 +4,7 @@
 local replay = require "support.replay"
 local errors = require "modemftp.errors"
 
-local HOST = "quectel.3322.org"
-
-local function login(T, extra)
-	T:cmd('AT+QFTPCFG="contextid",1'):ok()
-	T:cmd('AT+QFTPCFG="account","test","test"'):ok()
-	T:cmd('AT+QFTPCFG="filetype",0'):ok()
-	T:cmd('AT+QFTPCFG="transmode",1'):ok()
-	T:cmd('AT+QFTPCFG="rsptimeout",90'):ok()
-	T:cmd('AT+QFTPCFG="ssltype",0'):ok()
-	if extra then extra(T) end
-	T:cmd('AT+QFTPOPEN="' .. HOST .. '",21'):ok():pause(5):urc("+QFTPOPEN: 0,0")
-	return T
-end
-
-local function session(T, opts)
-	local m = assert(T:open(opts))
-	local s = assert(m:ftp { host = HOST, user = "test", password = "test" })
-	return m, s
-end
+local HOST, login, session = replay.HOST, replay.login, replay.session
 
 describe("modemftp commands (replayed transcripts)", function()
 	after_each(function() replay.assert_all_closed() end)
@@ -451,7 +433,6 @@ describe("modemftp commands (replayed transcripts)", function()
 				:cmd('AT+QFDWL="RAM:mftp2.tmp"'):connect():raw("+QFDWL: 0,0\r\n\r\nOK\r\n")
 				:cmd('AT+QFDEL="RAM:mftp2.tmp"'):ok()
 			local m, s = session(T)
-			package.loaded["modemftp.ram"] = nil
 			assert.same({ "a.txt" }, (s:nlst(".", { via = "ram" })))
 			assert.same({}, (s:mlsd("", { via = "ram" })))
 			T:finish(m)
@@ -521,7 +502,6 @@ describe("modemftp commands (replayed transcripts)", function()
 				:cmd('AT+QFTPPUT="test_my1.txt","RAM:mftp1.tmp",0'):ok():urc("+QFTPPUT: 0,1000")
 				:cmd('AT+QFDEL="RAM:mftp1.tmp"'):ok()
 			local m, s = session(T)
-			package.loaded["modemftp.ram"] = nil -- fresh temp-name counter
 			assert.equal(1000, s:put("test_my1.txt", { string = data }, { via = "ram" }))
 			T:finish(m)
 		end)
@@ -592,7 +572,6 @@ describe("modemftp commands (replayed transcripts)", function()
 				:cmd('AT+QFDWL="RAM:mftp1.tmp"'):connect():raw(data):raw("+QFDWL: 550,3f2\r\n\r\nOK\r\n")
 				:cmd('AT+QFDEL="RAM:mftp1.tmp"'):ok()
 			local m, s = session(T)
-			package.loaded["modemftp.ram"] = nil
 			assert.equal(550, s:get("test_my1.txt", path, { startpos = 450, via = "ram" }))
 			local f = io.open(path, "rb"); local got = f:read("a"); f:close()
 			os.remove(path)

@@ -6,7 +6,7 @@ local cli = require "support.cli"
 local console = require "modemftp.console"
 
 local function json_steps(steps)
-	return require("modemftp.cli").json(steps)
+	return require("modemftp.json").encode(steps)
 end
 
 describe("console pieces", function()

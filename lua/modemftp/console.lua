@@ -13,8 +13,22 @@
 --
 -- SIGINT (with core.catch_signals on) aborts the transfer or the Lua code
 -- in progress and returns to the prompt; at the prompt it drops the line.
+--
+-- `console.main(opts)` is the `modemftp console` verb: configuration, log,
+-- lock and modem as `modemftp run` takes them (`modemftp.runner`), then
+-- `console.run`. While it runs, put/get draw a progress line through a
+-- transfer observer (`m:observe`).
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
+local modemftp = require "modemftp"
+local flow = require "modemftp.flow"
+local config = require "modemftp.config"
+local Log = require "modemftp.log"
+local exitstatus = require "modemftp.exitstatus"
+local runner = require "modemftp.runner"
+local util = require "modemftp.util"
+
+local EXIT = exitstatus.EXIT
 
 local M = {}
 
@@ -25,10 +39,7 @@ for w in ([[and break do else elseif end false for function goto if in local nil
 repeat return then true until while]]):gmatch("%a+") do KEYWORDS[w] = true end
 
 local function quote(s)
-	return '"' .. s:gsub('[%c"\\]', function(c)
-		local map = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-		return map[c] or string.format("\\x%02x", c:byte())
-	end) .. '"'
+	return util.quote(s, "\\x%02x")
 end
 
 local function keystr(k)
@@ -173,26 +184,23 @@ function M.progress(o)
 	return update, finish
 end
 
--- While the console runs, put/get without a `progress` option get one.
-local function wrap_transfers(out, tty)
-	local Session = require "modemftp.session"
-	local saved = { put = Session.put, get = Session.get }
-	for name, orig in pairs(saved) do
-		Session[name] = function(self, remote, endpoint, opts)
-			opts = opts or {}
-			if opts.progress then return orig(self, remote, endpoint, opts) end
-			local o = {}
-			for k, v in pairs(opts) do o[k] = v end
-			local update, finish = M.progress { out = out, tty = tty, label = name .. " " .. tostring(remote) }
-			o.progress = update
-			local r = table.pack(orig(self, remote, endpoint, o))
-			finish(r[1] ~= nil)
-			return table.unpack(r, 1, r.n)
+-- While the console runs, each put/get of the modem's sessions without a
+-- `progress` option of its own draws one (an observer, see m:observe).
+-- @return a function that stops it
+local function show_transfers(m, out, tty)
+	if not m then return function() end end
+	local update, finish
+	local handle = m:observe(function(ev)
+		if ev.watched then return end
+		if ev.phase == "start" then
+			update, finish = M.progress { out = out, tty = tty, label = ev.op .. " " .. tostring(ev.target) }
+		elseif ev.phase == "progress" then
+			update(ev.bytes, ev.total)
+		else
+			finish(ev.ok)
 		end
-	end
-	return function()
-		for name, orig in pairs(saved) do Session[name] = orig end
-	end
+	end, { progress = true })
+	return function() m:unobserve(handle) end
 end
 
 -- ---------------------------------------------------------------- completion
@@ -304,8 +312,8 @@ function M.run(o)
 	local env = setmetatable({}, { __index = _G })
 	env.m = m
 	env.conf = conf
-	env.modemftp = require "modemftp"
-	env.flow = require "modemftp.flow"
+	env.modemftp = modemftp
+	env.flow = flow
 	env.errors = errors
 	env.core = core
 	env.pp = function(...) show(out, table.pack(...)) end
@@ -318,7 +326,7 @@ function M.run(o)
 	end
 	env.ftp = function(opts)
 		if not m then error("no modem (console started with --no-modem)", 2) end
-		local s, err = require("modemftp.cli").connect(m, conf, opts)
+		local s, err = runner.connect(m, conf, opts)
 		if s then env.s = s end
 		return s, err
 	end
@@ -329,11 +337,10 @@ function M.run(o)
 		if history then rl.read_history(history) end
 		rl.set_completer(function(text, line, start) return M.complete(env, text, line, start) end)
 	end
-	local unwrap = wrap_transfers(out, tty_out)
-	local cli = require "modemftp.cli"
+	local unwatch = show_transfers(m, out, tty_out)
 
 	if tty_in then
-		out:write(string.format("%s console%s. help() for the helpers; Ctrl-D leaves.\n", cli.VERSION,
+		out:write(string.format("%s console%s. help() for the helpers; Ctrl-D leaves.\n", modemftp._VERSION,
 			m and (" on " .. tostring(m.name)) or " (no modem)"))
 	end
 	local function read(prompt)
@@ -369,11 +376,8 @@ function M.run(o)
 				if not f then
 					out:write(err, "\n")
 				elseif src:match("%S") then
-					cli.interrupt_hook()
-					local r = table.pack(xpcall(f, function(e)
-						if errors.is(e) then return e end
-						return debug.traceback(tostring(e), 2)
-					end))
+					runner.interrupt_hook(m and m.port)
+					local r = runner.call(f)
 					debug.sethook()
 					core.clear_interrupt()
 					if r[1] then
@@ -388,9 +392,65 @@ function M.run(o)
 		end
 		out:flush()
 	end
-	unwrap()
+	unwatch()
 	if rl and history then rl.write_history(history, 1000) end
 	return 0
+end
+
+-- ------------------------------------------------------------------ the verb
+
+local function fail(status, msg)
+	io.stderr:write("modemftp console: ", tostring(msg), "\n")
+	return status
+end
+
+-- The modem of the console (nil with --no-modem), its lock held.
+-- @return modem, lock; or nil, nil, status (the failure said on stderr)
+local function open(opts, conf, logfile)
+	if opts.no_modem then return nil end
+	if not conf.port then
+		return nil, nil, fail(EXIT.usage, "no modem port: give --port, set MODEMFTP_PORT, or `port =` in the "
+			.. "configuration (or --no-modem)")
+	end
+	local lock, err
+	if not opts.no_lock then
+		lock, err = runner.lock(conf, 5)
+		if not lock then return nil, nil, fail(err.name == "busy" and EXIT.busy or EXIT.tempfail, err.message) end
+	end
+	local m
+	m, err = runner.open_modem(conf, { trace = opts.verbose and (logfile or io.stderr) or nil, record = opts.record })
+	if not m then
+		if lock then lock:unlock() end
+		return nil, nil, fail(exitstatus.of(err), err)
+	end
+	return m, lock
+end
+
+--- The `modemftp console` verb (after `modemftp.cli` parsed its options).
+-- @param opts the options (`options.parse`)
+-- @return the exit status
+function M.main(opts)
+	local conf, err = runner.configure(opts)
+	if not conf then return fail(EXIT.usage, err.message) end
+	local logfile
+	if opts.log then
+		local msg
+		logfile, msg = io.open(opts.log, "a")
+		if not logfile then return fail(EXIT.usage, "--log: " .. msg) end
+	end
+	local log = Log.new { verbose = opts.verbose, file = logfile, secrets = config.secrets(conf) }
+	core.catch_signals(true)
+	local m, lock, status = open(opts, conf, logfile)
+	if status then return status end
+	local code = M.run { modem = m, conf = conf, log = log }
+	core.clear_interrupt()
+	if m then
+		if m.session then pcall(m.session.close, m.session) end
+		m:close()
+	end
+	if lock then lock:unlock() end
+	if logfile then logfile:close() end
+	return code or EXIT.ok
 end
 
 return M

@@ -19,7 +19,9 @@
 --                      (a +CME ERROR outside 601-631), "no_carrier",
 --                      "interrupted", "mismatch", "unsupported",
 --                      "pdp_deactivated", "rebooted", "ftp_error" (an FTP reply
---                      outside chapter 5), "unknown_error".
+--                      outside chapter 5), "unknown_error"; and for the
+--                      `modemftp` command "usage" (a bad command line or
+--                      configuration) and "busy" (the port's lock is held).
 --   * `code`           EC20 `<err>` (chapter 4, 601-631) or nil.
 --   * `protocol_error` FTP reply code from the server (chapter 5) or nil; the
 --                      modem's "0 = meaningless" is stored as nil.
@@ -48,10 +50,10 @@
 --      retryable; 601 (unknown), 610-613 (parameter and local file errors)
 --      and 620-631 (the 5xx equivalents, SSL auth) are not.
 --   3. Else the name decides: timeout, closed, io, no_carrier,
---      pdp_deactivated and rebooted are retryable, and so are the +CME ERROR
---      codes 14 (SIM busy), 30 (no network service) and 31 (network timeout);
---      argument, protocol, modem_error, other cme_error, interrupted,
---      mismatch, unsupported are not.
+--      pdp_deactivated, rebooted and busy are retryable, and so are the +CME
+--      ERROR codes 14 (SIM busy), 30 (no network service) and 31 (network
+--      timeout); argument, protocol, modem_error, other cme_error,
+--      interrupted, mismatch, unsupported and usage are not.
 --
 -- A caller may override the rule by passing `retryable` to `errors.new`.
 local M = {}
@@ -191,6 +193,8 @@ local by_kind = {
 	unsupported = { retry = false, message = "not supported" },
 	ftp_error = { retry = false, message = "FTP error" },
 	unknown_error = { retry = false, message = "unknown error" },
+	usage = { retry = false, message = "usage error" },
+	busy = { retry = true, message = "busy" },
 }
 local retry_cme = { [14] = true, [30] = true, [31] = true }
 

@@ -22,6 +22,9 @@
 -- wrong argument types raise.
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
+local util = require "modemftp.util"
+
+local checkopts = util.checkopts
 
 local M = {}
 
@@ -44,13 +47,6 @@ local SESSION_LOST = {
 	service_busy = true, dns_parse_fails = true, protocol = true,
 }
 M.SESSION_LOST = SESSION_LOST
-
-local function checkopts(opts, where)
-	if opts ~= nil and type(opts) ~= "table" then
-		error(string.format("bad argument to '%s' (table expected, got %s)", where, type(opts)), 3)
-	end
-	return opts or {}
-end
 
 local function opt(o, key)
 	if o[key] ~= nil then return o[key] end
@@ -79,7 +75,7 @@ end
 -- `core.catch_signals` on) cuts it short.
 -- @return true, or false when interrupted
 function M.sleep(seconds)
-	local deadline = core.monotonic_ms() + math.floor(seconds * 1000 + 0.5)
+	local deadline = core.monotonic_ms() + util.ms(seconds)
 	while true do
 		if core.interrupted() then return false end
 		local left = deadline - core.monotonic_ms()
@@ -226,9 +222,7 @@ end
 
 -- The retry options of this flow, with per-call overrides.
 function Flow:_retry_opts(o, op)
-	local r = {}
-	for k, v in pairs(self.opts) do r[k] = v end
-	for k, v in pairs(o or {}) do r[k] = v end
+	local r = util.merge(self.opts, o)
 	r.op = r.op or op
 	r.stats = self.stats
 	local user_hook = r.before_retry
@@ -460,20 +454,12 @@ end
 
 --- Same as `upload` with atomic publish (the default), for readability.
 function Flow:publish(path, remote, opts)
-	opts = checkopts(opts, "publish")
-	local o = {}
-	for k, v in pairs(opts) do o[k] = v end
-	o.atomic = true
-	return self:upload(path, remote, o)
+	return self:upload(path, remote, util.merge(checkopts(opts, "publish"), { atomic = true }))
 end
 
 --- Same as `download` with an atomic local rename (the default).
 function Flow:fetch(remote, path, opts)
-	opts = checkopts(opts, "fetch")
-	local o = {}
-	for k, v in pairs(opts) do o[k] = v end
-	o.atomic = true
-	return self:download(remote, path, o)
+	return self:download(remote, path, util.merge(checkopts(opts, "fetch"), { atomic = true }))
 end
 
 return M

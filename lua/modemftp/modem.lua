@@ -1,59 +1,34 @@
 --- modemftp.modem: a modem handle: raw AT, URC handlers, PDP context, FTP.
 --
 -- Created by `modemftp.open`. Holds the C port, the registered URC
--- handlers and the state the module reported (rebooted, PDP deactivated).
+-- handlers, the transfer observers (`m:observe`) and the state the module
+-- reported (rebooted, PDP deactivated).
+-- What a line from the module means (its own, a restart, a lost PDP
+-- context) is the core's one table: `core.line_class`.
+--
+-- Dependencies point one way: modem -> session -> ram -> transfer; the
+-- modem uses all three, none of them uses the modem module.
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
 local atarg = require "modemftp.atarg"
 local reply = require "modemftp.reply"
+local ram = require "modemftp.ram"
+local Session = require "modemftp.session"
+local transfer = require "modemftp.transfer"
+local util = require "modemftp.util"
+
+local ms, checkopts = util.ms, util.checkopts
 
 local Modem = {}
 Modem.__index = Modem
 Modem.__name = "modemftp.modem"
 
 -- The core's raw failure tables print well too (they become error objects
--- in Modem.fail; a script using modemftp.core directly sees these).
+-- in transfer.fail; a script using modemftp.core directly sees these).
 core.set_error_metatable {
 	__name = "modemftp.core_error",
 	__tostring = function(e) return (e.kind or "error") .. ": " .. tostring(e.message) end,
 }
-
-local function ms(seconds) return math.floor(seconds * 1000 + 0.5) end
-
-local function checkopts(opts, where)
-	if opts ~= nil and type(opts) ~= "table" then
-		error(string.format("bad argument to '%s' (table expected, got %s)", where, type(opts)), 3)
-	end
-	return opts or {}
-end
-
---- Turn a core failure into an error object (the one place that does).
--- @param op operation name
--- @param t the core's failure table
--- @param extra optional fields (target, command, ...)
--- @return the error object
-function Modem.fail(op, t, extra)
-	if type(t) == "table" and t.bytes and type(t.message) == "string" then
-		-- the error object prints ", after N bytes" itself
-		t.message = t.message:gsub("%s*%(after %d+ bytes%)", ""):gsub("%s+after %d+ bytes$", "")
-	end
-	local final = type(t) == "table" and t.final or nil
-	local class = final and core.line_class(final) or {}
-	if class.reboot then
-		extra = extra or {}
-		extra.name, extra.message = "rebooted", "the module restarted (" .. final .. ")"
-	elseif class.pdp_lost then
-		extra = extra or {}
-		extra.name, extra.message = "pdp_deactivated", "the network deactivated the PDP context (" .. final .. ")"
-	end
-	if extra and extra.name then
-		local e = {}
-		for k, v in pairs(extra) do e[k] = v end
-		e.op, e.bytes, e.final, e.lines = op, t.bytes, t.final, t.lines
-		return errors.new(e)
-	end
-	return errors.from_core(op, t, extra)
-end
 
 --- Remember what an error says about the module (restarted, PDP context
 -- gone): the session is lost either way.
@@ -79,13 +54,14 @@ function Modem.open(port, opts)
 	opts = checkopts(opts, "open")
 	local p, err = core.open(port, { baud = opts.baud, rtscts = opts.rtscts, dtr = opts.dtr,
 		record = opts.record, connect_timeout_ms = opts.connect_timeout and ms(opts.connect_timeout) })
-	if not p then return nil, Modem.fail("open", err, { target = port }) end
+	if not p then return nil, transfer.fail("open", err, { target = port }) end
 	local self = setmetatable({
 		port = p,
 		name = port,
 		timeout = opts.timeout or 5,
 		guard = opts.guard or 1,
 		handlers = {},
+		observers = {},
 		state = {},
 	}, Modem)
 	if opts.trace then p:trace(opts.trace) end
@@ -103,8 +79,16 @@ function Modem:__tostring()
 	return string.format("modemftp.modem (%s%s)", self.name, self.port:is_open() and "" or ", closed")
 end
 
+-- Hand one URC line to the handlers registered by `m:on`.
+local function deliver(self, line)
+	for _, h in ipairs(self.handlers) do
+		if h.pattern == nil or line:find(h.pattern) then h.fn(line) end
+	end
+end
+
 --- Dispatch queued URCs to the handlers (also updates the modem state).
 -- Called after every command; call `m:poll(seconds)` to wait for URCs.
+-- @return the list of URC lines dispatched
 function Modem:dispatch()
 	local urcs = self.port:urcs()
 	for _, line in ipairs(urcs) do
@@ -117,9 +101,7 @@ function Modem:dispatch()
 			self.state.pdpdeact = f and f[1] or true
 			if self.session then self.session.closed = true end
 		end
-		for _, h in ipairs(self.handlers) do
-			if h.pattern == nil or line:find(h.pattern) then h.fn(line) end
-		end
+		deliver(self, line)
 	end
 	return urcs
 end
@@ -137,10 +119,14 @@ function Modem:on(event, fn)
 	return h
 end
 
---- Remove a handler registered by `m:on`.
+--- Remove a URC handler registered by `m:on` (or an observer, see `m:unobserve`).
+-- @param handle what `m:on` (or `m:observe`) returned
+-- @return true, or false when it was not registered
 function Modem:off(handle)
-	for i, h in ipairs(self.handlers) do
-		if h == handle then table.remove(self.handlers, i); return true end
+	for _, list in ipairs { self.handlers, self.observers } do
+		for i, h in ipairs(list) do
+			if h == handle then table.remove(list, i); return true end
+		end
 	end
 	return false
 end
@@ -149,13 +135,9 @@ end
 -- @return the list of URC lines received (possibly empty), or nil, err
 function Modem:poll(seconds)
 	local list, err = self.port:poll(ms(seconds or 0))
-	if not list then return nil, Modem.fail("poll", err) end
-	-- poll drained the queue already: hand the lines to dispatch
-	for _, line in ipairs(list) do
-		for _, h in ipairs(self.handlers) do
-			if h.pattern == nil or line:find(h.pattern) then h.fn(line) end
-		end
-	end
+	if not list then return nil, transfer.fail("poll", err) end
+	-- poll drained the queue already: hand the lines to the handlers
+	for _, line in ipairs(list) do deliver(self, line) end
 	return list
 end
 
@@ -175,7 +157,7 @@ function Modem:command(cmd, o)
 	if not r then
 		local extra = { command = self.port:redact(cmd), target = o.target }
 		if err.kind == "timeout" then extra.seconds = o.result and o.result_timeout or o.timeout or self.timeout end
-		return nil, self:note(Modem.fail(o.op or "at", err, extra))
+		return nil, self:note(transfer.fail(o.op or "at", err, extra))
 	end
 	return r
 end
@@ -322,7 +304,7 @@ end
 -- @return a Session, or nil, err
 function Modem:ftp(opts)
 	opts = checkopts(opts, "ftp")
-	return require("modemftp.session").open(self, opts)
+	return Session.open(self, opts)
 end
 
 --- Upload bytes into a module RAM file (AT+QFUPL).
@@ -331,23 +313,49 @@ end
 -- @param opts {size = n (required for a file), timeout = seconds}
 -- @return bytes, checksum, or nil, err
 function Modem:ram_upload(name, source, opts)
-	return require("modemftp.ram").upload(self, name, source, opts)
+	return ram.upload(self, name, source, opts)
 end
 
 --- Download a module RAM file (AT+QFDWL) into a sink (path, file, function, or nil for a string).
 function Modem:ram_download(name, sink, opts)
-	return require("modemftp.ram").download(self, name, sink, opts)
+	return ram.download(self, name, sink, opts)
 end
 
 --- List module RAM files (AT+QFLST): { {name=, size=}, ... }
 function Modem:ram_list(pattern)
-	return require("modemftp.ram").list(self, pattern)
+	return ram.list(self, pattern)
 end
 
 --- Delete module RAM files (AT+QFDEL), "RAM:name" or "RAM:*".
 function Modem:ram_delete(name)
-	return require("modemftp.ram").delete(self, name)
+	return ram.delete(self, name)
 end
+
+--- Watch the file transfers of this modem's sessions: every `s:put` and
+-- `s:get` (whatever the source, sink or route: COM, RAM, packets), e.g. to
+-- count bytes or draw progress. `fn(ev)` is called when a transfer starts
+-- (ev.phase "start"), as it moves (ev.phase "progress", only with
+-- `opts.progress`) and when it ends (ev.phase "done"). ev = {op = "put" |
+-- "get", target = the remote name, direction = "up" | "down", phase,
+-- bytes = bytes so far (done: what moved, err.bytes on a failure), total =
+-- the size when known (progress), ok = true | false (done), err = the error
+-- object (done, failed), watched = true when the caller passed its own
+-- `progress`}. An error raised by fn ends the transfer as the caller's own
+-- progress function would.
+-- @param fn function(ev)
+-- @param opts optional {progress = true (also the "progress" events)}
+-- @return a handle for `m:unobserve`
+function Modem:observe(fn, opts)
+	if type(fn) ~= "function" then error("bad argument #1 to 'observe' (function expected)", 2) end
+	opts = checkopts(opts, "observe")
+	local h = { fn = fn, progress = opts.progress and true or false }
+	table.insert(self.observers, h)
+	return h
+end
+
+--- Stop an observer registered by `m:observe` (the same as `m:off`):
+-- true, or false when it was not registered.
+Modem.unobserve = Modem.off
 
 --- Write a comment into the transcript being recorded (no-op otherwise).
 function Modem:comment(text)
@@ -357,7 +365,7 @@ end
 --- For a replay port: true when the whole transcript was played, else nil, err.
 function Modem:replay_finished()
 	local ok, err = self.port:replay_finished()
-	if not ok then return nil, Modem.fail("replay", err) end
+	if not ok then return nil, transfer.fail("replay", err) end
 	return true
 end
 

@@ -1,14 +1,16 @@
 --- modemftp.ram: the module's RAM file system (AT+QFUPL, QFDWL, QFLST,
--- QFDEL) and FTP transfers through it (QFTPPUT/QFTPGET/QFTPLIST with a
--- "RAM:" local name). The manual recommends RAM for downloads; a RAM file
--- also lets an upload be retried without resending it over the serial line.
+-- QFDEL). The manual recommends RAM for downloads; a RAM file also lets an
+-- upload be retried without resending it over the serial line. FTP
+-- transfers through RAM (`via = "ram"`) are the session's: it uploads and
+-- downloads with these functions around a QFTPPUT/QFTPGET/QFTPLIST that
+-- names a "RAM:" file.
 local errors = require "modemftp.errors"
 local atarg = require "modemftp.atarg"
 local reply = require "modemftp.reply"
+local transfer = require "modemftp.transfer"
+local util = require "modemftp.util"
 
 local M = {}
-
-local function ms(seconds) return math.floor(seconds * 1000 + 0.5) end
 
 local function ramname(name)
 	if type(name) ~= "string" then error("RAM file name must be a string", 3) end
@@ -16,10 +18,22 @@ local function ramname(name)
 	return name
 end
 
-local tmp_seq = 0
-local function tmpname()
-	tmp_seq = tmp_seq + 1
-	return string.format("RAM:mftp%d.tmp", tmp_seq)
+-- The file of an upload or a download: "RAM:x" and its quoted form.
+-- @return name, quoted; or nil, err
+local function ramfile(op, name)
+	name = ramname(name)
+	local q, err = atarg.local_name(name)
+	if not q then err.op = op; return nil, err end
+	return name, q
+end
+
+--- A RAM file name for a transfer through RAM: "RAM:mftp1.tmp",
+-- "RAM:mftp2.tmp", ... counted per modem (the files are the module's).
+-- @param m the modem
+-- @return the name
+function M.tmpname(m)
+	m.ram_files = (m.ram_files or 0) + 1
+	return string.format("RAM:mftp%d.tmp", m.ram_files)
 end
 
 --- Upload into a RAM file (AT+QFUPL="RAM:x",<size>,<timeout>,0).
@@ -30,10 +44,10 @@ end
 --   wait for the module's 'A' after each 1024 bytes)}
 -- @return bytes, checksum, or nil, err
 function M.upload(m, name, source, opts)
-	opts = opts or {}
-	name = ramname(name)
-	local q, err = atarg.local_name(name)
-	if not q then err.op = "ram_upload"; return nil, err end
+	opts = util.checkopts(opts, "ram_upload")
+	local q
+	name, q = ramfile("ram_upload", name)
+	if not name then return nil, q end
 	local size = opts.size
 	if size == nil and type(source) == "string" then size = #source end
 	if size == nil and io.type(source) == "file" then
@@ -48,12 +62,10 @@ function M.upload(m, name, source, opts)
 	-- ACK mode: the module answers 'A' after each 1 KiB; the host waits for it
 	-- (for UARTs without flow control)
 	local cmd = atarg.command("QFUPL", q, size, math.floor(timeout), opts.ack and 1 or 0)
-	local n, r = m.port:put(cmd, source, { result = "+QFUPL", length = size, timeout_ms = ms(timeout + 5),
-		progress = opts.progress, ack_every = opts.ack and 1024 or 0 })
-	m:dispatch()
-	if not n then return nil, require("modemftp.modem").fail("ram_upload", r, { target = name, command = cmd }) end
-	local got, cs = reply.qfupl(r.result or "")
-	if not got then cs.op = "ram_upload"; return nil, cs end
+	local n, got, cs = transfer.put(m, { op = "ram_upload", cmd = cmd, target = name, source = source,
+		result = "+QFUPL", options = { length = size, timeout_ms = util.ms(timeout + 5), progress = opts.progress,
+			ack_every = opts.ack and 1024 or 0 } })
+	if not n then return nil, got end
 	if got ~= size then
 		return nil, errors.new { op = "ram_upload", target = name, name = "protocol",
 			message = string.format("module stored %d of %d bytes", got, size) }
@@ -64,10 +76,10 @@ end
 --- Download a RAM file (AT+QFDWL) into a sink (path, Lua file, function, nil).
 -- @return bytes [, data when sink is nil], or nil, err
 function M.download(m, name, sink, opts)
-	opts = opts or {}
-	name = ramname(name)
-	local q, err = atarg.local_name(name)
-	if not q then err.op = "ram_download"; return nil, err end
+	opts = util.checkopts(opts, "ram_download")
+	local q, err
+	name, q = ramfile("ram_download", name)
+	if not name then return nil, q end
 	local f, close = sink, nil
 	if type(sink) == "string" then
 		f, err = io.open(sink, "wb")
@@ -75,11 +87,11 @@ function M.download(m, name, sink, opts)
 		close = true
 	end
 	local cmd = atarg.command("QFDWL", q)
-	local n, r, data = m.port:get(cmd, f, { result = "+QFDWL", trailer = "lensum",
-		timeout_ms = ms(opts.timeout or 60), progress = opts.progress })
+	local n, derr, data = transfer.get(m, { op = "ram_download", cmd = cmd, target = name, sink = f,
+		result = "+QFDWL", options = { trailer = "lensum", timeout_ms = util.ms(opts.timeout or 60),
+			progress = opts.progress } })
 	if close then f:close() end
-	m:dispatch()
-	if not n then return nil, require("modemftp.modem").fail("ram_download", r, { target = name, command = cmd }) end
+	if not n then return nil, derr end
 	if f == nil then return n, data end
 	return n
 end
@@ -102,54 +114,6 @@ function M.delete(m, name)
 	r, err = m:command(atarg.command("QFDEL", q), { op = "ram_delete", target = name })
 	if not r then return nil, err end
 	return true
-end
-
---- put through RAM: QFUPL, then AT+QFTPPUT="remote","RAM:x",startpos, then QFDEL.
-function M.put_via_ram(s, remote, src, length, startpos, opts)
-	if not length then
-		return nil, errors.argument("put", "via = \"ram\" needs a source of known size")
-	end
-	local m = s.modem
-	local tmp = tmpname()
-	local n, err = M.upload(m, tmp, src, { size = length, progress = opts.progress })
-	if not n then err.op = "put"; return nil, err end
-	local v
-	v, err = s:_result("put", atarg.put_command(remote, tmp, startpos), "+QFTPPUT", remote)
-	M.delete(m, tmp)
-	if v == nil then return nil, err end
-	if v ~= length then
-		return nil, errors.new { op = "put", target = remote, name = "protocol", bytes = v,
-			message = string.format("module reports %d bytes transferred, %d were stored", v, length) }
-	end
-	return v
-end
-
---- get through RAM: AT+QFTPGET="remote","RAM:x",startpos, then QFDWL, then QFDEL.
-function M.get_via_ram(s, remote, sink, startpos, opts)
-	local m = s.modem
-	local tmp = tmpname()
-	local v, err = s:_result("get", atarg.get_command(remote, tmp, startpos), "+QFTPGET", remote)
-	if v == nil then M.delete(m, tmp); return nil, err end
-	local n, data = M.download(m, tmp, sink, { progress = opts.progress })
-	M.delete(m, tmp)
-	if not n then data.op = "get"; return nil, data end
-	if n ~= v then
-		return nil, errors.new { op = "get", target = remote, name = "protocol", bytes = n,
-			message = string.format("module stored %d bytes, %d were read back", v, n) }
-	end
-	return n, nil, data
-end
-
---- LIST/NLST/MLSD through RAM.
-function M.list_via_ram(s, cmdname, prefix, qdir, dir)
-	local m = s.modem
-	local tmp = tmpname()
-	local v, err = s:_result(cmdname:lower():sub(5), atarg.command(cmdname, qdir, '"' .. tmp .. '"'), prefix, dir)
-	if v == nil then M.delete(m, tmp); return nil, err end
-	local n, data = M.download(m, tmp, nil)
-	M.delete(m, tmp)
-	if not n then return nil, data end
-	return n, nil, data
 end
 
 return M

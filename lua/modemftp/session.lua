@@ -4,20 +4,23 @@
 -- for OK and then for its `+QFTPxxx: <err>,...` result within rsptimeout,
 -- and returns the value or `nil, err` (err.code = chapter 4 <err>,
 -- err.protocol_error = chapter 5 FTP reply).
-local core = require "modemftp.core"
+--
+-- Transfers (put, get, ato, the listings) go through `modemftp.transfer`;
+-- with `via = "ram"` they go through a module RAM file (`modemftp.ram`).
+-- put and get tell the modem's observers (`m:observe`) how they went.
 local errors = require "modemftp.errors"
 local atarg = require "modemftp.atarg"
 local reply = require "modemftp.reply"
 local listing = require "modemftp.listing"
-local Modem = require "modemftp.modem"
+local ram = require "modemftp.ram"
+local transfer = require "modemftp.transfer"
+local util = require "modemftp.util"
 
 local Session = {}
 Session.__index = Session
 Session.__name = "modemftp.session"
 
 local SLACK = 10 -- seconds we wait beyond rsptimeout: the module's own timer fires first
-
-local function ms(seconds) return math.floor(seconds * 1000 + 0.5) end
 
 local function argfail(op, err, target)
 	err.op = op
@@ -110,28 +113,15 @@ function Session:_result(op, cmd, prefix, target, early)
 	local r, err = self.modem:command(cmd, { op = op, target = target, result = prefix,
 		result_timeout = self.rsptimeout + SLACK, early = early, timeout = self.modem.timeout })
 	if not r then return nil, err end
-	local e, value, fields = reply.result(r.result, prefix)
-	if e == nil then
-		value.op, value.target = op, target
-		return nil, value
-	end
-	if e ~= 0 then
-		return nil, errors.from_result(op, e, value, { target = target, command = self.modem.port:redact(cmd) })
-	end
-	return value, fields
+	return transfer.result(op, r.result, prefix, { target = target, command = self.modem.port:redact(cmd) })
 end
 
---- Change the current directory (AT+QFTPCWD).
--- @return true, or nil, err
-function Session:cwd(path)
-	local q, err = atarg.path_name(path)
-	if not q then return argfail("cwd", err, path) end
-	local ok, aerr = self:_alive("cwd", path)
-	if not ok then return nil, aerr end
-	local v
-	v, err = self:_result("cwd", atarg.command("QFTPCWD", q), "+QFTPCWD", path)
-	if v == nil then return nil, err end
-	return true
+-- The core's options for one transfer of this session: waits bounded by the
+-- module's rsptimeout (plus slack), the modem's "+++" guard time.
+function Session:_limits(o)
+	local t = util.ms(self.rsptimeout + SLACK)
+	o.timeout_ms, o.result_timeout_ms, o.guard_ms = t, t, util.ms(self.modem.guard)
+	return o
 end
 
 --- The current directory (AT+QFTPPWD), e.g. "/logs".
@@ -144,6 +134,8 @@ function Session:pwd()
 	return path
 end
 
+-- A method of one name argument: check it, then the session, then send
+-- AT+<cmdname>="<name>" and hand its value (and the name) to post.
 local function named(op, check, prefix, cmdname, post)
 	return function(self, name)
 		local q, err = check(name)
@@ -153,11 +145,14 @@ local function named(op, check, prefix, cmdname, post)
 		local v
 		v, err = self:_result(op, atarg.command(cmdname, q), prefix, name)
 		if v == nil then return nil, err end
-		return post(v)
+		return post(v, name)
 	end
 end
 
 local function yes() return true end
+
+--- Change the current directory (AT+QFTPCWD). @return true, or nil, err
+Session.cwd = named("cwd", atarg.path_name, "+QFTPCWD", "QFTPCWD", yes)
 
 --- Size of a remote file in bytes (AT+QFTPSIZE).
 Session.size = named("size", atarg.file_name, "+QFTPSIZE", "QFTPSIZE", function(v) return v end)
@@ -170,18 +165,11 @@ Session.rmdir = named("rmdir", atarg.folder_name, "+QFTPRMDIR", "QFTPRMDIR", yes
 
 --- Modification time of a remote file (AT+QFTPMDTM).
 -- @return {year, month, day, hour, min, sec, msec, epoch (UTC), text}, or nil, err
-function Session:mdtm(name)
-	local q, err = atarg.file_name(name)
-	if not q then return argfail("mdtm", err, name) end
-	local ok, aerr = self:_alive("mdtm", name)
-	if not ok then return nil, aerr end
-	local v
-	v, err = self:_result("mdtm", atarg.command("QFTPMDTM", q), "+QFTPMDTM", name)
-	if v == nil then return nil, err end
+Session.mdtm = named("mdtm", atarg.file_name, "+QFTPMDTM", "QFTPMDTM", function(v, name)
 	local t, terr = reply.mdtm(v)
 	if not t then terr.op, terr.target = "mdtm", name; return nil, terr end
 	return t
-end
+end)
 
 --- Rename a remote file or folder (AT+QFTPRENAME).
 -- @return true, or nil, err
@@ -233,20 +221,6 @@ function Session:close()
 end
 Session.__close = Session.close
 
--- The result line of a finished transfer: its value (the module's byte
--- count) when err is 0, else nil, err.
-local function transfer_result(op, r, prefix, target, bytes, cmd)
-	local e, n = reply.result(r.result or "", prefix)
-	if e == nil then
-		n.op, n.target = op, target
-		return nil, n
-	end
-	if e ~= 0 then
-		return nil, errors.from_result(op, e, n, { target = target, bytes = bytes, command = cmd })
-	end
-	return n
-end
-
 -- Progress callback adapter: fn(bytes, total).
 local function progress_of(opts, total, base)
 	local fn = opts.progress
@@ -284,6 +258,136 @@ local function open_source(source, startpos)
 	error("bad argument #2 to 'put' (path, file, function or {string = s} expected, got " .. t .. ")", 3)
 end
 
+-- put and get tell the modem's observers (m:observe) that a transfer
+-- starts, how far it got (observers that asked for progress), and how it
+-- ended; run(opts) does the transfer. Without observers it is a tail call.
+local function observed(self, op, remote, opts, run)
+	local all = self.modem.observers
+	if #all == 0 then return run(opts) end
+	local watchers = table.move(all, 1, #all, 1, {}) -- an observer may unobserve itself
+	local base = { op = op, target = remote, direction = op == "put" and "up" or "down",
+		watched = opts.progress ~= nil }
+	local function tell(phase, ev)
+		for k, v in pairs(base) do ev[k] = v end
+		ev.phase = phase
+		for _, w in ipairs(watchers) do
+			if phase ~= "progress" or w.progress then w.fn(ev) end
+		end
+	end
+	tell("start", { bytes = 0 })
+	local o, own = opts, opts.progress
+	local wants = false
+	for _, w in ipairs(watchers) do wants = wants or w.progress end
+	if wants and (own == nil or type(own) == "function") then
+		o = util.merge(opts, { progress = function(bytes, total)
+			tell("progress", { bytes = bytes, total = total })
+			if own then return own(bytes, total) end
+		end })
+	end
+	local r = table.pack(run(o))
+	local err = r[1] == nil and r[2] or nil
+	tell("done", { ok = r[1] ~= nil, err = err, bytes = r[1] or (errors.is(err) and err.bytes) or 0 })
+	return table.unpack(r, 1, r.n)
+end
+
+-- put in packets of opts.packet bytes: <uploadlen> with <beof> 0 for all but
+-- the last, each at the consequent <startpos> (section 2.5's "twice, each
+-- time in 1024 bytes"); the data connection stays open between packets.
+local function put_packets(self, remote, src, length, startpos, opts)
+	local size, err = atarg.uploadlen(opts.packet)
+	if not size then return argfail("put", err, remote) end
+	if not length or length == 0 then
+		return nil, errors.argument("put", "packet needs a source of known, non-zero size")
+	end
+	local pos = 0
+	while pos < length do
+		local len = math.min(size, length - pos)
+		local bytes, perr = transfer.put(self.modem, { op = "put", target = remote, result = "+QFTPPUT",
+			cmd = atarg.put_command(remote, "COM:", startpos + pos, len, pos + len >= length and 1 or 0),
+			source = type(src) == "string" and src:sub(pos + 1, pos + len) or src,
+			options = self:_limits { length = len, progress = progress_of(opts, length, pos) } })
+		if not bytes then
+			perr.bytes = pos + (perr.bytes or 0)
+			return nil, perr
+		end
+		pos = pos + len
+	end
+	return length
+end
+
+-- put through RAM: QFUPL, then AT+QFTPPUT="remote","RAM:x",startpos, then QFDEL.
+local function put_via_ram(self, remote, src, length, startpos, opts)
+	if not length then
+		return nil, errors.argument("put", "via = \"ram\" needs a source of known size")
+	end
+	local m = self.modem
+	local tmp = ram.tmpname(m)
+	local n, err = ram.upload(m, tmp, src, { size = length, progress = opts.progress })
+	if not n then err.op = "put"; return nil, err end
+	local v
+	v, err = self:_result("put", atarg.put_command(remote, tmp, startpos), "+QFTPPUT", remote)
+	ram.delete(m, tmp)
+	if v == nil then return nil, err end
+	if v ~= length then
+		return nil, errors.new { op = "put", target = remote, name = "protocol", bytes = v,
+			message = string.format("module reports %d bytes transferred, %d were stored", v, length) }
+	end
+	return v
+end
+
+-- What put and get check first: the remote name, the start position (and
+-- get's downloadlen), then that the session is alive.
+-- @return startpos, or nil, err
+local function checked(self, op, remote, opts)
+	local q, err = atarg.file_name(remote)
+	if not q then return argfail(op, err, remote) end
+	local startpos
+	startpos, err = atarg.startpos(opts.startpos or 0)
+	if not startpos then return argfail(op, err, remote) end
+	if op == "get" and opts.downloadlen ~= nil then
+		local d, derr = atarg.downloadlen(opts.downloadlen)
+		if not d then return argfail(op, derr, remote) end
+	end
+	local ok, aerr = self:_alive(op, remote)
+	if not ok then return nil, aerr end
+	return startpos
+end
+
+local function put(self, remote, source, opts)
+	local startpos, err = checked(self, "put", remote, opts)
+	if not startpos then return nil, err end
+	local src, length, done = open_source(source, startpos)
+	if not src then return argfail("put", length, remote) end
+	local n
+	if opts.via == "ram" then
+		n, err = put_via_ram(self, remote, src, length, startpos, opts)
+	elseif opts.packet then
+		n, err = put_packets(self, remote, src, length, startpos, opts)
+	else
+		local cmd
+		if length and length > 0 and length <= 0x7fffffff and not opts.escape and not opts.dtr then
+			cmd = atarg.put_command(remote, "COM:", startpos, length, 1)
+		else
+			cmd = atarg.put_command(remote, "COM:", startpos)
+			length = nil
+		end
+		local count
+		n, count = transfer.put(self.modem, { op = "put", cmd = cmd, target = remote, source = src,
+			result = "+QFTPPUT", options = self:_limits { length = length or -1, dtr = opts.dtr,
+				progress = progress_of(opts, length),
+				progress_interval_ms = opts.progress_interval and util.ms(opts.progress_interval) } })
+		if not n then
+			err = count
+		elseif count ~= n then
+			n, err = nil, errors.new { op = "put", target = remote, name = "protocol", bytes = count, retryable = true,
+				message = string.format("module reports %d bytes transferred, %d were sent", count, n) }
+		end
+	end
+	done()
+	if not n then return nil, err end
+	return n
+end
+
 --- Upload a file (AT+QFTPPUT from COM, data mode).
 -- A source of known size (path, seekable file, {string = s}) is sent with
 -- <uploadlen>/<beof>: no guard-time delay. Unknown size (function, pipe) is
@@ -297,96 +401,7 @@ end
 --   packet = n (send in packets of n bytes: <beof> 0 until the last)}
 -- @return bytes sent, or nil, err (err.bytes = bytes that left the host)
 function Session:put(remote, source, opts)
-	opts = opts or {}
-	local q, err = atarg.file_name(remote)
-	if not q then return argfail("put", err, remote) end
-	local startpos
-	startpos, err = atarg.startpos(opts.startpos or 0)
-	if not startpos then return argfail("put", err, remote) end
-	local ok, aerr = self:_alive("put", remote)
-	if not ok then return nil, aerr end
-	local src, length, done = open_source(source, startpos)
-	if not src then return argfail("put", length, remote) end
-	if opts.via == "ram" then
-		local n, rerr = require("modemftp.ram").put_via_ram(self, remote, src, length, startpos, opts)
-		done()
-		return n, rerr
-	end
-	if opts.packet then
-		local n, perr = self:_put_packets(remote, src, length, startpos, opts)
-		done()
-		return n, perr
-	end
-	local cmd
-	if length and length > 0 and length <= 0x7fffffff and not opts.escape and not opts.dtr then
-		cmd = atarg.put_command(remote, "COM:", startpos, length, 1)
-	else
-		cmd = atarg.put_command(remote, "COM:", startpos)
-		length = nil
-	end
-	local t = ms(self.rsptimeout + SLACK)
-	local bytes, r = self.modem.port:put(cmd, src, {
-		result = "+QFTPPUT", length = length or -1, dtr = opts.dtr, guard_ms = ms(self.modem.guard),
-		timeout_ms = t, result_timeout_ms = t, progress = progress_of(opts, length),
-		progress_interval_ms = opts.progress_interval and ms(opts.progress_interval),
-	})
-	done()
-	self.modem:dispatch()
-	if not bytes then
-		return nil, self:_transfer_fail("put", r, remote, cmd)
-	end
-	local n, rerr = transfer_result("put", r, "+QFTPPUT", remote, bytes, cmd)
-	if not n then return nil, rerr end
-	if n ~= bytes then
-		return nil, errors.new { op = "put", target = remote, name = "protocol", bytes = n, retryable = true,
-			message = string.format("module reports %d bytes transferred, %d were sent", n, bytes) }
-	end
-	return bytes
-end
-
--- put in packets of opts.packet bytes: <uploadlen> with <beof> 0 for all but
--- the last, each at the consequent <startpos> (section 2.5's "twice, each
--- time in 1024 bytes"); the data connection stays open between packets.
-function Session:_put_packets(remote, src, length, startpos, opts)
-	local size, err = atarg.uploadlen(opts.packet)
-	if not size then return argfail("put", err, remote) end
-	if not length or length == 0 then
-		return nil, errors.argument("put", "packet needs a source of known, non-zero size")
-	end
-	local t = ms(self.rsptimeout + SLACK)
-	local pos = 0
-	while pos < length do
-		local len = math.min(size, length - pos)
-		local cmd = atarg.put_command(remote, "COM:", startpos + pos, len, pos + len >= length and 1 or 0)
-		local piece = type(src) == "string" and src:sub(pos + 1, pos + len) or src
-		local bytes, r = self.modem.port:put(cmd, piece, {
-			result = "+QFTPPUT", length = len, guard_ms = ms(self.modem.guard), timeout_ms = t, result_timeout_ms = t,
-			progress = progress_of(opts, length, pos),
-		})
-		self.modem:dispatch()
-		if not bytes then
-			local e = self:_transfer_fail("put", r, remote, cmd)
-			e.bytes = pos + (e.bytes or 0)
-			return nil, e
-		end
-		local ok, rerr = transfer_result("put", r, "+QFTPPUT", remote, pos, cmd)
-		if not ok then return nil, rerr end
-		pos = pos + len
-	end
-	return length
-end
-
--- A core transfer failure: the trailer may carry the module's own code.
-function Session:_transfer_fail(op, t, target, cmd)
-	local prefix = "+Q" .. (t.result and t.result:match("^%+Q(%w+):") or "")
-	if t.result then
-		local e, v = reply.result(t.result, prefix)
-		if e and e ~= 0 then
-			return errors.from_result(op, e, v, { target = target, bytes = t.bytes, command = cmd,
-				detail = t.kind ~= "modem" and t.message or nil })
-		end
-	end
-	return self.modem:note(Modem.fail(op, t, { target = target, command = cmd }))
+	return observed(self, "put", remote, opts or {}, function(o) return put(self, remote, source, o) end)
 end
 
 -- A sink for get: path, file, function or nil (collect).
@@ -408,30 +423,25 @@ local function open_sink(dest, startpos)
 	error("bad argument #2 to 'get' (path, file, function or nil expected, got " .. t .. ")", 3)
 end
 
---- Download a file (AT+QFTPGET to COM, data mode).
--- The end of the data is validated by the module's byte count; unless
--- `size = false` (or filetype is ascii) SIZE is asked first, so that only a
--- trailer at exactly that count can end the file (a file that contains a
--- recorded modem trailer still arrives whole) and progress knows the total.
--- @param remote the name on the server
--- @param dest local path (written from startpos), Lua file, function(chunk), or nil (returns the data)
--- @param opts {startpos = 0, downloadlen = nil, progress = fn(bytes, total),
---   size = true, via = "com"|"ram" (through a module RAM file)}; a progress
---   function that returns false pauses the download (see `ato`)
--- @return bytes received [, data when dest is nil], or nil, err (err.bytes = bytes written)
-function Session:get(remote, dest, opts)
-	opts = opts or {}
-	local q, err = atarg.file_name(remote)
-	if not q then return argfail("get", err, remote) end
-	local startpos
-	startpos, err = atarg.startpos(opts.startpos or 0)
-	if not startpos then return argfail("get", err, remote) end
-	if opts.downloadlen ~= nil then
-		local d, derr = atarg.downloadlen(opts.downloadlen)
-		if not d then return argfail("get", derr, remote) end
+-- get through RAM: AT+QFTPGET="remote","RAM:x",startpos, then QFDWL, then QFDEL.
+local function get_via_ram(self, remote, sink, startpos, opts)
+	local m = self.modem
+	local tmp = ram.tmpname(m)
+	local v, err = self:_result("get", atarg.get_command(remote, tmp, startpos), "+QFTPGET", remote)
+	if v == nil then ram.delete(m, tmp); return nil, err end
+	local n, data = ram.download(m, tmp, sink, { progress = opts.progress })
+	ram.delete(m, tmp)
+	if not n then data.op = "get"; return nil, data end
+	if n ~= v then
+		return nil, errors.new { op = "get", target = remote, name = "protocol", bytes = n,
+			message = string.format("module stored %d bytes, %d were read back", v, n) }
 	end
-	local ok, aerr = self:_alive("get", remote)
-	if not ok then return nil, aerr end
+	return n, data
+end
+
+local function get(self, remote, dest, opts)
+	local startpos, err = checked(self, "get", remote, opts)
+	if not startpos then return nil, err end
 	local expect
 	if opts.size ~= false and self.filetype == 0 then
 		local size, serr = self:size(remote)
@@ -446,27 +456,36 @@ function Session:get(remote, dest, opts)
 	end
 	local sink, done = open_sink(dest, startpos)
 	if sink == nil then return argfail("get", done, remote) end
+	local n, data
 	if opts.via == "ram" then
-		local n, rerr, data = require("modemftp.ram").get_via_ram(self, remote, sink or nil, startpos, opts)
-		done()
-		if n and not sink then return n, data end
-		return n, rerr
+		n, data = get_via_ram(self, remote, sink or nil, startpos, opts)
+	else
+		local rerr
+		n, rerr, data = transfer.get(self.modem, { op = "get", target = remote, sink = sink or nil, result = "+QFTPGET",
+			cmd = atarg.get_command(remote, "COM:", startpos, opts.downloadlen),
+			options = self:_limits { expect = expect or -1, progress = progress_of(opts, expect),
+				progress_interval_ms = opts.progress_interval and util.ms(opts.progress_interval) } })
+		if not n then data = rerr end
 	end
-	local cmd = atarg.get_command(remote, "COM:", startpos, opts.downloadlen)
-	local t = ms(self.rsptimeout + SLACK)
-	local bytes, r, data = self.modem.port:get(cmd, sink or nil, {
-		result = "+QFTPGET", timeout_ms = t, expect = expect or -1, guard_ms = ms(self.modem.guard),
-		progress = progress_of(opts, expect), progress_interval_ms = opts.progress_interval and ms(opts.progress_interval),
-	})
 	done()
-	self.modem:dispatch()
-	if not bytes then
-		return nil, self:_transfer_fail("get", r, remote, cmd)
-	end
-	local ok, rerr = transfer_result("get", r, "+QFTPGET", remote, bytes, cmd)
-	if not ok then return nil, rerr end
-	if sink then return bytes end
-	return bytes, data
+	if not n then return nil, data end
+	if sink then return n end
+	return n, data
+end
+
+--- Download a file (AT+QFTPGET to COM, data mode).
+-- The end of the data is validated by the module's byte count; unless
+-- `size = false` (or filetype is ascii) SIZE is asked first, so that only a
+-- trailer at exactly that count can end the file (a file that contains a
+-- recorded modem trailer still arrives whole) and progress knows the total.
+-- @param remote the name on the server
+-- @param dest local path (written from startpos), Lua file, function(chunk), or nil (returns the data)
+-- @param opts {startpos = 0, downloadlen = nil, progress = fn(bytes, total),
+--   size = true, via = "com"|"ram" (through a module RAM file)}; a progress
+--   function that returns false pauses the download (see `ato`)
+-- @return bytes received [, data when dest is nil], or nil, err (err.bytes = bytes written)
+function Session:get(remote, dest, opts)
+	return observed(self, "get", remote, opts or {}, function(o) return get(self, remote, dest, o) end)
 end
 
 --- Re-enter a download's data mode with ATO (section 1.3: allowed for
@@ -483,18 +502,25 @@ function Session:ato(dest, opts)
 	local offset = opts.offset or 0
 	local sink, done = open_sink(dest, offset)
 	if sink == nil then return argfail("ato", done) end
-	local t = ms(self.rsptimeout + SLACK)
-	local bytes, r, data = self.modem.port:get("ATO", sink or nil, {
-		result = opts.result or "+QFTPGET", timeout_ms = t, offset = offset, guard_ms = ms(self.modem.guard),
-		expect = opts.expect or -1, progress = progress_of(opts, opts.expect, offset),
-	})
+	local bytes, rerr, data = transfer.get(self.modem, { op = "ato", cmd = "ATO", sink = sink or nil,
+		result = opts.result or "+QFTPGET", options = self:_limits {
+			offset = offset, expect = opts.expect or -1, progress = progress_of(opts, opts.expect, offset) } })
 	done()
-	self.modem:dispatch()
-	if not bytes then return nil, self:_transfer_fail("ato", r, nil, "ATO") end
-	local ok, rerr = transfer_result("ato", r, opts.result or "+QFTPGET", nil, bytes, "ATO")
-	if not ok then return nil, rerr end
+	if not bytes then return nil, rerr end
 	if sink then return bytes end
 	return bytes, data
+end
+
+-- LIST/NLST/MLSD through RAM: the listing into a RAM file, then QFDWL, then QFDEL.
+local function list_via_ram(self, op, cmdname, prefix, qdir, dir)
+	local m = self.modem
+	local tmp = ram.tmpname(m)
+	local v, err = self:_result(op, atarg.command(cmdname, qdir, '"' .. tmp .. '"'), prefix, dir)
+	if v == nil then ram.delete(m, tmp); return nil, err end
+	local n, data = ram.download(m, tmp, nil)
+	ram.delete(m, tmp)
+	if not n then return nil, data end
+	return n, data
 end
 
 -- LIST / NLST / MLSD to COM (or RAM), parsed.
@@ -505,21 +531,16 @@ function Session:_listing(op, cmdname, prefix, dir, opts, parse)
 	if not q then return argfail(op, err, dir) end
 	local ok, aerr = self:_alive(op, dir)
 	if not ok then return nil, aerr end
-	local text
+	local n, text
 	if opts.via == "ram" then
-		local n, rerr, data = require("modemftp.ram").list_via_ram(self, cmdname, prefix, q, dir)
-		if not n then return nil, rerr end
-		text = data
+		n, text = list_via_ram(self, op, cmdname, prefix, q, dir)
 	else
-		local cmd = atarg.command(cmdname, q, '"COM:"')
-		local t = ms(self.rsptimeout + SLACK)
-		local bytes, r, data = self.modem.port:get(cmd, nil, { result = prefix, timeout_ms = t, guard_ms = ms(self.modem.guard) })
-		self.modem:dispatch()
-		if not bytes then return nil, self:_transfer_fail(op, r, dir, cmd) end
-		local ok, rerr = transfer_result(op, r, prefix, dir, nil, cmd)
-		if not ok then return nil, rerr end
-		text = data
+		local rerr
+		n, rerr, text = transfer.get(self.modem, { op = op, cmd = atarg.command(cmdname, q, '"COM:"'),
+			target = dir, result = prefix, options = self:_limits {} })
+		if not n then text = rerr end
 	end
+	if not n then return nil, text end
 	if opts.raw then return text end
 	return parse(text), text
 end

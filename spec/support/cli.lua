@@ -89,6 +89,15 @@ function M.wait_file(path, seconds)
 	return false
 end
 
+--- The environment that shows the command a made-up port list
+-- (spec/support/fakeports.lua replaces core.ports before the command runs).
+-- @param kind "none" or "sample"
+-- @return the env table for `run`
+function M.fake_ports(kind)
+	local top_abs = core.realpath(top) or top
+	return { LUA_INIT_5_4 = "@" .. top_abs .. "/spec/support/fakeports.lua", MODEMFTP_SPEC_PORTS = kind }
+end
+
 --- A replay transcript with the open handshake (ATE1, AT+CMEE=1), then `more`.
 function M.transcript(path, more)
 	sim.write(path, "# modemftp transcript v1\n> ATE1\\r\n< ATE1\\r\\r\\nOK\\r\\n\n"

@@ -127,4 +127,35 @@ function Script:discard(m)
 	if self.path then os.remove(self.path) end
 end
 
+-- ------------------------------------------------------------ FTP login
+
+--- The FTP server of the replayed logins.
+M.HOST = "quectel.3322.org"
+
+--- Add the login `session` performs: the QFTPCFG settings, then QFTPOPEN.
+-- @param T the script
+-- @param extra optional function(T) adding commands before QFTPOPEN
+-- @return T
+function M.login(T, extra)
+	T:cmd('AT+QFTPCFG="contextid",1'):ok()
+	T:cmd('AT+QFTPCFG="account","test","test"'):ok()
+	T:cmd('AT+QFTPCFG="filetype",0'):ok()
+	T:cmd('AT+QFTPCFG="transmode",1'):ok()
+	T:cmd('AT+QFTPCFG="rsptimeout",90'):ok()
+	T:cmd('AT+QFTPCFG="ssltype",0'):ok()
+	if extra then extra(T) end
+	T:cmd('AT+QFTPOPEN="' .. M.HOST .. '",21'):ok():pause(5):urc("+QFTPOPEN: 0,0")
+	return T
+end
+
+--- Open the script's modem and log in (the script starts with `login`).
+-- @param T the script
+-- @param opts passed to `Script:open`
+-- @return the modem and the session
+function M.session(T, opts)
+	local m = assert(T:open(opts))
+	local s = assert(m:ftp { host = M.HOST, user = "test", password = "test" })
+	return m, s
+end
+
 return M

@@ -1,0 +1,63 @@
+--- modemftp.lock: one lock file per modem, so two processes never drive it at once.
+--
+-- The lock is `core.lock` (flock on a file); this module names the file
+-- (one per device, whatever the port's spelling), picks the directory, and
+-- waits for a held lock in short steps so SIGINT/SIGTERM stop the wait.
+local core = require "modemftp.core"
+local errors = require "modemftp.errors"
+local util = require "modemftp.util"
+
+local M = {}
+
+--- The lock file of a port spec: one name per device, whatever the spelling
+-- ("/dev/ttyUSB2", "tty:/dev/ttyUSB2" and a /dev/serial/by-id link share it).
+-- @param port the port spec
+-- @param dir the lock directory
+-- @return the path
+function M.path(port, dir)
+	local dev = port:match("^tty:(.*)$") or port:match("^serial:(.*)$") or port
+	if dev:sub(1, 1) == "/" then dev = core.realpath(dev) or dev end
+	local name = dev:gsub("^/dev/", ""):gsub("[^%w%._%-]", "_")
+	return dir .. "/modemftp." .. name .. ".lock"
+end
+
+local function writable_dir(d)
+	local probe = d .. "/.modemftp-probe-" .. core.getpid()
+	local f = io.open(probe, "w")
+	if not f then return false end
+	f:close()
+	os.remove(probe)
+	return true
+end
+
+--- The lock directory: conf.lock_dir, MODEMFTP_LOCK_DIR, /run/lock, /tmp.
+-- @param conf the configuration
+-- @return the directory
+function M.dir(conf)
+	local d = conf.lock_dir or util.getenv("MODEMFTP_LOCK_DIR")
+	if d then return d end
+	if writable_dir("/run/lock") then return "/run/lock" end
+	return "/tmp"
+end
+
+--- Take a lock, waiting up to `seconds` while another process holds it
+-- (SIGINT/SIGTERM stop the wait).
+-- @param path the lock file
+-- @param seconds how long to wait (0: try once)
+-- @return the lock (`lock:unlock()`), or nil, err with err.name "busy"
+--   (still held after the wait), "interrupted" or "io"
+function M.acquire(path, seconds)
+	local deadline = core.monotonic_ms() + util.ms(seconds or 0)
+	while true do
+		local step = math.max(0, math.min(200, deadline - core.monotonic_ms()))
+		local lock, err = core.lock(path, step)
+		if lock then return lock end
+		if err.kind ~= "busy" then return nil, errors.new { name = "io", message = err.message } end
+		if core.interrupted() then
+			return nil, errors.new { name = "interrupted", message = "interrupted while waiting for " .. path }
+		end
+		if core.monotonic_ms() >= deadline then return nil, errors.new { name = "busy", message = err.message } end
+	end
+end
+
+return M

@@ -1,0 +1,370 @@
+--- modemftp.runner: `modemftp run`: a job script with the modem opened.
+--
+-- A run goes in steps, each one returning early on failure:
+--   1. prepare: the log file, the configuration, the job file, the lock;
+--   2. execute: the deadline (--timeout), the modem, the job's context,
+--      then the job itself under the interrupt hook;
+--   3. clean up: the flows' temporary uploads, the session, the modem, the
+--      lock (with a bounded budget after a signal);
+--   4. report: the last log line, one stderr line for cron, the --json line.
+--
+-- A job is a Lua file, loaded as a chunk and called as `job(m, args, job)`:
+--   * `m`    the opened modem (`modemftp.modem`), AT handshake done;
+--   * `args` the arguments after the job file (`args[0]` is the job path;
+--            also the global `arg`, as with `lua5.4 job.lua`);
+--   * `job`  the run's context: `job.conf` (the merged configuration),
+--            `job.log` (a `modemftp.log`: `job.log:info(fmt, ...)`, `:warn`,
+--            `:error`, `:debug`), `job.stats` ({bytes, files, retries}: the
+--            `--json` line; bytes of every put and get, counted through
+--            `m:observe`), `job.deadline` (core.monotonic_ms() deadline or
+--            nil), `job:remaining()`, `job:ftp(opts)` (PDP context and FTP
+--            login from the configuration), `job:flow(opts)` (a
+--            `modemftp.flow` that logs in through `job:ftp`, bounded by the
+--            deadline).
+-- It returns nothing or true on success, `nil, err` (or raises an error
+-- object) on failure; the exit status follows `err` (`modemftp.exitstatus`).
+--
+-- The console verb uses the shared steps too: `runner.configure`,
+-- `runner.lock`, `runner.open_modem`, `runner.connect`, `runner.interrupt_hook`.
+local core = require "modemftp.core"
+local errors = require "modemftp.errors"
+local modemftp = require "modemftp"
+local flow = require "modemftp.flow"
+local config = require "modemftp.config"
+local options = require "modemftp.options"
+local json = require "modemftp.json"
+local Log = require "modemftp.log"
+local lock = require "modemftp.lock"
+local exitstatus = require "modemftp.exitstatus"
+local util = require "modemftp.util"
+
+local EXIT, RESULT = exitstatus.EXIT, exitstatus.RESULT
+
+local M = {}
+
+local function usage(msg)
+	return errors.new { name = "usage", message = msg }
+end
+
+-- ------------------------------------------------- steps shared with the console
+
+--- A verb's configuration: files and environment, then its command line.
+-- @param opts the verb's options (`options.parse`)
+-- @return conf and the files read, or nil, err (err.name "usage")
+function M.configure(opts)
+	local set, err = options.to_conf(opts)
+	if not set then return nil, err end
+	local conf, sources = config.load { config = opts.config, set = set }
+	if not conf then return nil, usage("configuration: " .. sources.message) end
+	return conf, sources
+end
+
+--- Take the configured port's lock, waiting up to conf.lock_timeout.
+-- @param conf the configuration
+-- @param seconds the wait when conf.lock_timeout is not set
+-- @param log optional logger (a debug line)
+-- @return the lock, or nil, err (see `lock.acquire`)
+function M.lock(conf, seconds, log)
+	local path = lock.path(conf.port, lock.dir(conf))
+	seconds = conf.lock_timeout or seconds
+	if log then log:debug("waiting up to %g s for %s", seconds, path) end
+	return lock.acquire(path, seconds)
+end
+
+--- Open the configured modem, with tracing and recording as asked; the
+-- configuration's secrets are never traced or recorded.
+-- @param conf the configuration
+-- @param o {trace = Lua file, record = path}
+-- @return the modem, or nil, err
+function M.open_modem(conf, o)
+	local m, err = modemftp.open(conf.port, {
+		baud = conf.baud, rtscts = conf.rtscts, dtr = conf.dtr, guard = conf.guard,
+		timeout = conf.at_timeout, init = conf.init, trace = o.trace, record = o.record,
+	})
+	if not m then return nil, err end
+	for _, s in ipairs(config.secrets(conf)) do m.port:secret(s) end
+	return m
+end
+
+--- Log in as the configuration says: PDP context (unless `pdp = no`), then
+-- QFTPOPEN. An earlier session on the modem is closed first (one client).
+-- @param m the modem
+-- @param conf the configuration
+-- @param o overrides (any configuration key)
+-- @return the session, or nil, err
+function M.connect(m, conf, o)
+	local c = util.merge(conf, o)
+	if not c.host then
+		return nil, errors.new { op = "open", name = "argument", retryable = false,
+			message = "no FTP host: set `host =` in the configuration (or -o host=...)" }
+	end
+	if m.session then pcall(m.session.close, m.session); m.session = nil end
+	if m.state.rebooted then
+		-- the module restarted: redo the handshake that open() did
+		local ok, err = m:at("ATE1")
+		if ok then ok, err = m:at("AT+CMEE=1") end
+		if not ok then return nil, err end
+		m.state.rebooted = nil
+	end
+	if c.pdp ~= false then
+		local ok, err = m:pdp { context = c.context, apn = c.apn, user = c.apn_user,
+			password = c.apn_password, auth = c.apn_auth }
+		if not ok then return nil, err end
+	end
+	return m:ftp { host = c.host, port = c.ftp_port, user = c.user, password = c.password,
+		context = c.context, filetype = c.filetype, passive = c.passive, timeout = c.rsptimeout,
+		ssl = c.ssl, sslctxid = c.sslctxid }
+end
+
+-- The C functions that wait on the port: an interrupt inside them ends the
+-- wait cleanly, so the Lua-level hook must not raise through them. Every
+-- port shares one metatable: one port shows them all.
+local function port_waits(port)
+	local set = {}
+	local idx = port and getmetatable(port).__index
+	if type(idx) == "table" then
+		for _, k in ipairs { "command", "get", "put", "poll" } do
+			if idx[k] then set[idx[k]] = true end
+		end
+	end
+	return set
+end
+
+--- Make SIGINT/SIGTERM (flag set by core.catch_signals) stop pure Lua code
+-- too: a count hook raises an "interrupted" error object once the flag has
+-- been set for `grace_ms` (1000) outside any port wait. Port waits return
+-- `nil, err` by themselves; the grace lets that error travel up the job's
+-- own code (cleanup, logging) before a runaway loop is cut. Remove it with
+-- `debug.sethook()`.
+-- @param port a modem port (m.port), to know the port waits; nil without a modem
+-- @param grace_ms optional grace in ms
+function M.interrupt_hook(port, grace_ms)
+	grace_ms = grace_ms or 1000
+	local waits = port_waits(port)
+	local since
+	debug.sethook(function()
+		if not core.interrupted() then since = nil; return end
+		for level = 2, 250 do
+			local info = debug.getinfo(level, "f")
+			if not info then break end
+			if waits[info.func] then since = nil; return end
+		end
+		local now = core.monotonic_ms()
+		since = since or now
+		if now - since < grace_ms then return end
+		error(errors.new { name = "interrupted", message = "interrupted by signal " .. tostring(core.interrupted()) }, 2)
+	end, "", 1000)
+end
+
+--- Run a function as the console and the job do: raised error objects stay
+-- as they are, anything else gets a traceback.
+-- @param fn the function
+-- @return xpcall's results, packed (`r.n`)
+function M.call(fn, ...)
+	return table.pack(xpcall(fn, function(e)
+		if errors.is(e) then return e end
+		return debug.traceback(tostring(e), 2)
+	end, ...))
+end
+
+-- ------------------------------------------------------------ the job context
+
+local Job = {}
+Job.__index = Job
+Job.__name = "modemftp.job"
+M.Job = Job
+
+--- Seconds left before --timeout, or nil without one.
+-- @return seconds, or nil
+function Job:remaining()
+	if not self.deadline then return nil end
+	return math.max(0, (self.deadline - core.monotonic_ms()) / 1000)
+end
+
+--- Activate the PDP context and log in with the configuration.
+-- @param o overrides of configuration keys
+-- @return session, or nil, err
+function Job:ftp(o)
+	local s, err = M.connect(self.modem, self.conf, o)
+	if s then self.log:info("logged in to %s", tostring(s.host)) end
+	return s, err
+end
+
+--- A `modemftp.flow` that logs in through `job:ftp`, bounded by the job's
+-- deadline, counting into `job.stats`, logging into `job.log`.
+-- @param o flow/retry options (attempts defaults to conf.attempts or 5)
+-- @return the flow
+function Job:flow(o)
+	local opts = util.merge({ attempts = self.conf.attempts, deadline = self.deadline, log = self.log,
+		stats = self.stats }, o)
+	if opts.connect == nil and opts.session == nil then
+		opts.connect = function() return self:ftp() end
+	end
+	local f = flow.new(opts)
+	self.flows[#self.flows + 1] = f
+	return f
+end
+
+-- ------------------------------------------------------------------- the run
+
+-- Step 1. @return true, or nil, status, err
+local function prepare(run, opts, operands)
+	if not opts then return nil, EXIT.usage, operands end
+	local path = operands[1]
+	if not path then return nil, EXIT.usage, usage("no job file (usage: modemftp run [OPTIONS] JOB.lua [ARGS...])") end
+	if opts.log then
+		local f, msg = io.open(opts.log, "a")
+		if not f then return nil, EXIT.usage, usage("--log: " .. msg) end
+		run.logfile, run.log.file = f, f
+	end
+	local conf, sources = M.configure(opts)
+	if not conf then return nil, EXIT.usage, sources end
+	for _, s in ipairs(config.secrets(conf)) do run.log:secret(s) end
+	if not conf.port then
+		return nil, EXIT.usage, usage("no modem port: give --port, set MODEMFTP_PORT, or `port =` in "
+			.. table.concat(config.files(), " or "))
+	end
+	local chunk, lerr = loadfile(path, "t")
+	if not chunk then return nil, EXIT.noinput, errors.new { name = "io", message = lerr } end
+	run.conf, run.sources, run.chunk = conf, sources, chunk
+	core.catch_signals(true)
+	if opts.no_lock then return true end
+	local l, err = M.lock(conf, 60, run.log)
+	if l then
+		run.lock = l
+		return true
+	elseif err.name == "busy" then
+		local seconds = conf.lock_timeout or 60
+		return nil, EXIT.busy, errors.new { name = "busy",
+			message = "port " .. conf.port .. " is busy: " .. err.message .. " (waited " .. seconds .. " s)" }
+	elseif err.name == "interrupted" then
+		return nil, exitstatus.of(nil), err
+	end
+	return nil, EXIT.tempfail, errors.new { name = "io", message = "lock: " .. err.message }
+end
+
+-- How the job's call ended. @return status, err
+local function outcome(run, r)
+	local ok, v1, v2 = r[1], r[2], r[3]
+	local e = (not ok and v1) or (ok and not v1 and v2) or nil
+	if core.deadline_expired() then
+		return EXIT.timeout, errors.new { name = "timeout",
+			message = "--timeout " .. run.conf.timeout .. " s expired" .. (e and (": " .. tostring(e)) or "") }
+	elseif core.interrupted() then
+		return exitstatus.of(e), e or errors.new { name = "interrupted",
+			message = "interrupted by signal " .. tostring(core.interrupted()) }
+	elseif not ok then
+		return errors.is(v1) and exitstatus.of(v1) or EXIT.failed, v1
+	elseif r.n >= 2 and not v1 then
+		return exitstatus.of(v2), v2 or errors.new { name = "unknown_error", message = "the job returned " .. tostring(v1) }
+	end
+	return EXIT.ok
+end
+
+-- Step 2. @return status, err
+local function execute(run, opts, operands)
+	local conf, job = run.conf, run.job
+	local path = operands[1]
+	run.log:info("job %s on %s%s", path, conf.port,
+		#run.sources > 0 and (" (config " .. table.concat(run.sources, ", ") .. ")") or "")
+	if conf.timeout and conf.timeout > 0 then
+		job.deadline = core.monotonic_ms() + util.ms(conf.timeout)
+		core.deadline(util.ms(conf.timeout), 15000, EXIT.timeout)
+	end
+	local m, err = M.open_modem(conf, { trace = opts.verbose and (run.logfile or io.stderr) or nil, record = opts.record })
+	if not m then return exitstatus.of(err), err end
+	run.m = m
+	local args = table.move(operands, 2, #operands, 1, { [0] = path })
+	job.modem, job.conf, job.log, job.args, job.name = m, conf, run.log, args, path
+	m:observe(function(ev)
+		if ev.phase == "done" then job.stats.bytes = job.stats.bytes + ev.bytes end
+	end)
+	_G.arg = args
+	M.interrupt_hook(m.port)
+	local r = M.call(run.chunk, m, args, job)
+	debug.sethook()
+	return outcome(run, r)
+end
+
+-- Step 3. After a signal the flag is cleared so the modem takes commands
+-- again, within a bounded budget (the timer _exits if it runs out).
+local function clean_up(run, status)
+	local m, log = run.m, run.log
+	if m then
+		if core.interrupted() or core.deadline_expired() then
+			if not core.deadline_expired() then core.deadline(10000, 2000, status) end
+			core.clear_interrupt()
+		elseif status == EXIT.ok then
+			core.deadline(0)
+		end
+		for _, f in ipairs(run.job.flows) do
+			local left = f:cleanup()
+			if left > 0 then log:warn("%d temporary upload(s) left on the server", left) end
+		end
+		if m.session then
+			local ok, err = m.session:close()
+			if not ok then log:debug("close: %s", tostring(err)) end
+		end
+		m:close()
+	end
+	if run.lock then run.lock:unlock() end
+	core.deadline(0)
+end
+
+-- The first line of a failure's text, secrets masked (stderr, --json).
+local function one_line(log, err)
+	return (log:redact((tostring(err):gsub("\n.*", ""))))
+end
+
+-- Step 4.
+local function report(run, status, err, seconds)
+	local log, stats = run.log, run.job.stats
+	if status == EXIT.ok then
+		log:info("done in %.1f s: %d bytes, %d files, %d retries", seconds, stats.bytes, stats.files, stats.retries)
+	else
+		if log.quiet then log:flush() end
+		log.quiet = false
+		log:error("%s (exit %d, %s)", tostring(err), status, RESULT[status] or "?")
+		-- cron mails stderr: say it there too
+		if log.syslog or log.file then io.stderr:write("modemftp: ", one_line(log, err), "\n") end
+		if status == EXIT.usage then io.stderr:write("try 'modemftp run --help'\n") end
+	end
+	if run.json then
+		io.stdout:write(json.encode {
+			result = RESULT[status] or "failed", exit = status, bytes = stats.bytes, files = stats.files,
+			retries = stats.retries, duration = seconds, job = run.path,
+			error = err ~= nil and one_line(log, err) or nil, error_name = errors.is(err) and err.name or nil,
+		}, "\n")
+	end
+	if run.logfile then run.logfile:close() end
+end
+
+-- A usage error still honours --json, for monitoring.
+local function asks_json(argv)
+	for _, a in ipairs(argv) do
+		if a == "--json" then return true end
+	end
+	return false
+end
+
+--- The `modemftp run` verb (after `modemftp.cli` parsed its options).
+-- @param opts the options (`options.parse`), or nil for a bad command line
+-- @param operands the job file and its arguments, or the usage error
+-- @param argv the arguments after "run" (for --json after a usage error)
+-- @return the exit status
+function M.run(opts, operands, argv)
+	local started = core.monotonic_ms()
+	local run = {
+		path = opts and operands[1],
+		json = (opts and opts.json) or (not opts and asks_json(argv)),
+		log = Log.new { quiet = opts and opts.quiet, verbose = opts and opts.verbose, syslog = opts and opts.syslog },
+		job = setmetatable({ stats = { bytes = 0, files = 0, retries = 0 }, flows = {} }, Job),
+	}
+	local ok, status, err = prepare(run, opts, operands)
+	if ok then status, err = execute(run, opts, operands) end
+	clean_up(run, status)
+	report(run, status, err, (core.monotonic_ms() - started) / 1000)
+	return status
+end
+
+return M
