@@ -103,7 +103,7 @@ static int do_get(const char *out, long long expect)
 	mf_get_opts o = {0};
 	o.cmd = cmd;
 	o.result = "+QFTPGET";
-	o.trailer = MF_TRAILER_ERR_LEN;
+	o.trailer = MF_TRAILER_RESULT_COUNT;
 	o.idle_ms = 90000;
 	o.quiet_ms = 500;
 	o.final_ms = 2000;

@@ -609,7 +609,8 @@ static int l_get(lua_State *L)
 	if (!o.result)
 		luaL_error(L, "option 'result' (e.g. \"+QFTPGET\") is required");
 	opt_str(L, 4, "trailer", trailer, sizeof trailer);
-	o.trailer = strcmp(trailer, "lensum") == 0 ? MF_TRAILER_LEN_SUM : MF_TRAILER_ERR_LEN;
+	/* "lensum": QFDWL's "+QFDWL: <len>,<checksum>"; else "+QFTPGET: <err>,<len>" */
+	o.trailer = strcmp(trailer, "lensum") == 0 ? MF_TRAILER_COUNT_CHECKSUM : MF_TRAILER_RESULT_COUNT;
 	int timeout = opt_int(L, 4, "timeout_ms", 90000);
 	o.idle_ms = opt_int(L, 4, "idle_ms", timeout);
 	o.quiet_ms = opt_int(L, 4, "quiet_ms", 500);

@@ -99,7 +99,7 @@ static void take_trailing_ok(mf_chat *c, const mf_get_opts *o, mf_reply *r, int 
 		return;
 	}
 	mf_cmd_opts wo = {0};
-	wo.timeout_ms = o->trailer == MF_TRAILER_LEN_SUM ? o->final_ms : o->quiet_ms;
+	wo.timeout_ms = o->trailer == MF_TRAILER_COUNT_CHECKSUM ? o->final_ms : o->quiet_ms;
 	mf_reply tmp;
 	mf_reply_init(&tmp);
 	tmp.echo_done = 1;
@@ -110,7 +110,7 @@ static void take_trailing_ok(mf_chat *c, const mf_get_opts *o, mf_reply *r, int 
 
 /* End data mode at a trailer: deliver the payload before it, queue the
 ** module's own lines between (OK, URCs), keep what follows for the parser. */
-static int take_trailer(mf_chat *c, mf_sink *sink, char *buf, size_t len, const mf_scan_hit *h, int64_t *bytes,
+static int take_trailer(mf_chat *c, mf_sink *sink, char *buf, size_t len, const mf_dlend_hit *h, int64_t *bytes,
                         mf_reply *r)
 {
 	int rc = deliver(c, sink, buf, h->payload_end, bytes);
@@ -126,7 +126,7 @@ static int take_trailer(mf_chat *c, mf_sink *sink, char *buf, size_t len, const 
 
 /* Accept a validated end. */
 static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
-                      const mf_scan_hit *h, int64_t *bytes, mf_reply *r)
+                      const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
 {
 	int rc = take_trailer(c, sink, buf, len, h, bytes, r);
 	if (rc == MF_OK)
@@ -136,14 +136,14 @@ static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf
 
 /* Accept an unvalidated trailer after quiet: the transfer failed. */
 static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
-                            const mf_scan_hit *h, int64_t *bytes, mf_reply *r)
+                            const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
 {
 	int rc = take_trailer(c, sink, buf, len, h, bytes, r);
 	if (rc != MF_OK)
 		return rc;
 	int is_result = h->line[0] == '+';
-	long long claimed = o->trailer == MF_TRAILER_LEN_SUM ? h->a : h->b;
-	if (is_result && (o->trailer == MF_TRAILER_LEN_SUM || h->a == 0)) {
+	long long claimed = o->trailer == MF_TRAILER_COUNT_CHECKSUM ? h->a : h->b;
+	if (is_result && (o->trailer == MF_TRAILER_COUNT_CHECKSUM || h->a == 0)) {
 		snprintf(c->err, sizeof c->err, "byte count mismatch: module reports %lld, received %lld%s", claimed,
 		         (long long)(o->offset + *bytes),
 		         o->expect >= 0 ? " (or the file changed size since SIZE)" : "");
@@ -158,8 +158,8 @@ enum { PEND_NONE, PEND_END, PEND_CAND };
 
 int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes, mf_reply *r)
 {
-	mf_getscan s;
-	mf_getscan_init(&s, o->result, o->trailer, o->offset, o->expect);
+	mf_dlend s;
+	mf_dlend_init(&s, o->result, o->trailer, o->offset, o->expect);
 	*bytes = 0;
 	reset_reply(r);
 	/* Payload starts at c->pos; work in place in the chat buffer. */
@@ -174,7 +174,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
 	int pend = PEND_NONE, paused = 0;
 	int64_t last_rx = now;
-	mf_scan_hit ph, hit; /* the pending end or candidate, and a fresh hit */
+	mf_dlend_hit ph, hit; /* the pending end or candidate, and a fresh hit */
 	int rc;
 	for (;;) {
 		if (lf_pending && len > 0) {
@@ -183,8 +183,8 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			lf_pending = 0;
 		}
 		size_t safe = 0;
-		int st = len ? mf_getscan_run(&s, buf, len, &hit, &safe) : MF_SCAN_NONE;
-		if (st == MF_SCAN_END) {
+		int st = len ? mf_dlend_run(&s, buf, len, &hit, &safe) : MF_DLEND_NONE;
+		if (st == MF_DLEND_VALIDATED) {
 			/* A later validated end wins over an earlier one: the earlier
 			** was a fake trailer inside the payload. */
 			ph = hit;
@@ -192,7 +192,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			pend_deadline = mf_now_ms() + (o->expect >= 0 ? 0 : o->confirm_ms);
 			continue;
 		}
-		if (st == MF_SCAN_CANDIDATE) {
+		if (st == MF_DLEND_CANDIDATE) {
 			if (pend == PEND_CAND && hit.payload_end == ph.end) {
 				ph.end = hit.end; /* a URC right after the first trailer line */
 			} else if (pend != PEND_END) {
@@ -203,7 +203,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			continue;
 		}
 		/* What follows a pending end must look like the module's own lines. */
-		if (pend != PEND_NONE && mf_getscan_tail_plausible(buf + ph.end, len - ph.end) == 0)
+		if (pend != PEND_NONE && mf_dlend_tail_plausible(buf + ph.end, len - ph.end) == 0)
 			pend = PEND_NONE;
 		size_t n = safe;
 		if (pend != PEND_NONE && n > ph.payload_end)
@@ -214,7 +214,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 				goto abort;
 			len -= n;
 			memmove(buf, buf + n, len);
-			mf_getscan_consume(&s, n);
+			mf_dlend_consume(&s, n);
 			if (pend != PEND_NONE) {
 				ph.payload_end -= n;
 				ph.end -= n;

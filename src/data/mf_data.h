@@ -2,7 +2,7 @@
 ** mf_data.h: data-mode streaming, after CONNECT.
 **
 ** GET (QFTPGET/LIST/NLST/MLSD/QFDWL to COM): bytes go from the transport to
-** a sink in large chunks; the end is found by mf_getscan (count-validated).
+** a sink in large chunks; the end is found by mf_dlend (count-validated).
 ** PUT (QFTPPUT/QFUPL from COM): bytes go from a source to the transport;
 ** the upload ends after exactly `length` bytes (uploadlen/beof: no guard
 ** time), or with "+++" framed by guard times, or by a DTR drop (AT&D1).
@@ -15,7 +15,7 @@
 #define MF_DATA_H
 
 #include "mf_chat.h"
-#include "mf_getscan.h"
+#include "mf_dlend.h"
 
 /* Where downloaded bytes go: returns 0, or -1 with a reason in err. */
 typedef struct mf_sink {
@@ -38,7 +38,7 @@ typedef struct mf_progress {
 typedef struct mf_get_opts {
 	const char *cmd;      /* the command that entered data mode (for classifying lines after) */
 	const char *result;   /* trailer prefix, e.g. "+QFTPGET" */
-	int trailer;          /* MF_TRAILER_ERR_LEN or MF_TRAILER_LEN_SUM */
+	int trailer;          /* MF_TRAILER_RESULT_COUNT or MF_TRAILER_COUNT_CHECKSUM */
 	int idle_ms;          /* longest silence between packets (rsptimeout) */
 	int quiet_ms;         /* silence that confirms an unvalidated trailer */
 	int final_ms;         /* wait for a trailing OK when the framing had none */
