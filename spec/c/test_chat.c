@@ -29,6 +29,33 @@ static mf_cmd_opts copts(int timeout, const char *result, int result_timeout)
 	return o;
 }
 
+#define GET_CMD "AT+QFTPGET=\"a\",\"COM:\""
+
+/* A modem that says in[0..n) at `chunk` bytes a read; GET_CMD sent and its
+** CONNECT taken, as the binding does before data mode. */
+static void enter_get(const char *in, size_t n, size_t chunk, mf_reply *r)
+{
+	m = mock_new(in, n, chunk);
+	mf_chat_init(&chat, &m->base);
+	mf_reply_init(r);
+	mf_cmd_opts o = copts(1000, "+QFTPGET", 1000);
+	o.connect = 1;
+	mf_chat_command(&chat, GET_CMD, &o, r);
+}
+
+/* The download options the GET tests share. */
+static mf_get_opts get_opts(int quiet_ms, int confirm_ms, int64_t expect)
+{
+	mf_get_opts g = {0};
+	g.cmd = GET_CMD;
+	g.result = "+QFTPGET";
+	g.idle_ms = 1000;
+	g.quiet_ms = quiet_ms;
+	g.confirm_ms = confirm_ms;
+	g.expect = expect;
+	return g;
+}
+
 typedef struct membuf {
 	char data[1 << 16];
 	size_t len;
@@ -351,26 +378,42 @@ static void test_get_fake_trailer(size_t chunk, int64_t expect)
 	const char *payload = "\r\nOK\r\n\r\n+QFTPGET: 0,0\r\nrecorded session text\r\n";
 	size_t plen = strlen(payload);
 	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n%s\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", payload, plen);
-	m = mock_new(in, (size_t)n, chunk);
-	mf_chat_init(&chat, &m->base);
 	mf_reply r;
-	mf_reply_init(&r);
-	mf_cmd_opts o = copts(1000, "+QFTPGET", 1000);
-	o.connect = 1;
-	mf_chat_command(&chat, "AT+QFTPGET=\"a\",\"COM:\"", &o, &r);
-	mf_get_opts g = {0};
-	g.cmd = "AT+QFTPGET=\"a\",\"COM:\"";
-	g.result = "+QFTPGET";
-	g.idle_ms = 1000;
-	g.quiet_ms = 30;
-	g.confirm_ms = 30;
-	g.expect = expect;
+	enter_get(in, (size_t)n, chunk, &r);
+	mf_get_opts g = get_opts(30, 30, expect);
 	membuf *b = calloc(1, sizeof *b);
 	int64_t bytes;
 	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
 	ok(rc == MF_OK && b->len == plen && memcmp(b->data, payload, plen) == 0,
 	   "chunk %zu, expect %lld: file holding a fake trailer at its own count arrives whole (%zu bytes)", chunk,
 	   (long long)expect, b->len);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
+/* A download bigger than the scanner's hold-back, whose end arrives in one
+** read with more payload before it: only the module's own lines between
+** payload and trailer are queued, never the trailer or payload bytes. */
+static void test_get_big_end(size_t chunk)
+{
+	static char in[200000];
+	const size_t size = 100000;
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n");
+	for (size_t i = 0; i < size; i++) /* text lines: what would pass for URCs if misread */
+		in[(size_t)n + i] = i % 40 == 39 ? '\n' : i % 40 == 0 ? '+' : (char)('a' + i % 26);
+	n += (int)size;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QIURC: \"y\"\r\n\r\n+QFTPGET: 0,%zu\r\n", size);
+	mf_reply r;
+	enter_get(in, (size_t)n, chunk, &r);
+	mf_get_opts g = get_opts(30, 10, (int64_t)size);
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int rc = mf_data_get(&chat, &g, &(mf_sink){count_sink, b}, &bytes, &r);
+	ok(rc == MF_OK && bytes == (int64_t)size && strcmp(r.result, "+QFTPGET: 0,100000") == 0,
+	   "chunk %zu: big download ends at its trailer (%lld bytes)", chunk, (long long)bytes);
+	ok(chat.urcs.n == 1 && strcmp(chat.urcs.buf, "+QIURC: \"y\"") == 0,
+	   "chunk %zu: only the URC between OK and trailer is queued (%zu queued)", chunk, chat.urcs.n);
 	free(b);
 	mf_reply_free(&r);
 	stop();
@@ -457,6 +500,7 @@ int main(void)
 		test_commands(chunks[i]);
 		test_get(chunks[i]);
 		test_put(chunks[i]);
+		test_get_big_end(chunks[i]);
 	}
 	test_timeouts();
 	test_get_failures();

@@ -215,8 +215,9 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			len -= n;
 			memmove(buf, buf + n, len);
 			mf_dlend_consume(&s, n);
-			if (pend != PEND_NONE) {
+			if (pend != PEND_NONE) { /* every index of the pending hit moves */
 				ph.payload_end -= n;
+				ph.line_start -= n;
 				ph.end -= n;
 			}
 		}
