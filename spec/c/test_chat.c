@@ -31,16 +31,22 @@ static mf_cmd_opts copts(int timeout, const char *result, int result_timeout)
 
 #define GET_CMD "AT+QFTPGET=\"a\",\"COM:\""
 
-/* A modem that says in[0..n) at `chunk` bytes a read; GET_CMD sent and its
-** CONNECT taken, as the binding does before data mode. */
+/* Over the mock modem m: cmd sent and its CONNECT taken (result: the
+** command's result prefix), as the binding does before data mode. */
+static int enter(const char *cmd, const char *result, mf_reply *r)
+{
+	mf_chat_init(&chat, &m->base);
+	mf_reply_init(r);
+	mf_cmd_opts o = copts(1000, result, 1000);
+	o.connect = 1;
+	return mf_chat_command(&chat, cmd, &o, r);
+}
+
+/* A modem that says in[0..n) at `chunk` bytes a read, after GET_CMD. */
 static void enter_get(const char *in, size_t n, size_t chunk, mf_reply *r)
 {
 	m = mock_new(in, n, chunk);
-	mf_chat_init(&chat, &m->base);
-	mf_reply_init(r);
-	mf_cmd_opts o = copts(1000, "+QFTPGET", 1000);
-	o.connect = 1;
-	mf_chat_command(&chat, GET_CMD, &o, r);
+	enter(GET_CMD, "+QFTPGET", r);
 }
 
 /* The download options the GET tests share. */
@@ -297,12 +303,8 @@ static void test_put(size_t chunk)
 	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QFTPPUT: 0,%zu\r\n", plen);
 	m = mock_new(in, (size_t)n, chunk);
 	mock_gate(m, (size_t)trailer_at, strlen(cmd) + 1 + plen);
-	mf_chat_init(&chat, &m->base);
 	mf_reply r;
-	mf_reply_init(&r);
-	mf_cmd_opts o = copts(1000, "+QFTPPUT", 1000);
-	o.connect = 1;
-	int rc = mf_chat_command(&chat, cmd, &o, &r);
+	int rc = enter(cmd, "+QFTPPUT", &r);
 	mf_put_opts po = {0};
 	po.cmd = cmd;
 	po.result = "+QFTPPUT";
@@ -367,6 +369,54 @@ static void test_put_escape(void)
 	rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &s2}, &bytes, &r);
 	ok(rc == MF_EMODEM && bytes < (int64_t)sizeof big && strcmp(r.result, "+QFTPPUT: 607,0") == 0,
 	   "early exit from data mode stops the upload (%lld bytes, %s)", (long long)bytes, chat.err);
+	mf_reply_free(&r);
+	stop();
+}
+
+/* QFUPL's ack mode: the module sends a raw 'A' after each ack_every bytes,
+** and the upload waits for it (read through the receive window). */
+static void test_put_ack(size_t chunk)
+{
+	const char *cmd = "AT+QFUPL=\"a\",10,5,1";
+	static char in[256];
+	size_t cl = strlen(cmd) + 1;
+	int n = snprintf(in, sizeof in, "%s\r\r\nCONNECT\r\n", cmd);
+	size_t a1 = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "A");
+	size_t a2 = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nA");
+	size_t end = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\n+QFUPL: 10,1a2b\r\n\r\nOK\r\n");
+	m = mock_new(in, (size_t)n, chunk);
+	mock_gate(m, a1, cl + 4);
+	mock_gate(m, a2, cl + 8);
+	mock_gate(m, end, cl + 10);
+	mf_reply r;
+	int rc = enter(cmd, "+QFUPL", &r);
+	mf_put_opts po = {0};
+	po.cmd = cmd;
+	po.result = "+QFUPL";
+	po.length = 10;
+	po.ack_every = 4;
+	po.guard_ms = 1000;
+	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	memsrc src = {"0123456789", 10, 0};
+	int64_t bytes;
+	rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
+	ok(rc == MF_OK && bytes == 10 && strcmp(r.result, "+QFUPL: 10,1a2b") == 0 && strcmp(r.final, "OK") == 0,
+	   "chunk %zu: ack mode upload, an 'A' after each 4 bytes (rc %d, %s)", chunk, rc, chat.err);
+	ok(m->out_len == cl + 10, "chunk %zu: exactly the payload after the command", chunk);
+	mf_reply_free(&r);
+	stop();
+
+	/* no ack: the upload stops at its deadline */
+	m = mock_new(in, a1, chunk);
+	enter(cmd, "+QFUPL", &r);
+	po.idle_ms = 30;
+	src.pos = 0;
+	rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
+	ok(rc == MF_ETIMEOUT && bytes == 4 && strstr(chat.err, "no ack"), "chunk %zu: no ack: timeout after 4 bytes (%s)",
+	   chunk, chat.err);
 	mf_reply_free(&r);
 	stop();
 }
@@ -500,6 +550,7 @@ int main(void)
 		test_commands(chunks[i]);
 		test_get(chunks[i]);
 		test_put(chunks[i]);
+		test_put_ack(chunks[i]);
 		test_get_big_end(chunks[i]);
 	}
 	test_timeouts();

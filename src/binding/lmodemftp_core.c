@@ -575,17 +575,8 @@ static int enter_data_mode(lport *p, const char *cmd, int timeout_ms, const char
 	o.result_timeout_ms = result_timeout_ms;
 	o.connect = 1;
 	int rc = mf_chat_command(&p->chat, cmd, &o, r);
-	if (rc == MF_OK && !r->connect && !r->got_final) {
-		/* refused by a bare result line: take an OK that may trail it */
-		mf_cmd_opts t = {0};
-		t.timeout_ms = 100;
-		mf_reply tail;
-		mf_reply_init(&tail);
-		tail.echo_done = 1;
-		if (mf_chat_wait(&p->chat, cmd, &t, &tail) == MF_OK)
-			snprintf(r->final, sizeof r->final, "%s", tail.final);
-		mf_reply_free(&tail);
-	}
+	if (rc == MF_OK && !r->connect && !r->got_final) /* refused by a bare result line: take an OK that may trail it */
+		mf_chat_wait_final(&p->chat, cmd, 100, r->final, sizeof r->final);
 	return rc;
 }
 

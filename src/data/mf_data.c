@@ -2,7 +2,9 @@
 ** mf_data.c: data-mode streaming (see mf_data.h).
 */
 #include "mf_data.h"
+#include "mf_rx.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,31 +43,8 @@ int mf_data_escape(mf_chat *c, int guard_ms)
 		return rc;
 	mf_chat_trace(c, '>', "+++ (escape)", 12);
 	/* Payload may still flow until the module sees the guard after "+++";
-	** discard it up to the module's OK, within a deadline. */
-	mf_at_parser p;
-	mf_at_init(&p);
-	int64_t deadline = mf_now_ms() + 2 * guard_ms + 2000;
-	char buf[4096];
-	c->pos = c->len = 0;
-	for (;;) {
-		int left = mf_left_ms(deadline);
-		if (left == 0)
-			break;
-		long n = t->ops->read(t, buf, sizeof buf, left);
-		if (n < 0)
-			return (int)n;
-		for (size_t i = 0; i < (size_t)n;) {
-			int ready;
-			i += mf_at_feed(&p, buf + i, (size_t)n - i, &ready);
-			if (ready && strcmp(p.line, "OK") == 0) {
-				mf_at_init(&c->p);
-				return MF_OK;
-			}
-		}
-	}
-	mf_at_init(&c->p);
-	snprintf(c->err, sizeof c->err, "no OK after +++ (module still in data mode?)");
-	return MF_ETIMEOUT;
+	** the engine drops it up to the module's OK, within a deadline. */
+	return mf_chat_rx_drop_to_ok(c, 2 * guard_ms + 2000);
 }
 
 static void reset_reply(mf_reply *r)
@@ -91,56 +70,44 @@ static int deliver(mf_chat *c, mf_sink *sink, const char *buf, size_t n, int64_t
 	return MF_OK;
 }
 
-/* After the trailer: if the framing had no OK, take one that follows. */
-static void take_trailing_ok(mf_chat *c, const mf_get_opts *o, mf_reply *r, int ok_seen)
-{
-	if (ok_seen) {
-		snprintf(r->final, sizeof r->final, "OK");
-		return;
-	}
-	mf_cmd_opts wo = {0};
-	wo.timeout_ms = o->trailer == MF_TRAILER_COUNT_CHECKSUM ? o->final_ms : o->quiet_ms;
-	mf_reply tmp;
-	mf_reply_init(&tmp);
-	tmp.echo_done = 1;
-	if (mf_chat_wait(c, o->cmd, &wo, &tmp) == MF_OK)
-		snprintf(r->final, sizeof r->final, "%s", tmp.final);
-	mf_reply_free(&tmp);
-}
-
-/* End data mode at a trailer: deliver the payload before it, queue the
-** module's own lines between (OK, URCs), keep what follows for the parser. */
-static int take_trailer(mf_chat *c, mf_sink *sink, char *buf, size_t len, const mf_dlend_hit *h, int64_t *bytes,
-                        mf_reply *r)
+/* End data mode at a trailer h found in buf (the window past its first
+** `done` bytes, already delivered): deliver the payload before it, and hand
+** the rest back to the engine, which takes the module's lines around the
+** trailer and, with ok_wait_ms >= 0, an OK that trails it. */
+static int take_trailer(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
+                        const mf_dlend_hit *h, int ok_wait_ms, int64_t *bytes, mf_reply *r)
 {
 	int rc = deliver(c, sink, buf, h->payload_end, bytes);
-	if (rc != MF_OK)
+	if (rc != MF_OK) {
+		mf_chat_rx_consume(c, SIZE_MAX);
 		return rc;
-	mf_chat_queue_lines(c, buf + h->payload_end, h->line_start - h->payload_end);
+	}
 	snprintf(r->result, sizeof r->result, "%s", h->line);
-	c->pos = h->end;
-	c->len = len;
-	mf_chat_trace(c, '<', h->line, strlen(h->line));
+	mf_rx_end end = {done + h->payload_end, h->line_start - h->payload_end, h->end - h->line_start, ok_wait_ms,
+	                 o->cmd};
+	mf_chat_rx_end(c, &end, r->final, sizeof r->final);
 	return MF_OK;
 }
 
-/* Accept a validated end. */
-static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
+/* Accept a validated end; the OK that belongs to it came before the
+** trailer, or may follow it (no OK in the framing). */
+static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
                       const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
 {
-	int rc = take_trailer(c, sink, buf, len, h, bytes, r);
-	if (rc == MF_OK)
-		take_trailing_ok(c, o, r, h->ok_seen);
+	int ok_wait_ms = h->ok_seen ? -1 : o->trailer == MF_TRAILER_COUNT_CHECKSUM ? o->final_ms : o->quiet_ms;
+	int rc = take_trailer(c, o, sink, buf, done, h, ok_wait_ms, bytes, r);
+	if (rc == MF_OK && h->ok_seen)
+		snprintf(r->final, sizeof r->final, "OK");
 	return rc;
 }
 
 /* Accept an unvalidated trailer after quiet: the transfer failed. */
-static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
+static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
                             const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
 {
-	int rc = take_trailer(c, sink, buf, len, h, bytes, r);
+	int rc = take_trailer(c, o, sink, buf, done, h, -1, bytes, r);
 	if (rc != MF_OK)
-		return rc;
+		return rc; /* no escape: the module left data mode */
 	int is_result = h->line[0] == '+';
 	long long claimed = o->trailer == MF_TRAILER_COUNT_CHECKSUM ? h->a : h->b;
 	if (is_result && (o->trailer == MF_TRAILER_COUNT_CHECKSUM || h->a == 0)) {
@@ -162,13 +129,12 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 	mf_dlend_init(&s, o->result, o->trailer, o->offset, o->expect);
 	*bytes = 0;
 	reset_reply(r);
-	/* Payload starts at c->pos; work in place in the chat buffer. */
-	char *buf = c->buf;
-	size_t len = c->len - c->pos;
-	memmove(buf, buf + c->pos, len);
-	c->pos = c->len = 0;
-	int lf_pending = c->p.after_cr;
-	mf_at_init(&c->p);
+	/* The engine's receive window: first the payload that came with
+	** CONNECT, then one read per chunk. Its first `done` bytes are
+	** delivered; the next read drops them. */
+	mf_rx_window w;
+	mf_chat_rx_window(c, &w);
+	size_t done = 0;
 
 	int64_t now = mf_now_ms(), last_progress = now;
 	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
@@ -177,11 +143,8 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 	mf_dlend_hit ph, hit; /* the pending end or candidate, and a fresh hit */
 	int rc;
 	for (;;) {
-		if (lf_pending && len > 0) {
-			if (buf[0] == '\n')
-				memmove(buf, buf + 1, --len);
-			lf_pending = 0;
-		}
+		const char *buf = w.data + done; /* the bytes not delivered yet */
+		size_t len = w.len - done;
 		size_t safe = 0;
 		int st = len ? mf_dlend_run(&s, buf, len, &hit, &safe) : MF_DLEND_NONE;
 		if (st == MF_DLEND_VALIDATED) {
@@ -212,8 +175,9 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			rc = deliver(c, sink, buf, n, bytes);
 			if (rc != MF_OK)
 				goto abort;
+			done += n;
+			buf += n;
 			len -= n;
-			memmove(buf, buf + n, len);
 			mf_dlend_consume(&s, n);
 			if (pend != PEND_NONE) { /* every index of the pending hit moves */
 				ph.payload_end -= n;
@@ -222,7 +186,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			}
 		}
 		if (pend == PEND_END && mf_left_ms(pend_deadline) == 0) {
-			rc = accept_end(c, o, sink, buf, len, &ph, bytes, r);
+			rc = accept_end(c, o, sink, buf, done, &ph, bytes, r);
 			if (rc != MF_OK)
 				goto abort;
 			progress(&o->progress, *bytes, &last_progress, 1);
@@ -242,7 +206,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			rc = mf_write_all(c->t, "+++", 3, mf_now_ms() + o->idle_ms, NULL);
 			if (rc != MF_OK) {
 				snprintf(c->err, sizeof c->err, "%.200s", c->t->err);
-				return rc;
+				goto drop;
 			}
 			mf_chat_trace(c, '>', "+++ (pause)", 11);
 			paused = 1;
@@ -254,35 +218,44 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		if (left == 0 && paused_end) {
 			rc = deliver(c, sink, buf, len - 6, bytes);
 			if (rc != MF_OK)
-				return rc;
+				goto drop;
 			progress(&o->progress, *bytes, &last_progress, 1);
 			snprintf(c->err, sizeof c->err, "paused after %lld bytes: ATO resumes the transfer",
 			         (long long)*bytes);
-			return MF_EPAUSED;
+			rc = MF_EPAUSED;
+			goto drop; /* the last 6 bytes are the pause's OK */
 		}
 		if (left == 0) {
 			if (pend == PEND_CAND)
-				return accept_candidate(c, o, sink, buf, len, &ph, bytes, r);
+				return accept_candidate(c, o, sink, buf, done, &ph, bytes, r);
 			snprintf(c->err, sizeof c->err, "no data for %d ms (after %lld bytes)", o->idle_ms,
 			         (long long)*bytes);
-			c->pos = c->len = 0; /* held bytes are unconfirmed: the caller resumes from *bytes */
-			return MF_ETIMEOUT;
+			rc = MF_ETIMEOUT;
+			goto drop;
 		}
-		long got = c->t->ops->read(c->t, buf + len, MF_CHAT_BUF - len, left > 200 ? 200 : left);
+		long got = mf_chat_rx_read(c, done, left > 200 ? 200 : left, &w);
+		done = 0;
 		if (got < 0) {
 			snprintf(c->err, sizeof c->err, "%.200s (after %lld bytes)", c->t->err, (long long)*bytes);
-			c->pos = c->len = 0;
-			return (int)got;
+			rc = (int)got;
+			goto drop;
 		}
 		if (got > 0) {
-			len += (size_t)got;
 			last_rx = mf_now_ms();
 			idle_deadline = last_rx + o->idle_ms;
 			if (pend == PEND_CAND)
 				pend_deadline = mf_now_ms() + o->quiet_ms;
 		}
 	}
+drop:
+	/* Data mode ends without a trailer: the bytes held back are unconfirmed
+	** (the caller resumes from *bytes) or the pause's OK. */
+	mf_chat_rx_consume(c, SIZE_MAX);
+	return rc;
 abort:
+	/* Leave data mode while the module still sends: what it sent is
+	** dropped up to its OK. */
+	mf_chat_rx_consume(c, SIZE_MAX);
 	{
 		char why[MF_ERRLEN];
 		snprintf(why, sizeof why, "%s", c->err);
@@ -310,23 +283,27 @@ static int write_watching(mf_chat *c, const char *buf, size_t n, int idle_ms, si
 	}
 }
 
-/* Wait for the 'A' the module sends after each ack_every bytes (QFUPL). */
+/* Wait for the 'A' the module sends after each ack_every bytes (QFUPL):
+** a raw byte, not a line, so it is read through the receive window. */
 static int wait_ack(mf_chat *c, int timeout_ms)
 {
 	int64_t deadline = mf_now_ms() + timeout_ms;
+	mf_rx_window w;
+	mf_chat_rx_window(c, &w);
 	for (;;) {
-		if (c->pos < c->len) {
-			char ch = c->buf[c->pos++];
-			if (ch == 'A')
-				return MF_OK;
-			continue; /* line noise before the ack */
+		const char *ack = memchr(w.data, 'A', w.len);
+		if (ack) {
+			mf_chat_rx_consume(c, (size_t)(ack - w.data) + 1);
+			return MF_OK;
 		}
+		/* what came before the ack is line noise: dropped */
 		int left = mf_left_ms(deadline);
 		if (left == 0) {
+			mf_chat_rx_consume(c, w.len);
 			snprintf(c->err, sizeof c->err, "no ack from the module within %d ms", timeout_ms);
 			return MF_ETIMEOUT;
 		}
-		long n = mf_chat_fill(c, left);
+		long n = mf_chat_rx_read(c, w.len, left, &w);
 		if (n < 0)
 			return (int)n;
 	}

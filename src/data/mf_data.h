@@ -10,6 +10,10 @@
 ** data mode (error) stops the upload at once instead of feeding file bytes
 ** to the AT interpreter. Memory is constant; progress is reported at most
 ** every interval_ms. Every wait has a deadline.
+**
+** Data mode reads the modem through the AT engine's receive window
+** (mf_rx.h): one engine call per chunk, never the engine's buffer or
+** parser. What follows a download's end goes back to the engine.
 */
 #ifndef MF_DATA_H
 #define MF_DATA_H
