@@ -1004,11 +1004,6 @@ __attribute__((visibility("default"))) int luaopen_modemftp_core(lua_State *L);
 
 int luaopen_modemftp_core(lua_State *L)
 {
-	/* The sanitizer test run preloads libasan into Lua processes only
-	** (scripts/run-tests: a lua5.4 wrapper first on PATH); the programs
-	** Lua starts (python, pkill...) must not inherit it. */
-	if (getenv("MODEMFTP_UNSET_PRELOAD"))
-		unsetenv("LD_PRELOAD");
 	luaL_newmetatable(L, PORT_MT);
 	luaL_setfuncs(L, port_meta, 0);
 	luaL_newlibtable(L, port_methods);
