@@ -204,7 +204,7 @@ static double run_data_get(const char *in, size_t len, size_t payload)
 	o.trailer = MF_TRAILER_RESULT_COUNT;
 	o.idle_ms = 5000;
 	o.quiet_ms = 500;
-	o.final_ms = 100;
+	o.final_timeout_ms = 100;
 	o.guard_ms = 100;
 	o.confirm_ms = 100;
 	o.expect = (int64_t)payload;

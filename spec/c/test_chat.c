@@ -310,7 +310,7 @@ static void test_put(size_t chunk)
 	po.result = "+QFTPPUT";
 	po.length = (int64_t)plen;
 	po.guard_ms = 1000; /* must not be waited: the length is known */
-	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	po.idle_ms = po.final_timeout_ms = po.result_timeout_ms = 1000;
 	memsrc src = {payload, plen, 0};
 	int64_t bytes;
 	int64_t t0 = mf_now_ms();
@@ -345,7 +345,7 @@ static void test_put_escape(void)
 	po.result = "+QFTPPUT";
 	po.length = -1;
 	po.guard_ms = 30;
-	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	po.idle_ms = po.final_timeout_ms = po.result_timeout_ms = 1000;
 	memsrc src = {"hello", 5, 0};
 	int64_t bytes;
 	int64_t t0 = mf_now_ms();
@@ -399,7 +399,7 @@ static void test_put_ack(size_t chunk)
 	po.length = 10;
 	po.ack_every = 4;
 	po.guard_ms = 1000;
-	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	po.idle_ms = po.final_timeout_ms = po.result_timeout_ms = 1000;
 	memsrc src = {"0123456789", 10, 0};
 	int64_t bytes;
 	rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
@@ -491,7 +491,7 @@ static void test_put_dtr(void)
 	po.length = -1;
 	po.end_by_dtr = 1;
 	po.guard_ms = 1000;
-	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	po.idle_ms = po.final_timeout_ms = po.result_timeout_ms = 1000;
 	memsrc src = {"hello", 5, 0};
 	int64_t bytes;
 	int rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);

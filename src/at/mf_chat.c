@@ -273,8 +273,8 @@ int mf_chat_wait(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 			snprintf(c->err, sizeof c->err, "interrupted");
 			return MF_EINTR;
 		}
-		int left = mf_left_ms(deadline);
-		if (left == 0) {
+		int left_ms = mf_left_ms(deadline);
+		if (left_ms == 0) {
 			if (result_phase)
 				snprintf(c->err, sizeof c->err, "no %s result within %d ms after OK", o->result,
 				         o->result_timeout_ms);
@@ -282,8 +282,7 @@ int mf_chat_wait(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 				snprintf(c->err, sizeof c->err, "no final result code within %d ms", o->timeout_ms);
 			return MF_ETIMEOUT;
 		}
-		/* Wake up now and then to look at the interrupt flag. */
-		long n = fill(c, left > 200 ? 200 : left);
+		long n = fill(c, left_ms < MF_INTERRUPT_CHECK_MS ? left_ms : MF_INTERRUPT_CHECK_MS);
 		if (n < 0)
 			return (int)n;
 	}
@@ -338,10 +337,10 @@ int mf_chat_poll(mf_chat *c, int timeout_ms)
 			return MF_OK;
 		if (c->interrupt && *c->interrupt)
 			return MF_EINTR;
-		int left = mf_left_ms(deadline);
-		if (left == 0)
+		int left_ms = mf_left_ms(deadline);
+		if (left_ms == 0)
 			return MF_ETIMEOUT;
-		long n = fill(c, left > 200 ? 200 : left);
+		long n = fill(c, left_ms < MF_INTERRUPT_CHECK_MS ? left_ms : MF_INTERRUPT_CHECK_MS);
 		if (n < 0)
 			return (int)n;
 	}
@@ -349,7 +348,7 @@ int mf_chat_poll(mf_chat *c, int timeout_ms)
 
 int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms)
 {
-	int64_t end = mf_now_ms() + max_ms, quiet = mf_now_ms() + quiet_ms;
+	int64_t max_deadline = mf_now_ms() + max_ms, quiet_deadline = mf_now_ms() + quiet_ms;
 	int dropped = 0;
 	for (;;) {
 		while (c->pos < c->len) {
@@ -363,14 +362,14 @@ int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms)
 			else
 				dropped++;
 		}
-		int left = mf_left_ms(quiet < end ? quiet : end);
-		if (left == 0)
+		int left_ms = mf_left_ms(quiet_deadline < max_deadline ? quiet_deadline : max_deadline);
+		if (left_ms == 0)
 			return dropped;
-		long n = fill(c, left);
+		long n = fill(c, left_ms);
 		if (n < 0)
 			return dropped;
-		if (n > 0)
-			quiet = mf_now_ms() + quiet_ms;
+		if (n > 0) /* the modem spoke: the quiet starts again */
+			quiet_deadline = mf_now_ms() + quiet_ms;
 	}
 }
 
@@ -450,10 +449,10 @@ int mf_chat_rx_drop_to_ok(mf_chat *c, int timeout_ms)
 	c->pos = c->len = 0;
 	mf_at_init(&c->p);
 	for (;;) {
-		int left = mf_left_ms(deadline);
-		if (left == 0)
+		int left_ms = mf_left_ms(deadline);
+		if (left_ms == 0)
 			break;
-		long n = fill(c, left);
+		long n = fill(c, left_ms);
 		if (n < 0)
 			return (int)n;
 		while (c->pos < c->len) {

@@ -40,6 +40,9 @@ int mf_strlist_add(mf_strlist *l, const char *s, size_t n);
 const char *mf_strlist_next(const mf_strlist *l, const char *prev);
 
 #define MF_URC_MAX 256       /* queued URCs kept; older ones are dropped */
+/* The longest a wait sleeps between looks at the interrupt flag, so that
+** Ctrl-C stops a transfer at once however long its deadline. */
+#define MF_INTERRUPT_CHECK_MS 200
 #define MF_CHAT_BUF (64 * 1024)
 
 typedef struct mf_chat {

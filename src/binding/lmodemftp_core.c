@@ -700,15 +700,15 @@ static int l_get(lua_State *L)
 	opt_str(L, 4, "trailer", trailer, sizeof trailer);
 	/* "lensum": QFDWL's "+QFDWL: <len>,<checksum>"; else "+QFTPGET: <err>,<len>" */
 	o.trailer = strcmp(trailer, "lensum") == 0 ? MF_TRAILER_COUNT_CHECKSUM : MF_TRAILER_RESULT_COUNT;
-	int timeout = opt_int(L, 4, "timeout_ms", 90000);
-	o.idle_ms = opt_int(L, 4, "idle_ms", timeout);
+	int timeout_ms = opt_int(L, 4, "timeout_ms", 90000);
+	o.idle_ms = opt_int(L, 4, "idle_ms", timeout_ms);
 	o.quiet_ms = opt_int(L, 4, "quiet_ms", 500);
-	o.final_ms = opt_int(L, 4, "final_timeout_ms", 2000);
+	o.final_timeout_ms = opt_int(L, 4, "final_timeout_ms", 2000);
 	o.guard_ms = opt_int(L, 4, "guard_ms", 1000);
 	o.offset = opt_ll(L, 4, "offset", 0);
 	o.expect = opt_ll(L, 4, "expect", -1);
 	o.confirm_ms = opt_int(L, 4, "confirm_ms", 100);
-	int result_timeout = opt_int(L, 4, "result_timeout_ms", timeout);
+	int result_timeout_ms = opt_int(L, 4, "result_timeout_ms", timeout_ms);
 	setup_progress(L, 4, &s, &o.progress);
 	o.pause = &s.pause;
 
@@ -716,7 +716,7 @@ static int l_get(lua_State *L)
 	mf_reply_init(&r);
 	int64_t bytes = 0;
 	p->busy = 1;
-	int rc = enter_data_mode(p, cmd, timeout, o.result, result_timeout, &r);
+	int rc = enter_data_mode(p, cmd, timeout_ms, o.result, result_timeout_ms, &r);
 	if (rc == MF_OK && r.connect)
 		rc = mf_data_get(&p->chat, &o, &(mf_sink){s.ep.ops->write, &s.ep}, &bytes, &r);
 	return finish_transfer(L, p, &s, rc, bytes, &r);
@@ -744,10 +744,10 @@ static int l_put(lua_State *L)
 	o.length = opt_ll(L, 4, "length", -1);
 	o.end_by_dtr = opt_bool(L, 4, "dtr", 0);
 	o.guard_ms = opt_int(L, 4, "guard_ms", 1000);
-	int timeout = opt_int(L, 4, "timeout_ms", 90000);
-	o.idle_ms = opt_int(L, 4, "idle_ms", timeout);
-	o.timeout_ms = opt_int(L, 4, "final_timeout_ms", timeout);
-	o.result_timeout_ms = opt_int(L, 4, "result_timeout_ms", timeout);
+	int timeout_ms = opt_int(L, 4, "timeout_ms", 90000);
+	o.idle_ms = opt_int(L, 4, "idle_ms", timeout_ms);
+	o.final_timeout_ms = opt_int(L, 4, "final_timeout_ms", timeout_ms);
+	o.result_timeout_ms = opt_int(L, 4, "result_timeout_ms", timeout_ms);
 	o.ack_every = opt_int(L, 4, "ack_every", 0);
 	setup_progress(L, 4, &s, &o.progress);
 
@@ -755,7 +755,7 @@ static int l_put(lua_State *L)
 	mf_reply_init(&r);
 	int64_t bytes = 0;
 	p->busy = 1;
-	int rc = enter_data_mode(p, cmd, timeout, o.result, o.result_timeout_ms, &r);
+	int rc = enter_data_mode(p, cmd, timeout_ms, o.result, o.result_timeout_ms, &r);
 	if (rc == MF_OK && r.connect)
 		rc = mf_data_put(&p->chat, &o, &(mf_source){s.ep.ops->read, &s.ep}, &bytes, &r);
 	return finish_transfer(L, p, &s, rc, bytes, &r);
@@ -784,8 +784,8 @@ static int l_urcs(lua_State *L)
 static int l_poll(lua_State *L)
 {
 	lport *p = check_port(L, 1);
-	int ms = (int)luaL_optinteger(L, 2, 0);
-	int rc = mf_chat_poll(&p->chat, ms < 0 ? 0 : ms);
+	int timeout_ms = (int)luaL_optinteger(L, 2, 0);
+	int rc = mf_chat_poll(&p->chat, timeout_ms < 0 ? 0 : timeout_ms);
 	if (rc != MF_OK && rc != MF_ETIMEOUT && rc != MF_EINTR)
 		return push_fail(L, rc, p->chat.err, NULL, -1);
 	push_urcs(L, p);
@@ -798,9 +798,9 @@ static int l_write(lua_State *L)
 	lport *p = check_port(L, 1);
 	size_t n;
 	const char *b = luaL_checklstring(L, 2, &n);
-	int ms = (int)luaL_optinteger(L, 3, 5000);
+	int timeout_ms = (int)luaL_optinteger(L, 3, 5000);
 	mf_chat_trace(&p->chat, '>', b, n);
-	int rc = mf_write_all(p->chat.t, b, n, mf_now_ms() + ms, NULL);
+	int rc = mf_write_all(p->chat.t, b, n, mf_now_ms() + timeout_ms, NULL);
 	if (rc != MF_OK)
 		return push_fail(L, rc, p->chat.t->err, NULL, -1);
 	lua_pushboolean(L, 1);

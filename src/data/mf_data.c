@@ -10,6 +10,12 @@
 
 #define PUT_CHUNK (64 * 1024) /* read from the source at once */
 #define PUT_SLICE 4096        /* written between looks at the modem */
+/* Durations, and why: */
+#define DRAIN_SLACK_MS 30000  /* the host's output backlog drains even on a slow line */
+#define ESCAPE_SLACK_MS 2000  /* the module says OK a guard time after "+++": and back */
+#define DTR_DROP_MS 100       /* DTR low long enough for the module to notice */
+#define JUNK_QUIET_MS 300     /* silence: the AT interpreter answered all in-flight data */
+#define JUNK_MAX_MS 5000      /* stop listening for those answers anyway */
 
 static void progress(const mf_progress *p, int64_t bytes, int64_t *last, int force)
 {
@@ -32,7 +38,7 @@ int mf_data_escape(mf_chat *c, int guard_ms)
 	mf_transport *t = c->t;
 	/* "+++" counts only after a silence: the backlog must have left first.
 	** If it will not (a stalled line), "+++" would be glued to data. */
-	int rc = t->ops->drain(t, guard_ms + 30000);
+	int rc = t->ops->drain(t, guard_ms + DRAIN_SLACK_MS);
 	if (rc != MF_OK) {
 		snprintf(c->err, sizeof c->err, "cannot leave data mode: the line does not drain (%.150s)", t->err);
 		return rc;
@@ -44,7 +50,7 @@ int mf_data_escape(mf_chat *c, int guard_ms)
 	mf_chat_trace(c, '>', "+++ (escape)", 12);
 	/* Payload may still flow until the module sees the guard after "+++";
 	** the engine drops it up to the module's OK, within a deadline. */
-	return mf_chat_rx_drop_to_ok(c, 2 * guard_ms + 2000);
+	return mf_chat_rx_drop_to_ok(c, 2 * guard_ms + ESCAPE_SLACK_MS);
 }
 
 static void reset_reply(mf_reply *r)
@@ -79,7 +85,7 @@ static int take_trailer(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const c
 {
 	int rc = deliver(c, sink, buf, h->payload_end, bytes);
 	if (rc != MF_OK) {
-		mf_chat_rx_consume(c, SIZE_MAX);
+		mf_chat_rx_consume(c, SIZE_MAX); /* the sink failed: what is held is nobody's */
 		return rc;
 	}
 	snprintf(r->result, sizeof r->result, "%s", h->line);
@@ -94,7 +100,7 @@ static int take_trailer(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const c
 static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
                       const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
 {
-	int ok_wait_ms = h->ok_seen ? -1 : o->trailer == MF_TRAILER_COUNT_CHECKSUM ? o->final_ms : o->quiet_ms;
+	int ok_wait_ms = h->ok_seen ? -1 : o->trailer == MF_TRAILER_COUNT_CHECKSUM ? o->final_timeout_ms : o->quiet_ms;
 	int rc = take_trailer(c, o, sink, buf, done, h, ok_wait_ms, bytes, r);
 	if (rc == MF_OK && h->ok_seen)
 		snprintf(r->final, sizeof r->final, "OK");
@@ -212,10 +218,10 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			paused = 1;
 		}
 		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0;
-		int left = mf_left_ms(pend != PEND_NONE ? pend_deadline
+		int left_ms = mf_left_ms(pend != PEND_NONE ? pend_deadline
 		                      : paused_end        ? last_rx + o->quiet_ms
 		                                          : idle_deadline);
-		if (left == 0 && paused_end) {
+		if (left_ms == 0 && paused_end) {
 			rc = deliver(c, sink, buf, len - 6, bytes);
 			if (rc != MF_OK)
 				goto drop;
@@ -225,7 +231,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			rc = MF_EPAUSED;
 			goto drop; /* the last 6 bytes are the pause's OK */
 		}
-		if (left == 0) {
+		if (left_ms == 0) {
 			if (pend == PEND_CAND)
 				return accept_candidate(c, o, sink, buf, done, &ph, bytes, r);
 			snprintf(c->err, sizeof c->err, "no data for %d ms (after %lld bytes)", o->idle_ms,
@@ -233,7 +239,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			rc = MF_ETIMEOUT;
 			goto drop;
 		}
-		long got = mf_chat_rx_read(c, done, left > 200 ? 200 : left, &w);
+		long got = mf_chat_rx_read(c, done, left_ms < MF_INTERRUPT_CHECK_MS ? left_ms : MF_INTERRUPT_CHECK_MS, &w);
 		done = 0;
 		if (got < 0) {
 			snprintf(c->err, sizeof c->err, "%.200s (after %lld bytes)", c->t->err, (long long)*bytes);
@@ -273,7 +279,7 @@ static int write_watching(mf_chat *c, const char *buf, size_t n, int idle_ms, si
 	*written = 0;
 	for (;;) {
 		size_t w = 0;
-		int64_t step = mf_now_ms() + 200;
+		int64_t step = mf_now_ms() + MF_INTERRUPT_CHECK_MS;
 		int rc = mf_write_all(c->t, buf + *written, n - *written, step < deadline ? step : deadline, &w);
 		*written += w;
 		if (rc != MF_ETIMEOUT || mf_left_ms(deadline) == 0)
@@ -297,13 +303,13 @@ static int wait_ack(mf_chat *c, int timeout_ms)
 			return MF_OK;
 		}
 		/* what came before the ack is line noise: dropped */
-		int left = mf_left_ms(deadline);
-		if (left == 0) {
+		int left_ms = mf_left_ms(deadline);
+		if (left_ms == 0) {
 			mf_chat_rx_consume(c, w.len);
 			snprintf(c->err, sizeof c->err, "no ack from the module within %d ms", timeout_ms);
 			return MF_ETIMEOUT;
 		}
-		long n = mf_chat_rx_read(c, w.len, left, &w);
+		long n = mf_chat_rx_read(c, w.len, left_ms, &w);
 		if (n < 0)
 			return (int)n;
 	}
@@ -312,7 +318,7 @@ static int wait_ack(mf_chat *c, int timeout_ms)
 int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes, mf_reply *r)
 {
 	mf_cmd_opts wo = {0};
-	wo.timeout_ms = o->timeout_ms;
+	wo.timeout_ms = o->final_timeout_ms;
 	wo.result = o->result;
 	wo.result_timeout_ms = o->result_timeout_ms;
 	wo.result_early = 1; /* QFUPL reports before OK, QFTPPUT after: both end the upload */
@@ -387,7 +393,7 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 				rc = r->rc == MF_OK ? MF_EMODEM : r->rc;
 				/* Bytes still in flight reached the AT interpreter: let its
 				** answers to them pass before the next command. */
-				int junk = mf_chat_discard(c, 300, 5000);
+				int junk = mf_chat_discard(c, JUNK_QUIET_MS, JUNK_MAX_MS);
 				snprintf(c->err, sizeof c->err, "module left data mode after %lld bytes: %.150s%s",
 				         (long long)sent, r->result[0] ? r->result : r->final,
 				         junk ? " (answers to in-flight data dropped)" : "");
@@ -412,7 +418,7 @@ sent_all:
 				snprintf(c->err, sizeof c->err, "%s", c->t->err);
 				goto out_noescape;
 			}
-			mf_sleep_ms(100);
+			mf_sleep_ms(DTR_DROP_MS);
 		} else {
 			rc = c->t->ops->drain(c->t, o->idle_ms);
 			if (rc != MF_OK) { /* "+++" glued to data would be data */
@@ -444,7 +450,7 @@ out:
 		snprintf(why, sizeof why, "%s", c->err);
 		if (o->end_by_dtr) {
 			c->t->ops->set_dtr(c->t, 0);
-			mf_sleep_ms(100);
+			mf_sleep_ms(DTR_DROP_MS);
 			c->t->ops->set_dtr(c->t, 1);
 		} else {
 			mf_data_escape(c, o->guard_ms);

@@ -45,7 +45,7 @@ typedef struct mf_get_opts {
 	int trailer;          /* MF_TRAILER_RESULT_COUNT or MF_TRAILER_COUNT_CHECKSUM */
 	int idle_ms;          /* longest silence between packets (rsptimeout) */
 	int quiet_ms;         /* silence that confirms an unvalidated trailer */
-	int final_ms;         /* wait for a trailing OK when the framing had none */
+	int final_timeout_ms; /* wait for a trailing OK when the framing had none */
 	int guard_ms;         /* escape guard time when aborting */
 	int confirm_ms;       /* size unknown: watch this long after a validated end */
 	int64_t offset;       /* bytes of this transfer received before (ATO) */
@@ -61,7 +61,7 @@ typedef struct mf_put_opts {
 	int end_by_dtr;       /* leave data mode by a DTR drop instead of "+++" */
 	int guard_ms;         /* "+++" guard time (1000 per the manual) */
 	int idle_ms;          /* deadline for each chunk to leave (rsptimeout) */
-	int timeout_ms;       /* for OK after data */
+	int final_timeout_ms; /* for OK after data */
 	int result_timeout_ms;/* for the result URC after OK */
 	int ack_every;        /* QFUPL ack mode: wait for 'A' after each N bytes (0: off) */
 	mf_progress progress;
