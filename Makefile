@@ -57,9 +57,15 @@ runtime: $(LIB) $(SO) $(RL_SO)
 deps:
 	@scripts/install-deps
 
-# The sanitizer variant: same tree, built with ASan+UBSan into build/asan.
+# The sanitizer variant: same tree, built with ASan+UBSan into build/asan,
+# plus the test run's seam that keeps libasan out of the programs Lua
+# starts (spec/support/unpreload.c, loaded by scripts/run-tests).
 asan:
-	@$(MAKE) --no-print-directory B=build/asan OPT="-O1 -g $(SAN)" LDSAN="$(SAN)" all
+	@$(MAKE) --no-print-directory B=build/asan OPT="-O1 -g $(SAN)" LDSAN="$(SAN)" all build/asan/lib/unpreload.so
+
+$(B)/lib/unpreload.so: spec/support/unpreload.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared $(DEPS_CFLAGS) $(LDSAN) -o $@ $<
 
 $(B)/obj/%.o: src/%.c $(CORE_HDR) $(wildcard src/binding/*.h src/host/*.h)
 	@mkdir -p $(@D)

@@ -103,10 +103,10 @@ static int do_get(const char *out, long long expect)
 	mf_get_opts o = {0};
 	o.cmd = cmd;
 	o.result = "+QFTPGET";
-	o.trailer = MF_TRAILER_ERR_LEN;
+	o.trailer = MF_TRAILER_RESULT_COUNT;
 	o.idle_ms = 90000;
 	o.quiet_ms = 500;
-	o.final_ms = 2000;
+	o.final_timeout_ms = 2000;
 	o.guard_ms = 1000;
 	o.confirm_ms = 100;
 	o.expect = expect;
@@ -148,7 +148,7 @@ static int do_put(const char *in)
 	o.length = st.st_size;
 	o.guard_ms = 1000;
 	o.idle_ms = 90000;
-	o.timeout_ms = 90000;
+	o.final_timeout_ms = 90000;
 	o.result_timeout_ms = 90000;
 	int64_t bytes = 0;
 	rc = mf_data_put(&chat, &o, &(mf_source){source_file, f}, &bytes, &r);

@@ -9,7 +9,7 @@
 **                     information lines: 24 bytes a line on average)
 **   at_classify_mbs   the same, plus mf_at_classify of every line against a
 **                     command in flight (what mf_chat_wait does per line)
-**   getscan_4k_mbs    mf_getscan_run over binary payload arriving 4095
+**   getscan_4k_mbs    mf_dlend_run over binary payload arriving 4095
 **                     bytes at a time (what a pty read returns), driven
 **                     as mf_data_get drives it (scan, flush the safe part,
 **                     keep the rest); the trailer at the end must be found
@@ -17,12 +17,13 @@
 **   data_get_mbs      mf_data_get itself over an in-memory transport that
 **                     returns 4095 bytes a read, into a sink that drops
 **   memcpy_mbs        memcpy of 64 KiB blocks, for scale
+** (The getscan_* keys keep the scanner's old name: spec/bench/run reads them.)
 */
 #include "bench.h"
 #include "mf_at.h"
 #include "mf_chat.h"
 #include "mf_data.h"
-#include "mf_getscan.h"
+#include "mf_dlend.h"
 
 static double secs(int64_t ns)
 {
@@ -98,13 +99,13 @@ static char *make_payload(size_t n, size_t *len)
 
 /* Drive the scanner as mf_data_get does; returns MB/s, -1 if the end was
 ** not found at the right place. */
-static double run_getscan(const char *in, size_t len, size_t payload, size_t chunk)
+static double run_dlend(const char *in, size_t len, size_t payload, size_t chunk)
 {
 	char *work = malloc(MF_CHAT_BUF);
 	if (!work)
 		exit(1);
-	mf_getscan s;
-	mf_getscan_init(&s, "+QFTPGET", MF_TRAILER_ERR_LEN, 0, (int64_t)payload);
+	mf_dlend s;
+	mf_dlend_init(&s, "+QFTPGET", MF_TRAILER_RESULT_COUNT, 0, (int64_t)payload);
 	size_t wl = 0, pos = 0, flushed = 0;
 	int found = 0;
 	int64_t t0 = bench_now_ns();
@@ -118,9 +119,9 @@ static double run_getscan(const char *in, size_t len, size_t payload, size_t chu
 		pos += k;
 		wl += k;
 		size_t safe;
-		mf_scan_hit hit;
-		int st = mf_getscan_run(&s, work, wl, &hit, &safe);
-		if (st == MF_SCAN_END) {
+		mf_dlend_hit hit;
+		int st = mf_dlend_run(&s, work, wl, &hit, &safe);
+		if (st == MF_DLEND_VALIDATED) {
 			flushed += hit.payload_end;
 			found = 1;
 			break;
@@ -128,7 +129,7 @@ static double run_getscan(const char *in, size_t len, size_t payload, size_t chu
 		flushed += safe;
 		memmove(work, work + safe, wl - safe);
 		wl -= safe;
-		mf_getscan_consume(&s, safe);
+		mf_dlend_consume(&s, safe);
 		if (!k)
 			break;
 	}
@@ -200,10 +201,10 @@ static double run_data_get(const char *in, size_t len, size_t payload)
 	mf_get_opts o = {0};
 	o.cmd = "AT+QFTPGET=\"bench.bin\",\"COM:\"";
 	o.result = "+QFTPGET";
-	o.trailer = MF_TRAILER_ERR_LEN;
+	o.trailer = MF_TRAILER_RESULT_COUNT;
 	o.idle_ms = 5000;
 	o.quiet_ms = 500;
-	o.final_ms = 100;
+	o.final_timeout_ms = 100;
 	o.guard_ms = 100;
 	o.confirm_ms = 100;
 	o.expect = (int64_t)payload;
@@ -255,8 +256,8 @@ int main(int argc, char **argv)
 	for (int pass = 0; pass < 3; pass++) {
 		feed = best(feed, run_feed(lines, llen, 0, &nlines));
 		cls = best(cls, run_feed(lines, llen, 1, &nlines));
-		g4 = best(g4, run_getscan(payload, plen, total, 4095));
-		g64 = best(g64, run_getscan(payload, plen, total, 65536));
+		g4 = best(g4, run_dlend(payload, plen, total, 4095));
+		g64 = best(g64, run_dlend(payload, plen, total, 65536));
 		dg = best(dg, run_data_get(payload, plen, total));
 		mc = best(mc, run_memcpy(payload, total));
 	}

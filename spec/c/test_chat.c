@@ -29,6 +29,39 @@ static mf_cmd_opts copts(int timeout, const char *result, int result_timeout)
 	return o;
 }
 
+#define GET_CMD "AT+QFTPGET=\"a\",\"COM:\""
+
+/* Over the mock modem m: cmd sent and its CONNECT taken (result: the
+** command's result prefix), as the binding does before data mode. */
+static int enter(const char *cmd, const char *result, mf_reply *r)
+{
+	mf_chat_init(&chat, &m->base);
+	mf_reply_init(r);
+	mf_cmd_opts o = copts(1000, result, 1000);
+	o.connect = 1;
+	return mf_chat_command(&chat, cmd, &o, r);
+}
+
+/* A modem that says in[0..n) at `chunk` bytes a read, after GET_CMD. */
+static void enter_get(const char *in, size_t n, size_t chunk, mf_reply *r)
+{
+	m = mock_new(in, n, chunk);
+	enter(GET_CMD, "+QFTPGET", r);
+}
+
+/* The download options the GET tests share. */
+static mf_get_opts get_opts(int quiet_ms, int confirm_ms, int64_t expect)
+{
+	mf_get_opts g = {0};
+	g.cmd = GET_CMD;
+	g.result = "+QFTPGET";
+	g.idle_ms = 1000;
+	g.quiet_ms = quiet_ms;
+	g.confirm_ms = confirm_ms;
+	g.expect = expect;
+	return g;
+}
+
 typedef struct membuf {
 	char data[1 << 16];
 	size_t len;
@@ -270,18 +303,14 @@ static void test_put(size_t chunk)
 	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QFTPPUT: 0,%zu\r\n", plen);
 	m = mock_new(in, (size_t)n, chunk);
 	mock_gate(m, (size_t)trailer_at, strlen(cmd) + 1 + plen);
-	mf_chat_init(&chat, &m->base);
 	mf_reply r;
-	mf_reply_init(&r);
-	mf_cmd_opts o = copts(1000, "+QFTPPUT", 1000);
-	o.connect = 1;
-	int rc = mf_chat_command(&chat, cmd, &o, &r);
+	int rc = enter(cmd, "+QFTPPUT", &r);
 	mf_put_opts po = {0};
 	po.cmd = cmd;
 	po.result = "+QFTPPUT";
 	po.length = (int64_t)plen;
 	po.guard_ms = 1000; /* must not be waited: the length is known */
-	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	po.idle_ms = po.final_timeout_ms = po.result_timeout_ms = 1000;
 	memsrc src = {payload, plen, 0};
 	int64_t bytes;
 	int64_t t0 = mf_now_ms();
@@ -316,7 +345,7 @@ static void test_put_escape(void)
 	po.result = "+QFTPPUT";
 	po.length = -1;
 	po.guard_ms = 30;
-	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	po.idle_ms = po.final_timeout_ms = po.result_timeout_ms = 1000;
 	memsrc src = {"hello", 5, 0};
 	int64_t bytes;
 	int64_t t0 = mf_now_ms();
@@ -344,6 +373,54 @@ static void test_put_escape(void)
 	stop();
 }
 
+/* QFUPL's ack mode: the module sends a raw 'A' after each ack_every bytes,
+** and the upload waits for it (read through the receive window). */
+static void test_put_ack(size_t chunk)
+{
+	const char *cmd = "AT+QFUPL=\"a\",10,5,1";
+	static char in[256];
+	size_t cl = strlen(cmd) + 1;
+	int n = snprintf(in, sizeof in, "%s\r\r\nCONNECT\r\n", cmd);
+	size_t a1 = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "A");
+	size_t a2 = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nA");
+	size_t end = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\n+QFUPL: 10,1a2b\r\n\r\nOK\r\n");
+	m = mock_new(in, (size_t)n, chunk);
+	mock_gate(m, a1, cl + 4);
+	mock_gate(m, a2, cl + 8);
+	mock_gate(m, end, cl + 10);
+	mf_reply r;
+	int rc = enter(cmd, "+QFUPL", &r);
+	mf_put_opts po = {0};
+	po.cmd = cmd;
+	po.result = "+QFUPL";
+	po.length = 10;
+	po.ack_every = 4;
+	po.guard_ms = 1000;
+	po.idle_ms = po.final_timeout_ms = po.result_timeout_ms = 1000;
+	memsrc src = {"0123456789", 10, 0};
+	int64_t bytes;
+	rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
+	ok(rc == MF_OK && bytes == 10 && strcmp(r.result, "+QFUPL: 10,1a2b") == 0 && strcmp(r.final, "OK") == 0,
+	   "chunk %zu: ack mode upload, an 'A' after each 4 bytes (rc %d, %s)", chunk, rc, chat.err);
+	ok(m->out_len == cl + 10, "chunk %zu: exactly the payload after the command", chunk);
+	mf_reply_free(&r);
+	stop();
+
+	/* no ack: the upload stops at its deadline */
+	m = mock_new(in, a1, chunk);
+	enter(cmd, "+QFUPL", &r);
+	po.idle_ms = 30;
+	src.pos = 0;
+	rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
+	ok(rc == MF_ETIMEOUT && bytes == 4 && strstr(chat.err, "no ack"), "chunk %zu: no ack: timeout after 4 bytes (%s)",
+	   chunk, chat.err);
+	mf_reply_free(&r);
+	stop();
+}
+
 /* A file that starts with a complete, self-consistent fake trailer. */
 static void test_get_fake_trailer(size_t chunk, int64_t expect)
 {
@@ -351,26 +428,42 @@ static void test_get_fake_trailer(size_t chunk, int64_t expect)
 	const char *payload = "\r\nOK\r\n\r\n+QFTPGET: 0,0\r\nrecorded session text\r\n";
 	size_t plen = strlen(payload);
 	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n%s\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", payload, plen);
-	m = mock_new(in, (size_t)n, chunk);
-	mf_chat_init(&chat, &m->base);
 	mf_reply r;
-	mf_reply_init(&r);
-	mf_cmd_opts o = copts(1000, "+QFTPGET", 1000);
-	o.connect = 1;
-	mf_chat_command(&chat, "AT+QFTPGET=\"a\",\"COM:\"", &o, &r);
-	mf_get_opts g = {0};
-	g.cmd = "AT+QFTPGET=\"a\",\"COM:\"";
-	g.result = "+QFTPGET";
-	g.idle_ms = 1000;
-	g.quiet_ms = 30;
-	g.confirm_ms = 30;
-	g.expect = expect;
+	enter_get(in, (size_t)n, chunk, &r);
+	mf_get_opts g = get_opts(30, 30, expect);
 	membuf *b = calloc(1, sizeof *b);
 	int64_t bytes;
 	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
 	ok(rc == MF_OK && b->len == plen && memcmp(b->data, payload, plen) == 0,
 	   "chunk %zu, expect %lld: file holding a fake trailer at its own count arrives whole (%zu bytes)", chunk,
 	   (long long)expect, b->len);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
+/* A download bigger than the scanner's hold-back, whose end arrives in one
+** read with more payload before it: only the module's own lines between
+** payload and trailer are queued, never the trailer or payload bytes. */
+static void test_get_big_end(size_t chunk)
+{
+	static char in[200000];
+	const size_t size = 100000;
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n");
+	for (size_t i = 0; i < size; i++) /* text lines: what would pass for URCs if misread */
+		in[(size_t)n + i] = i % 40 == 39 ? '\n' : i % 40 == 0 ? '+' : (char)('a' + i % 26);
+	n += (int)size;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QIURC: \"y\"\r\n\r\n+QFTPGET: 0,%zu\r\n", size);
+	mf_reply r;
+	enter_get(in, (size_t)n, chunk, &r);
+	mf_get_opts g = get_opts(30, 10, (int64_t)size);
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int rc = mf_data_get(&chat, &g, &(mf_sink){count_sink, b}, &bytes, &r);
+	ok(rc == MF_OK && bytes == (int64_t)size && strcmp(r.result, "+QFTPGET: 0,100000") == 0,
+	   "chunk %zu: big download ends at its trailer (%lld bytes)", chunk, (long long)bytes);
+	ok(chat.urcs.n == 1 && strcmp(chat.urcs.buf, "+QIURC: \"y\"") == 0,
+	   "chunk %zu: only the URC between OK and trailer is queued (%zu queued)", chunk, chat.urcs.n);
 	free(b);
 	mf_reply_free(&r);
 	stop();
@@ -398,7 +491,7 @@ static void test_put_dtr(void)
 	po.length = -1;
 	po.end_by_dtr = 1;
 	po.guard_ms = 1000;
-	po.idle_ms = po.timeout_ms = po.result_timeout_ms = 1000;
+	po.idle_ms = po.final_timeout_ms = po.result_timeout_ms = 1000;
 	memsrc src = {"hello", 5, 0};
 	int64_t bytes;
 	int rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
@@ -457,6 +550,8 @@ int main(void)
 		test_commands(chunks[i]);
 		test_get(chunks[i]);
 		test_put(chunks[i]);
+		test_put_ack(chunks[i]);
+		test_get_big_end(chunks[i]);
 	}
 	test_timeouts();
 	test_get_failures();

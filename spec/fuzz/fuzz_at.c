@@ -3,7 +3,7 @@
 ** gives the same lines for one buffer and byte-at-a-time, and that the
 ** scanner never reports a payload end outside its buffer. */
 #include "mf_at.h"
-#include "mf_getscan.h"
+#include "mf_dlend.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,18 +46,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strcmp(a, b) != 0)
 		abort();
 
-	mf_getscan s;
-	mf_getscan_init(&s, size && (data[0] & 1) ? "+QFDWL" : "+QFTPGET",
-	                size && (data[0] & 1) ? MF_TRAILER_LEN_SUM : MF_TRAILER_ERR_LEN, 0, -1);
-	mf_scan_hit hit;
+	mf_dlend s;
+	mf_dlend_init(&s, size && (data[0] & 1) ? "+QFDWL" : "+QFTPGET",
+	                size && (data[0] & 1) ? MF_TRAILER_COUNT_CHECKSUM : MF_TRAILER_RESULT_COUNT, 0, -1);
+	mf_dlend_hit hit;
 	size_t safe;
 	for (int i = 0; i < 4; i++) {
-		int st = mf_getscan_run(&s, (const char *)data, size, &hit, &safe);
+		int st = mf_dlend_run(&s, (const char *)data, size, &hit, &safe);
 		if (safe > size)
 			abort();
-		if (st != MF_SCAN_NONE && (hit.payload_end > hit.end || hit.end > size))
+		if (st != MF_DLEND_NONE && (hit.payload_end > hit.end || hit.end > size))
 			abort();
-		if (st == MF_SCAN_NONE)
+		if (st == MF_DLEND_NONE)
 			break;
 	}
 	return 0;

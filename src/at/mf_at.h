@@ -37,8 +37,8 @@ void mf_at_init(mf_at_parser *p);
 size_t mf_at_feed(mf_at_parser *p, const char *buf, size_t n, int *line_ready);
 
 /* After CONNECT was reported at its CR, the LF of its CRLF may still be
-** ahead: data mode calls this with the first data byte(s) and skips one LF
-** if it returns 1. */
+** ahead: the engine calls this with the first data byte when it opens the
+** receive window (mf_rx.h) and skips one LF if it returns 1. */
 int mf_at_swallow_lf(mf_at_parser *p, char c);
 
 typedef enum mf_line_kind {

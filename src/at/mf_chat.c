@@ -3,6 +3,7 @@
 */
 #include "mf_chat.h"
 #include "mf_lines.h"
+#include "mf_rx.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -128,7 +129,8 @@ static void queue_urc(mf_chat *c, const char *line)
 		c->urcs_total++;
 }
 
-long mf_chat_fill(mf_chat *c, int timeout_ms)
+/* Read more bytes into the buffer (appending); returns bytes, 0, or MF_E*. */
+static long fill(mf_chat *c, int timeout_ms)
 {
 	if (c->pos == c->len)
 		c->pos = c->len = 0;
@@ -271,8 +273,8 @@ int mf_chat_wait(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 			snprintf(c->err, sizeof c->err, "interrupted");
 			return MF_EINTR;
 		}
-		int left = mf_left_ms(deadline);
-		if (left == 0) {
+		int left_ms = mf_left_ms(deadline);
+		if (left_ms == 0) {
 			if (result_phase)
 				snprintf(c->err, sizeof c->err, "no %s result within %d ms after OK", o->result,
 				         o->result_timeout_ms);
@@ -280,8 +282,7 @@ int mf_chat_wait(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 				snprintf(c->err, sizeof c->err, "no final result code within %d ms", o->timeout_ms);
 			return MF_ETIMEOUT;
 		}
-		/* Wake up now and then to look at the interrupt flag. */
-		long n = mf_chat_fill(c, left > 200 ? 200 : left);
+		long n = fill(c, left_ms < MF_INTERRUPT_CHECK_MS ? left_ms : MF_INTERRUPT_CHECK_MS);
 		if (n < 0)
 			return (int)n;
 	}
@@ -295,11 +296,25 @@ int mf_chat_command(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply 
 	return mf_chat_wait(c, cmd, o, r);
 }
 
+int mf_chat_wait_final(mf_chat *c, const char *cmd, int timeout_ms, char *final, size_t cap)
+{
+	mf_cmd_opts o = {0};
+	o.timeout_ms = timeout_ms;
+	mf_reply tail;
+	mf_reply_init(&tail);
+	tail.echo_done = 1;
+	int got = mf_chat_wait(c, cmd, &o, &tail) == MF_OK;
+	if (got)
+		snprintf(final, cap, "%s", tail.final);
+	mf_reply_free(&tail);
+	return got;
+}
+
 int mf_chat_peek(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 {
 	if (parse_buffered(c, cmd, o, r))
 		return 1;
-	long n = mf_chat_fill(c, 0);
+	long n = fill(c, 0);
 	if (n < 0)
 		return (int)n;
 	return parse_buffered(c, cmd, o, r);
@@ -322,10 +337,10 @@ int mf_chat_poll(mf_chat *c, int timeout_ms)
 			return MF_OK;
 		if (c->interrupt && *c->interrupt)
 			return MF_EINTR;
-		int left = mf_left_ms(deadline);
-		if (left == 0)
+		int left_ms = mf_left_ms(deadline);
+		if (left_ms == 0)
 			return MF_ETIMEOUT;
-		long n = mf_chat_fill(c, left > 200 ? 200 : left);
+		long n = fill(c, left_ms < MF_INTERRUPT_CHECK_MS ? left_ms : MF_INTERRUPT_CHECK_MS);
 		if (n < 0)
 			return (int)n;
 	}
@@ -333,7 +348,7 @@ int mf_chat_poll(mf_chat *c, int timeout_ms)
 
 int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms)
 {
-	int64_t end = mf_now_ms() + max_ms, quiet = mf_now_ms() + quiet_ms;
+	int64_t max_deadline = mf_now_ms() + max_ms, quiet_deadline = mf_now_ms() + quiet_ms;
 	int dropped = 0;
 	for (;;) {
 		while (c->pos < c->len) {
@@ -347,18 +362,58 @@ int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms)
 			else
 				dropped++;
 		}
-		int left = mf_left_ms(quiet < end ? quiet : end);
-		if (left == 0)
+		int left_ms = mf_left_ms(quiet_deadline < max_deadline ? quiet_deadline : max_deadline);
+		if (left_ms == 0)
 			return dropped;
-		long n = mf_chat_fill(c, left);
+		long n = fill(c, left_ms);
 		if (n < 0)
 			return dropped;
-		if (n > 0)
-			quiet = mf_now_ms() + quiet_ms;
+		if (n > 0) /* the modem spoke: the quiet starts again */
+			quiet_deadline = mf_now_ms() + quiet_ms;
 	}
 }
 
-void mf_chat_queue_lines(mf_chat *c, const char *buf, size_t n)
+/* ------------------------------------------- the receive window (mf_rx.h) */
+
+/* The LF of CONNECT's CRLF may come with the first payload read: the
+** parser knows (it saw the CR), and only the engine asks it. */
+static void skip_connect_lf(mf_chat *c)
+{
+	if (c->p.after_cr && c->pos < c->len && mf_at_swallow_lf(&c->p, c->buf[c->pos]))
+		c->pos++;
+}
+
+void mf_chat_rx_window(mf_chat *c, mf_rx_window *w)
+{
+	skip_connect_lf(c);
+	w->data = c->buf + c->pos;
+	w->len = c->len - c->pos;
+}
+
+void mf_chat_rx_consume(mf_chat *c, size_t n)
+{
+	c->pos += n < c->len - c->pos ? n : c->len - c->pos;
+}
+
+long mf_chat_rx_read(mf_chat *c, size_t consumed, int timeout_ms, mf_rx_window *w)
+{
+	mf_chat_rx_consume(c, consumed);
+	/* What the caller still holds moves to the front (a few hundred bytes
+	** in a download), so that the read gets the whole free space. */
+	if (c->pos > 0) {
+		memmove(c->buf, c->buf + c->pos, c->len - c->pos);
+		c->len -= c->pos;
+		c->pos = 0;
+	}
+	long n = fill(c, timeout_ms);
+	mf_chat_rx_window(c, w);
+	return n;
+}
+
+/* Queue the URCs among the complete lines in buf[0..n) (the module's own
+** lines that came between a download's payload and its trailer); OK lines
+** are the download's and dropped. */
+static void queue_lines(mf_chat *c, const char *buf, size_t n)
 {
 	mf_at_parser p;
 	mf_at_init(&p);
@@ -370,4 +425,52 @@ void mf_chat_queue_lines(mf_chat *c, const char *buf, size_t n)
 			queue_urc(c, p.line);
 		}
 	}
+}
+
+int mf_chat_rx_end(mf_chat *c, const mf_rx_end *e, char *final, size_t cap)
+{
+	const char *framing = c->buf + c->pos + e->payload;
+	queue_lines(c, framing, e->framing);
+	const char *trailer = framing + e->framing;
+	size_t n = 0;
+	while (n < e->trailer && trailer[n] != '\r' && trailer[n] != '\n')
+		n++;
+	mf_chat_trace(c, '<', trailer, n);
+	mf_chat_rx_consume(c, e->payload + e->framing + e->trailer);
+	if (e->ok_wait_ms < 0)
+		return 0;
+	return mf_chat_wait_final(c, e->cmd, e->ok_wait_ms, final, cap);
+}
+
+int mf_chat_rx_drop_to_ok(mf_chat *c, int timeout_ms)
+{
+	int64_t deadline = mf_now_ms() + timeout_ms;
+	/* Payload, and a partial line glued to it, mean nothing now. */
+	c->pos = c->len = 0;
+	mf_at_init(&c->p);
+	for (;;) {
+		int left_ms = mf_left_ms(deadline);
+		if (left_ms == 0)
+			break;
+		long n = fill(c, left_ms);
+		if (n < 0)
+			return (int)n;
+		while (c->pos < c->len) {
+			int ready;
+			c->pos += mf_at_feed(&c->p, c->buf + c->pos, c->len - c->pos, &ready);
+			if (ready && strcmp(c->p.line, "OK") == 0) {
+				/* The rest of the read that brought the OK is dropped too,
+				** as the escape always did: after an aborted transfer it
+				** may hold that transfer's late result line, which the
+				** next command waiting for the same result would take for
+				** its own. */
+				c->pos = c->len;
+				mf_at_init(&c->p);
+				return MF_OK;
+			}
+		}
+	}
+	mf_at_init(&c->p);
+	snprintf(c->err, sizeof c->err, "no OK after +++ (module still in data mode?)");
+	return MF_ETIMEOUT;
 }

@@ -7,7 +7,9 @@
 ** recognised and dropped; information lines are collected; unsolicited
 ** result codes that belong to no command in flight are queued (bounded) for
 ** the caller. Bytes read past the end of a reply stay buffered for the next
-** call: nothing is lost or reordered. Every wait has a deadline.
+** call: nothing is lost or reordered. Every wait has a deadline. After
+** CONNECT, data mode reads the same buffer through the receive window
+** (mf_rx.h), never through the fields below.
 **
 ** Return codes: MF_OK; MF_EMODEM (ERROR, +CME ERROR, NO CARRIER, a reboot or
 ** a PDP deactivation while waiting; see the reply); MF_ETIMEOUT (the reply
@@ -38,12 +40,16 @@ int mf_strlist_add(mf_strlist *l, const char *s, size_t n);
 const char *mf_strlist_next(const mf_strlist *l, const char *prev);
 
 #define MF_URC_MAX 256       /* queued URCs kept; older ones are dropped */
+/* The longest a wait sleeps between looks at the interrupt flag, so that
+** Ctrl-C stops a transfer at once however long its deadline. */
+#define MF_INTERRUPT_CHECK_MS 200
 #define MF_CHAT_BUF (64 * 1024)
 
 typedef struct mf_chat {
 	mf_transport *t;
+	/* The engine's alone (data mode sees them through mf_rx.h): */
 	mf_at_parser p;
-	char *buf; /* read buffer: unparsed bytes are buf[pos..len) */
+	char *buf; /* receive buffer: unparsed bytes are buf[pos..len) */
 	size_t pos, len;
 	mf_strlist urcs;
 	size_t urcs_dropped;
@@ -86,6 +92,12 @@ int mf_chat_wait(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 /* mf_chat_send + mf_chat_wait. */
 int mf_chat_command(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r);
 
+/* Take an OK that may still trail an answer already taken (a bare result
+** line, a download's trailer): wait at most timeout_ms for cmd's final
+** result code, no echo expected. Returns 1 with the OK line in final (cap
+** bytes), else 0 (final untouched; URCs that came are queued). */
+int mf_chat_wait_final(mf_chat *c, const char *cmd, int timeout_ms, char *final, size_t cap);
+
 /* Read for up to timeout_ms, queueing URCs; returns as soon as at least one
 ** URC is queued (MF_OK), or MF_ETIMEOUT. */
 int mf_chat_poll(mf_chat *c, int timeout_ms);
@@ -103,14 +115,7 @@ int mf_chat_peek(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 ** number of lines dropped. */
 int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms);
 
-/* Queue the URCs among complete lines in buf (the module's own lines that
-** came between a download's OK and its result); OK lines are dropped. */
-void mf_chat_queue_lines(mf_chat *c, const char *buf, size_t n);
-
 /* Trace one line of traffic ("> " host, "< " modem), redacted. */
 void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len);
-
-/* Read more bytes into the buffer (appending); returns bytes, 0, or MF_E*. */
-long mf_chat_fill(mf_chat *c, int timeout_ms);
 
 #endif

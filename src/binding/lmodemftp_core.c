@@ -294,25 +294,55 @@ static int l_command(lua_State *L)
 
 /* ------------------------------------------------ sources, sinks, progress */
 
-typedef struct cb_state {
+typedef struct cb_state cb_state;
+
+/* Where a transfer's bytes go (sink) or come from (source): a Lua file, an
+** fd, a Lua function, a string (source) or nil (sink: collect into a
+** string that get returns). One table of operations per kind, so that
+** each kind's code sits together; a kind that cannot be a sink or a source
+** has no write or read. */
+typedef struct endpoint endpoint;
+typedef struct endpoint_ops {
+	const char *kind;
+	/* mf_sink's write and mf_source's read, with ud the endpoint */
+	int (*write)(void *ud, const char *buf, size_t n, char *err, size_t errlen);
+	long (*read)(void *ud, char *buf, size_t n, char *err, size_t errlen);
+	/* after a successful transfer: push extra results, return how many */
+	int (*push_result)(endpoint *e, lua_State *L);
+	void (*free)(endpoint *e);
+} endpoint_ops;
+
+struct endpoint {
+	const endpoint_ops *ops;
+	cb_state *cb; /* Lua functions are called through cb (the one protected call) */
+	union {
+		FILE *file;
+		int fd;
+		struct {
+			int idx;            /* stack index of the function */
+			const char *pending; /* a source returned more than asked: the rest */
+			size_t pending_len;
+			int pending_ref;    /* keeps that string alive */
+		} fn;
+		struct {
+			const char *s;
+			size_t len, pos;
+		} str;
+		struct {
+			char *buf;
+			size_t len, cap;
+		} acc;
+	} u;
+};
+
+struct cb_state {
 	lua_State *L;
-	int fn_idx;       /* stack index of the Lua function, or 0 */
-	int progress_idx; /* stack index of the progress function, or 0 */
-	FILE *file;
-	int fd;
-	const char *str;  /* string source */
-	int collect;      /* sink: collect into a string (returned by get) */
-	size_t str_len, str_pos;
-	char *acc;        /* string sink */
-	size_t acc_len, acc_cap;
-	int failed;       /* a Lua callback raised: error object at err_ref */
+	endpoint ep;
+	int progress_idx;   /* stack index of the progress function, or 0 */
+	int failed;         /* a Lua callback raised: error object at err_ref */
 	volatile int pause; /* the progress function returned false: pause the download */
 	int err_ref;
-	/* a Lua source may return more than asked: keep the rest */
-	const char *pending;
-	size_t pending_len;
-	int pending_ref;
-} cb_state;
+};
 
 static int traceback(lua_State *L)
 {
@@ -359,129 +389,191 @@ static void on_progress(void *ud, int64_t bytes)
 		g_interrupt = g_interrupt ? g_interrupt : -1; /* stop the transfer at the next check */
 }
 
-static int sink_write(void *ud, const char *buf, size_t n, char *err, size_t errlen)
+/* -- a Lua file (io.open) */
+
+static int file_write(void *ud, const char *buf, size_t n, char *err, size_t errlen)
 {
-	cb_state *s = ud;
-	if (s->file) {
-		if (fwrite(buf, 1, n, s->file) != n) {
-			snprintf(err, errlen, "write to file: %s", strerror(errno));
-			return -1;
-		}
-		return 0;
+	endpoint *e = ud;
+	if (fwrite(buf, 1, n, e->u.file) != n) {
+		int saved = errno;
+		snprintf(err, errlen, "write to file: %s", strerror(saved));
+		return -1;
 	}
-	if (s->fd >= 0) {
-		while (n) {
-			ssize_t w = write(s->fd, buf, n);
-			if (w < 0 && errno == EINTR)
+	return 0;
+}
+
+static long file_read(void *ud, char *buf, size_t n, char *err, size_t errlen)
+{
+	endpoint *e = ud;
+	size_t got = fread(buf, 1, n, e->u.file);
+	if (got == 0 && ferror(e->u.file)) {
+		int saved = errno;
+		snprintf(err, errlen, "read from file: %s", strerror(saved));
+		return -1;
+	}
+	return (long)got;
+}
+
+static const endpoint_ops file_ops = {"file", file_write, file_read, NULL, NULL};
+
+/* -- a file descriptor (integer) */
+
+static int fd_write(void *ud, const char *buf, size_t n, char *err, size_t errlen)
+{
+	endpoint *e = ud;
+	while (n) {
+		ssize_t w = write(e->u.fd, buf, n);
+		if (w < 0) {
+			int saved = errno;
+			if (saved == EINTR)
 				continue;
-			if (w < 0) {
-				snprintf(err, errlen, "write to fd %d: %s", s->fd, strerror(errno));
-				return -1;
-			}
-			buf += w;
-			n -= (size_t)w;
-		}
-		return 0;
-	}
-	if (s->fn_idx) {
-		lua_pushvalue(s->L, s->fn_idx);
-		lua_pushlstring(s->L, buf, n);
-		if (call_lua(s, 1, 0) != 0) {
-			snprintf(err, errlen, "sink function failed");
+			snprintf(err, errlen, "write to fd %d: %s", e->u.fd, strerror(saved));
 			return -1;
 		}
-		return 0;
+		buf += w;
+		n -= (size_t)w;
 	}
-	if (s->acc_len + n > s->acc_cap) {
-		size_t cap = s->acc_cap ? s->acc_cap : 4096;
-		while (cap < s->acc_len + n)
+	return 0;
+}
+
+static long fd_read(void *ud, char *buf, size_t n, char *err, size_t errlen)
+{
+	endpoint *e = ud;
+	for (;;) {
+		ssize_t got = read(e->u.fd, buf, n);
+		if (got >= 0)
+			return (long)got;
+		int saved = errno;
+		if (saved != EINTR) {
+			snprintf(err, errlen, "read from fd %d: %s", e->u.fd, strerror(saved));
+			return -1;
+		}
+	}
+}
+
+static const endpoint_ops fd_ops = {"fd", fd_write, fd_read, NULL, NULL};
+
+/* -- a Lua function: called once per chunk through call_lua */
+
+static int fn_write(void *ud, const char *buf, size_t n, char *err, size_t errlen)
+{
+	endpoint *e = ud;
+	lua_State *L = e->cb->L;
+	lua_pushvalue(L, e->u.fn.idx);
+	lua_pushlstring(L, buf, n);
+	if (call_lua(e->cb, 1, 0) != 0) {
+		snprintf(err, errlen, "sink function failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* The function returns a string (empty ones are skipped) or nil at the end;
+** what does not fit in buf is kept for the next read. */
+static long fn_read(void *ud, char *buf, size_t n, char *err, size_t errlen)
+{
+	endpoint *e = ud;
+	lua_State *L = e->cb->L;
+	while (!e->u.fn.pending_len) {
+		if (e->u.fn.pending_ref != LUA_NOREF) {
+			luaL_unref(L, LUA_REGISTRYINDEX, e->u.fn.pending_ref);
+			e->u.fn.pending_ref = LUA_NOREF;
+		}
+		lua_pushvalue(L, e->u.fn.idx);
+		if (call_lua(e->cb, 0, 1) != 0) {
+			snprintf(err, errlen, "source function failed");
+			return -1;
+		}
+		if (lua_isnil(L, -1)) {
+			lua_pop(L, 1);
+			return 0;
+		}
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			lua_pop(L, 1);
+			snprintf(err, errlen, "source function must return a string or nil");
+			return -1;
+		}
+		e->u.fn.pending = lua_tolstring(L, -1, &e->u.fn.pending_len);
+		e->u.fn.pending_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	size_t k = e->u.fn.pending_len < n ? e->u.fn.pending_len : n;
+	memcpy(buf, e->u.fn.pending, k);
+	e->u.fn.pending += k;
+	e->u.fn.pending_len -= k;
+	return (long)k;
+}
+
+static void fn_free(endpoint *e)
+{
+	if (e->u.fn.pending_ref != LUA_NOREF)
+		luaL_unref(e->cb->L, LUA_REGISTRYINDEX, e->u.fn.pending_ref);
+	e->u.fn.pending_ref = LUA_NOREF;
+}
+
+static const endpoint_ops fn_ops = {"function", fn_write, fn_read, NULL, fn_free};
+
+/* -- a string (source) */
+
+static long string_read(void *ud, char *buf, size_t n, char *err, size_t errlen)
+{
+	endpoint *e = ud;
+	(void)err;
+	(void)errlen;
+	size_t k = e->u.str.len - e->u.str.pos < n ? e->u.str.len - e->u.str.pos : n;
+	memcpy(buf, e->u.str.s + e->u.str.pos, k);
+	e->u.str.pos += k;
+	return (long)k;
+}
+
+static const endpoint_ops string_ops = {"string", NULL, string_read, NULL, NULL};
+
+/* -- nil (sink): collect into a string, get's third result */
+
+static int collect_write(void *ud, const char *buf, size_t n, char *err, size_t errlen)
+{
+	endpoint *e = ud;
+	if (e->u.acc.len + n > e->u.acc.cap) {
+		size_t cap = e->u.acc.cap ? e->u.acc.cap : 4096;
+		while (cap < e->u.acc.len + n)
 			cap *= 2;
-		char *b = realloc(s->acc, cap);
+		char *b = realloc(e->u.acc.buf, cap);
 		if (!b) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		s->acc = b;
-		s->acc_cap = cap;
+		e->u.acc.buf = b;
+		e->u.acc.cap = cap;
 	}
-	memcpy(s->acc + s->acc_len, buf, n);
-	s->acc_len += n;
+	memcpy(e->u.acc.buf + e->u.acc.len, buf, n);
+	e->u.acc.len += n;
 	return 0;
 }
 
-static long source_read(void *ud, char *buf, size_t n, char *err, size_t errlen)
+static int collect_push(endpoint *e, lua_State *L)
 {
-	cb_state *s = ud;
-	if (s->file) {
-		size_t got = fread(buf, 1, n, s->file);
-		if (got == 0 && ferror(s->file)) {
-			snprintf(err, errlen, "read from file: %s", strerror(errno));
-			return -1;
-		}
-		return (long)got;
-	}
-	if (s->fd >= 0) {
-		for (;;) {
-			ssize_t got = read(s->fd, buf, n);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got < 0) {
-				snprintf(err, errlen, "read from fd %d: %s", s->fd, strerror(errno));
-				return -1;
-			}
-			return (long)got;
-		}
-	}
-	if (s->str) {
-		size_t k = s->str_len - s->str_pos < n ? s->str_len - s->str_pos : n;
-		memcpy(buf, s->str + s->str_pos, k);
-		s->str_pos += k;
-		return (long)k;
-	}
-	/* Lua function source: one call per chunk; empty strings are skipped. */
-	while (!s->pending_len) {
-		if (s->pending_ref != LUA_NOREF) {
-			luaL_unref(s->L, LUA_REGISTRYINDEX, s->pending_ref);
-			s->pending_ref = LUA_NOREF;
-		}
-		lua_pushvalue(s->L, s->fn_idx);
-		if (call_lua(s, 0, 1) != 0) {
-			snprintf(err, errlen, "source function failed");
-			return -1;
-		}
-		if (lua_isnil(s->L, -1)) {
-			lua_pop(s->L, 1);
-			return 0;
-		}
-		if (lua_type(s->L, -1) != LUA_TSTRING) {
-			lua_pop(s->L, 1);
-			snprintf(err, errlen, "source function must return a string or nil");
-			return -1;
-		}
-		s->pending = lua_tolstring(s->L, -1, &s->pending_len);
-		s->pending_ref = luaL_ref(s->L, LUA_REGISTRYINDEX); /* keeps the string alive */
-	}
-	size_t k = s->pending_len < n ? s->pending_len : n;
-	memcpy(buf, s->pending, k);
-	s->pending += k;
-	s->pending_len -= k;
-	return (long)k;
+	lua_pushlstring(L, e->u.acc.buf ? e->u.acc.buf : "", e->u.acc.len);
+	return 1;
 }
+
+static void collect_free(endpoint *e)
+{
+	free(e->u.acc.buf);
+	e->u.acc.buf = NULL;
+}
+
+static const endpoint_ops collect_ops = {"collect", collect_write, NULL, collect_push, collect_free};
 
 static void cb_init(cb_state *s, lua_State *L)
 {
 	memset(s, 0, sizeof *s);
 	s->L = L;
-	s->fd = -1;
 	s->err_ref = LUA_NOREF;
-	s->pending_ref = LUA_NOREF;
 }
 
 static void cb_free(cb_state *s)
 {
-	free(s->acc);
-	if (s->pending_ref != LUA_NOREF)
-		luaL_unref(s->L, LUA_REGISTRYINDEX, s->pending_ref);
+	if (s->ep.ops && s->ep.ops->free)
+		s->ep.ops->free(&s->ep);
 }
 
 /* Raise the callback's error now that the port is consistent again. */
@@ -495,24 +587,32 @@ static void cb_rethrow(cb_state *s)
 	lua_error(s->L);
 }
 
-/* Endpoint at idx: Lua file, integer fd, function, string (source) or nil
-** (sink: collect into a string). */
+/* The endpoint at idx, as a sink (is_source 0) or a source; misuse raises. */
 static void setup_endpoint(lua_State *L, int idx, cb_state *s, int is_source)
 {
+	endpoint *e = &s->ep;
+	e->cb = s;
 	luaL_Stream *ls = luaL_testudata(L, idx, LUA_FILEHANDLE);
 	if (ls) {
 		if (!ls->closef)
 			luaL_argerror(L, idx, "attempt to use a closed file");
-		s->file = ls->f;
+		e->ops = &file_ops;
+		e->u.file = ls->f;
 	} else if (lua_isinteger(L, idx)) {
-		s->fd = (int)lua_tointeger(L, idx);
+		e->ops = &fd_ops;
+		e->u.fd = (int)lua_tointeger(L, idx);
 	} else if (lua_isfunction(L, idx)) {
-		s->fn_idx = idx;
-	} else if (is_source && lua_type(L, idx) == LUA_TSTRING) {
-		s->str = lua_tolstring(L, idx, &s->str_len);
-	} else if (!is_source && lua_isnoneornil(L, idx)) {
-		s->collect = 1;
-	} else {
+		e->ops = &fn_ops;
+		e->u.fn.idx = idx;
+		e->u.fn.pending_ref = LUA_NOREF;
+	} else if (lua_type(L, idx) == LUA_TSTRING) {
+		e->ops = &string_ops;
+		e->u.str.s = lua_tolstring(L, idx, &e->u.str.len);
+	} else if (lua_isnoneornil(L, idx)) {
+		e->ops = &collect_ops;
+	}
+	if (!e->ops || (is_source ? !e->ops->read : !e->ops->write)) {
+		e->ops = NULL;
 		luaL_argerror(L, idx, is_source ? "source must be a file, fd, string or function"
 		                                : "sink must be a file, fd, function or nil");
 	}
@@ -551,10 +651,8 @@ static int finish_transfer(lua_State *L, lport *p, cb_state *s, int rc, int64_t 
 		lua_pushinteger(L, bytes);
 		push_reply(L, r);
 		n = 2;
-		if (s->collect) {
-			lua_pushlstring(L, s->acc ? s->acc : "", s->acc_len);
-			n = 3;
-		}
+		if (s->ep.ops->push_result)
+			n += s->ep.ops->push_result(&s->ep, L);
 	} else {
 		/* a modem failure without a message of its own is its final line */
 		n = push_fail(L, rc, p->chat.err[0] ? p->chat.err : r->final, r, bytes);
@@ -575,17 +673,8 @@ static int enter_data_mode(lport *p, const char *cmd, int timeout_ms, const char
 	o.result_timeout_ms = result_timeout_ms;
 	o.connect = 1;
 	int rc = mf_chat_command(&p->chat, cmd, &o, r);
-	if (rc == MF_OK && !r->connect && !r->got_final) {
-		/* refused by a bare result line: take an OK that may trail it */
-		mf_cmd_opts t = {0};
-		t.timeout_ms = 100;
-		mf_reply tail;
-		mf_reply_init(&tail);
-		tail.echo_done = 1;
-		if (mf_chat_wait(&p->chat, cmd, &t, &tail) == MF_OK)
-			snprintf(r->final, sizeof r->final, "%s", tail.final);
-		mf_reply_free(&tail);
-	}
+	if (rc == MF_OK && !r->connect && !r->got_final) /* refused by a bare result line: take an OK that may trail it */
+		mf_chat_wait_final(&p->chat, cmd, 100, r->final, sizeof r->final);
 	return rc;
 }
 
@@ -609,16 +698,17 @@ static int l_get(lua_State *L)
 	if (!o.result)
 		luaL_error(L, "option 'result' (e.g. \"+QFTPGET\") is required");
 	opt_str(L, 4, "trailer", trailer, sizeof trailer);
-	o.trailer = strcmp(trailer, "lensum") == 0 ? MF_TRAILER_LEN_SUM : MF_TRAILER_ERR_LEN;
-	int timeout = opt_int(L, 4, "timeout_ms", 90000);
-	o.idle_ms = opt_int(L, 4, "idle_ms", timeout);
+	/* "lensum": QFDWL's "+QFDWL: <len>,<checksum>"; else "+QFTPGET: <err>,<len>" */
+	o.trailer = strcmp(trailer, "lensum") == 0 ? MF_TRAILER_COUNT_CHECKSUM : MF_TRAILER_RESULT_COUNT;
+	int timeout_ms = opt_int(L, 4, "timeout_ms", 90000);
+	o.idle_ms = opt_int(L, 4, "idle_ms", timeout_ms);
 	o.quiet_ms = opt_int(L, 4, "quiet_ms", 500);
-	o.final_ms = opt_int(L, 4, "final_timeout_ms", 2000);
+	o.final_timeout_ms = opt_int(L, 4, "final_timeout_ms", 2000);
 	o.guard_ms = opt_int(L, 4, "guard_ms", 1000);
 	o.offset = opt_ll(L, 4, "offset", 0);
 	o.expect = opt_ll(L, 4, "expect", -1);
 	o.confirm_ms = opt_int(L, 4, "confirm_ms", 100);
-	int result_timeout = opt_int(L, 4, "result_timeout_ms", timeout);
+	int result_timeout_ms = opt_int(L, 4, "result_timeout_ms", timeout_ms);
 	setup_progress(L, 4, &s, &o.progress);
 	o.pause = &s.pause;
 
@@ -626,9 +716,9 @@ static int l_get(lua_State *L)
 	mf_reply_init(&r);
 	int64_t bytes = 0;
 	p->busy = 1;
-	int rc = enter_data_mode(p, cmd, timeout, o.result, result_timeout, &r);
+	int rc = enter_data_mode(p, cmd, timeout_ms, o.result, result_timeout_ms, &r);
 	if (rc == MF_OK && r.connect)
-		rc = mf_data_get(&p->chat, &o, &(mf_sink){sink_write, &s}, &bytes, &r);
+		rc = mf_data_get(&p->chat, &o, &(mf_sink){s.ep.ops->write, &s.ep}, &bytes, &r);
 	return finish_transfer(L, p, &s, rc, bytes, &r);
 }
 
@@ -654,10 +744,10 @@ static int l_put(lua_State *L)
 	o.length = opt_ll(L, 4, "length", -1);
 	o.end_by_dtr = opt_bool(L, 4, "dtr", 0);
 	o.guard_ms = opt_int(L, 4, "guard_ms", 1000);
-	int timeout = opt_int(L, 4, "timeout_ms", 90000);
-	o.idle_ms = opt_int(L, 4, "idle_ms", timeout);
-	o.timeout_ms = opt_int(L, 4, "final_timeout_ms", timeout);
-	o.result_timeout_ms = opt_int(L, 4, "result_timeout_ms", timeout);
+	int timeout_ms = opt_int(L, 4, "timeout_ms", 90000);
+	o.idle_ms = opt_int(L, 4, "idle_ms", timeout_ms);
+	o.final_timeout_ms = opt_int(L, 4, "final_timeout_ms", timeout_ms);
+	o.result_timeout_ms = opt_int(L, 4, "result_timeout_ms", timeout_ms);
 	o.ack_every = opt_int(L, 4, "ack_every", 0);
 	setup_progress(L, 4, &s, &o.progress);
 
@@ -665,9 +755,9 @@ static int l_put(lua_State *L)
 	mf_reply_init(&r);
 	int64_t bytes = 0;
 	p->busy = 1;
-	int rc = enter_data_mode(p, cmd, timeout, o.result, o.result_timeout_ms, &r);
+	int rc = enter_data_mode(p, cmd, timeout_ms, o.result, o.result_timeout_ms, &r);
 	if (rc == MF_OK && r.connect)
-		rc = mf_data_put(&p->chat, &o, &(mf_source){source_read, &s}, &bytes, &r);
+		rc = mf_data_put(&p->chat, &o, &(mf_source){s.ep.ops->read, &s.ep}, &bytes, &r);
 	return finish_transfer(L, p, &s, rc, bytes, &r);
 }
 
@@ -694,8 +784,8 @@ static int l_urcs(lua_State *L)
 static int l_poll(lua_State *L)
 {
 	lport *p = check_port(L, 1);
-	int ms = (int)luaL_optinteger(L, 2, 0);
-	int rc = mf_chat_poll(&p->chat, ms < 0 ? 0 : ms);
+	int timeout_ms = (int)luaL_optinteger(L, 2, 0);
+	int rc = mf_chat_poll(&p->chat, timeout_ms < 0 ? 0 : timeout_ms);
 	if (rc != MF_OK && rc != MF_ETIMEOUT && rc != MF_EINTR)
 		return push_fail(L, rc, p->chat.err, NULL, -1);
 	push_urcs(L, p);
@@ -708,9 +798,9 @@ static int l_write(lua_State *L)
 	lport *p = check_port(L, 1);
 	size_t n;
 	const char *b = luaL_checklstring(L, 2, &n);
-	int ms = (int)luaL_optinteger(L, 3, 5000);
+	int timeout_ms = (int)luaL_optinteger(L, 3, 5000);
 	mf_chat_trace(&p->chat, '>', b, n);
-	int rc = mf_write_all(p->chat.t, b, n, mf_now_ms() + ms, NULL);
+	int rc = mf_write_all(p->chat.t, b, n, mf_now_ms() + timeout_ms, NULL);
 	if (rc != MF_OK)
 		return push_fail(L, rc, p->chat.t->err, NULL, -1);
 	lua_pushboolean(L, 1);
@@ -914,11 +1004,6 @@ __attribute__((visibility("default"))) int luaopen_modemftp_core(lua_State *L);
 
 int luaopen_modemftp_core(lua_State *L)
 {
-	/* The sanitizer test run preloads libasan into Lua processes only
-	** (scripts/run-tests: a lua5.4 wrapper first on PATH); the programs
-	** Lua starts (python, pkill...) must not inherit it. */
-	if (getenv("MODEMFTP_UNSET_PRELOAD"))
-		unsetenv("LD_PRELOAD");
 	luaL_newmetatable(L, PORT_MT);
 	luaL_setfuncs(L, port_meta, 0);
 	luaL_newlibtable(L, port_methods);

@@ -2,12 +2,20 @@
 ** mf_data.c: data-mode streaming (see mf_data.h).
 */
 #include "mf_data.h"
+#include "mf_rx.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PUT_CHUNK (64 * 1024) /* read from the source at once */
 #define PUT_SLICE 4096        /* written between looks at the modem */
+/* Durations, and why: */
+#define DRAIN_SLACK_MS 30000  /* the host's output backlog drains even on a slow line */
+#define ESCAPE_SLACK_MS 2000  /* the module says OK a guard time after "+++": and back */
+#define DTR_DROP_MS 100       /* DTR low long enough for the module to notice */
+#define JUNK_QUIET_MS 300     /* silence: the AT interpreter answered all in-flight data */
+#define JUNK_MAX_MS 5000      /* stop listening for those answers anyway */
 
 static void progress(const mf_progress *p, int64_t bytes, int64_t *last, int force)
 {
@@ -30,7 +38,7 @@ int mf_data_escape(mf_chat *c, int guard_ms)
 	mf_transport *t = c->t;
 	/* "+++" counts only after a silence: the backlog must have left first.
 	** If it will not (a stalled line), "+++" would be glued to data. */
-	int rc = t->ops->drain(t, guard_ms + 30000);
+	int rc = t->ops->drain(t, guard_ms + DRAIN_SLACK_MS);
 	if (rc != MF_OK) {
 		snprintf(c->err, sizeof c->err, "cannot leave data mode: the line does not drain (%.150s)", t->err);
 		return rc;
@@ -41,31 +49,8 @@ int mf_data_escape(mf_chat *c, int guard_ms)
 		return rc;
 	mf_chat_trace(c, '>', "+++ (escape)", 12);
 	/* Payload may still flow until the module sees the guard after "+++";
-	** discard it up to the module's OK, within a deadline. */
-	mf_at_parser p;
-	mf_at_init(&p);
-	int64_t deadline = mf_now_ms() + 2 * guard_ms + 2000;
-	char buf[4096];
-	c->pos = c->len = 0;
-	for (;;) {
-		int left = mf_left_ms(deadline);
-		if (left == 0)
-			break;
-		long n = t->ops->read(t, buf, sizeof buf, left);
-		if (n < 0)
-			return (int)n;
-		for (size_t i = 0; i < (size_t)n;) {
-			int ready;
-			i += mf_at_feed(&p, buf + i, (size_t)n - i, &ready);
-			if (ready && strcmp(p.line, "OK") == 0) {
-				mf_at_init(&c->p);
-				return MF_OK;
-			}
-		}
-	}
-	mf_at_init(&c->p);
-	snprintf(c->err, sizeof c->err, "no OK after +++ (module still in data mode?)");
-	return MF_ETIMEOUT;
+	** the engine drops it up to the module's OK, within a deadline. */
+	return mf_chat_rx_drop_to_ok(c, 2 * guard_ms + ESCAPE_SLACK_MS);
 }
 
 static void reset_reply(mf_reply *r)
@@ -91,59 +76,47 @@ static int deliver(mf_chat *c, mf_sink *sink, const char *buf, size_t n, int64_t
 	return MF_OK;
 }
 
-/* After the trailer: if the framing had no OK, take one that follows. */
-static void take_trailing_ok(mf_chat *c, const mf_get_opts *o, mf_reply *r, int ok_seen)
-{
-	if (ok_seen) {
-		snprintf(r->final, sizeof r->final, "OK");
-		return;
-	}
-	mf_cmd_opts wo = {0};
-	wo.timeout_ms = o->trailer == MF_TRAILER_LEN_SUM ? o->final_ms : o->quiet_ms;
-	mf_reply tmp;
-	mf_reply_init(&tmp);
-	tmp.echo_done = 1;
-	if (mf_chat_wait(c, o->cmd, &wo, &tmp) == MF_OK)
-		snprintf(r->final, sizeof r->final, "%s", tmp.final);
-	mf_reply_free(&tmp);
-}
-
-/* End data mode at a trailer: deliver the payload before it, queue the
-** module's own lines between (OK, URCs), keep what follows for the parser. */
-static int take_trailer(mf_chat *c, mf_sink *sink, char *buf, size_t len, const mf_scan_hit *h, int64_t *bytes,
-                        mf_reply *r)
+/* End data mode at a trailer h found in buf (the window past its first
+** `done` bytes, already delivered): deliver the payload before it, and hand
+** the rest back to the engine, which takes the module's lines around the
+** trailer and, with ok_wait_ms >= 0, an OK that trails it. */
+static int take_trailer(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
+                        const mf_dlend_hit *h, int ok_wait_ms, int64_t *bytes, mf_reply *r)
 {
 	int rc = deliver(c, sink, buf, h->payload_end, bytes);
-	if (rc != MF_OK)
+	if (rc != MF_OK) {
+		mf_chat_rx_consume(c, SIZE_MAX); /* the sink failed: what is held is nobody's */
 		return rc;
-	mf_chat_queue_lines(c, buf + h->payload_end, h->line_start - h->payload_end);
+	}
 	snprintf(r->result, sizeof r->result, "%s", h->line);
-	c->pos = h->end;
-	c->len = len;
-	mf_chat_trace(c, '<', h->line, strlen(h->line));
+	mf_rx_end end = {done + h->payload_end, h->line_start - h->payload_end, h->end - h->line_start, ok_wait_ms,
+	                 o->cmd};
+	mf_chat_rx_end(c, &end, r->final, sizeof r->final);
 	return MF_OK;
 }
 
-/* Accept a validated end. */
-static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
-                      const mf_scan_hit *h, int64_t *bytes, mf_reply *r)
+/* Accept a validated end; the OK that belongs to it came before the
+** trailer, or may follow it (no OK in the framing). */
+static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
+                      const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
 {
-	int rc = take_trailer(c, sink, buf, len, h, bytes, r);
-	if (rc == MF_OK)
-		take_trailing_ok(c, o, r, h->ok_seen);
+	int ok_wait_ms = h->ok_seen ? -1 : o->trailer == MF_TRAILER_COUNT_CHECKSUM ? o->final_timeout_ms : o->quiet_ms;
+	int rc = take_trailer(c, o, sink, buf, done, h, ok_wait_ms, bytes, r);
+	if (rc == MF_OK && h->ok_seen)
+		snprintf(r->final, sizeof r->final, "OK");
 	return rc;
 }
 
 /* Accept an unvalidated trailer after quiet: the transfer failed. */
-static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, char *buf, size_t len,
-                            const mf_scan_hit *h, int64_t *bytes, mf_reply *r)
+static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
+                            const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
 {
-	int rc = take_trailer(c, sink, buf, len, h, bytes, r);
+	int rc = take_trailer(c, o, sink, buf, done, h, -1, bytes, r);
 	if (rc != MF_OK)
-		return rc;
+		return rc; /* no escape: the module left data mode */
 	int is_result = h->line[0] == '+';
-	long long claimed = o->trailer == MF_TRAILER_LEN_SUM ? h->a : h->b;
-	if (is_result && (o->trailer == MF_TRAILER_LEN_SUM || h->a == 0)) {
+	long long claimed = o->trailer == MF_TRAILER_COUNT_CHECKSUM ? h->a : h->b;
+	if (is_result && (o->trailer == MF_TRAILER_COUNT_CHECKSUM || h->a == 0)) {
 		snprintf(c->err, sizeof c->err, "byte count mismatch: module reports %lld, received %lld%s", claimed,
 		         (long long)(o->offset + *bytes),
 		         o->expect >= 0 ? " (or the file changed size since SIZE)" : "");
@@ -158,33 +131,29 @@ enum { PEND_NONE, PEND_END, PEND_CAND };
 
 int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes, mf_reply *r)
 {
-	mf_getscan s;
-	mf_getscan_init(&s, o->result, o->trailer, o->offset, o->expect);
+	mf_dlend s;
+	mf_dlend_init(&s, o->result, o->trailer, o->offset, o->expect);
 	*bytes = 0;
 	reset_reply(r);
-	/* Payload starts at c->pos; work in place in the chat buffer. */
-	char *buf = c->buf;
-	size_t len = c->len - c->pos;
-	memmove(buf, buf + c->pos, len);
-	c->pos = c->len = 0;
-	int lf_pending = c->p.after_cr;
-	mf_at_init(&c->p);
+	/* The engine's receive window: first the payload that came with
+	** CONNECT, then one read per chunk. Its first `done` bytes are
+	** delivered; the next read drops them. */
+	mf_rx_window w;
+	mf_chat_rx_window(c, &w);
+	size_t done = 0;
 
 	int64_t now = mf_now_ms(), last_progress = now;
 	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
 	int pend = PEND_NONE, paused = 0;
 	int64_t last_rx = now;
-	mf_scan_hit ph, hit; /* the pending end or candidate, and a fresh hit */
+	mf_dlend_hit ph, hit; /* the pending end or candidate, and a fresh hit */
 	int rc;
 	for (;;) {
-		if (lf_pending && len > 0) {
-			if (buf[0] == '\n')
-				memmove(buf, buf + 1, --len);
-			lf_pending = 0;
-		}
+		const char *buf = w.data + done; /* the bytes not delivered yet */
+		size_t len = w.len - done;
 		size_t safe = 0;
-		int st = len ? mf_getscan_run(&s, buf, len, &hit, &safe) : MF_SCAN_NONE;
-		if (st == MF_SCAN_END) {
+		int st = len ? mf_dlend_run(&s, buf, len, &hit, &safe) : MF_DLEND_NONE;
+		if (st == MF_DLEND_VALIDATED) {
 			/* A later validated end wins over an earlier one: the earlier
 			** was a fake trailer inside the payload. */
 			ph = hit;
@@ -192,7 +161,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			pend_deadline = mf_now_ms() + (o->expect >= 0 ? 0 : o->confirm_ms);
 			continue;
 		}
-		if (st == MF_SCAN_CANDIDATE) {
+		if (st == MF_DLEND_CANDIDATE) {
 			if (pend == PEND_CAND && hit.payload_end == ph.end) {
 				ph.end = hit.end; /* a URC right after the first trailer line */
 			} else if (pend != PEND_END) {
@@ -203,7 +172,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			continue;
 		}
 		/* What follows a pending end must look like the module's own lines. */
-		if (pend != PEND_NONE && mf_getscan_tail_plausible(buf + ph.end, len - ph.end) == 0)
+		if (pend != PEND_NONE && mf_dlend_tail_plausible(buf + ph.end, len - ph.end) == 0)
 			pend = PEND_NONE;
 		size_t n = safe;
 		if (pend != PEND_NONE && n > ph.payload_end)
@@ -212,16 +181,18 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			rc = deliver(c, sink, buf, n, bytes);
 			if (rc != MF_OK)
 				goto abort;
+			done += n;
+			buf += n;
 			len -= n;
-			memmove(buf, buf + n, len);
-			mf_getscan_consume(&s, n);
-			if (pend != PEND_NONE) {
+			mf_dlend_consume(&s, n);
+			if (pend != PEND_NONE) { /* every index of the pending hit moves */
 				ph.payload_end -= n;
+				ph.line_start -= n;
 				ph.end -= n;
 			}
 		}
 		if (pend == PEND_END && mf_left_ms(pend_deadline) == 0) {
-			rc = accept_end(c, o, sink, buf, len, &ph, bytes, r);
+			rc = accept_end(c, o, sink, buf, done, &ph, bytes, r);
 			if (rc != MF_OK)
 				goto abort;
 			progress(&o->progress, *bytes, &last_progress, 1);
@@ -241,47 +212,56 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			rc = mf_write_all(c->t, "+++", 3, mf_now_ms() + o->idle_ms, NULL);
 			if (rc != MF_OK) {
 				snprintf(c->err, sizeof c->err, "%.200s", c->t->err);
-				return rc;
+				goto drop;
 			}
 			mf_chat_trace(c, '>', "+++ (pause)", 11);
 			paused = 1;
 		}
 		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0;
-		int left = mf_left_ms(pend != PEND_NONE ? pend_deadline
+		int left_ms = mf_left_ms(pend != PEND_NONE ? pend_deadline
 		                      : paused_end        ? last_rx + o->quiet_ms
 		                                          : idle_deadline);
-		if (left == 0 && paused_end) {
+		if (left_ms == 0 && paused_end) {
 			rc = deliver(c, sink, buf, len - 6, bytes);
 			if (rc != MF_OK)
-				return rc;
+				goto drop;
 			progress(&o->progress, *bytes, &last_progress, 1);
 			snprintf(c->err, sizeof c->err, "paused after %lld bytes: ATO resumes the transfer",
 			         (long long)*bytes);
-			return MF_EPAUSED;
+			rc = MF_EPAUSED;
+			goto drop; /* the last 6 bytes are the pause's OK */
 		}
-		if (left == 0) {
+		if (left_ms == 0) {
 			if (pend == PEND_CAND)
-				return accept_candidate(c, o, sink, buf, len, &ph, bytes, r);
+				return accept_candidate(c, o, sink, buf, done, &ph, bytes, r);
 			snprintf(c->err, sizeof c->err, "no data for %d ms (after %lld bytes)", o->idle_ms,
 			         (long long)*bytes);
-			c->pos = c->len = 0; /* held bytes are unconfirmed: the caller resumes from *bytes */
-			return MF_ETIMEOUT;
+			rc = MF_ETIMEOUT;
+			goto drop;
 		}
-		long got = c->t->ops->read(c->t, buf + len, MF_CHAT_BUF - len, left > 200 ? 200 : left);
+		long got = mf_chat_rx_read(c, done, left_ms < MF_INTERRUPT_CHECK_MS ? left_ms : MF_INTERRUPT_CHECK_MS, &w);
+		done = 0;
 		if (got < 0) {
 			snprintf(c->err, sizeof c->err, "%.200s (after %lld bytes)", c->t->err, (long long)*bytes);
-			c->pos = c->len = 0;
-			return (int)got;
+			rc = (int)got;
+			goto drop;
 		}
 		if (got > 0) {
-			len += (size_t)got;
 			last_rx = mf_now_ms();
 			idle_deadline = last_rx + o->idle_ms;
 			if (pend == PEND_CAND)
 				pend_deadline = mf_now_ms() + o->quiet_ms;
 		}
 	}
+drop:
+	/* Data mode ends without a trailer: the bytes held back are unconfirmed
+	** (the caller resumes from *bytes) or the pause's OK. */
+	mf_chat_rx_consume(c, SIZE_MAX);
+	return rc;
 abort:
+	/* Leave data mode while the module still sends: what it sent is
+	** dropped up to its OK. */
+	mf_chat_rx_consume(c, SIZE_MAX);
 	{
 		char why[MF_ERRLEN];
 		snprintf(why, sizeof why, "%s", c->err);
@@ -299,7 +279,7 @@ static int write_watching(mf_chat *c, const char *buf, size_t n, int idle_ms, si
 	*written = 0;
 	for (;;) {
 		size_t w = 0;
-		int64_t step = mf_now_ms() + 200;
+		int64_t step = mf_now_ms() + MF_INTERRUPT_CHECK_MS;
 		int rc = mf_write_all(c->t, buf + *written, n - *written, step < deadline ? step : deadline, &w);
 		*written += w;
 		if (rc != MF_ETIMEOUT || mf_left_ms(deadline) == 0)
@@ -309,23 +289,27 @@ static int write_watching(mf_chat *c, const char *buf, size_t n, int idle_ms, si
 	}
 }
 
-/* Wait for the 'A' the module sends after each ack_every bytes (QFUPL). */
+/* Wait for the 'A' the module sends after each ack_every bytes (QFUPL):
+** a raw byte, not a line, so it is read through the receive window. */
 static int wait_ack(mf_chat *c, int timeout_ms)
 {
 	int64_t deadline = mf_now_ms() + timeout_ms;
+	mf_rx_window w;
+	mf_chat_rx_window(c, &w);
 	for (;;) {
-		if (c->pos < c->len) {
-			char ch = c->buf[c->pos++];
-			if (ch == 'A')
-				return MF_OK;
-			continue; /* line noise before the ack */
+		const char *ack = memchr(w.data, 'A', w.len);
+		if (ack) {
+			mf_chat_rx_consume(c, (size_t)(ack - w.data) + 1);
+			return MF_OK;
 		}
-		int left = mf_left_ms(deadline);
-		if (left == 0) {
+		/* what came before the ack is line noise: dropped */
+		int left_ms = mf_left_ms(deadline);
+		if (left_ms == 0) {
+			mf_chat_rx_consume(c, w.len);
 			snprintf(c->err, sizeof c->err, "no ack from the module within %d ms", timeout_ms);
 			return MF_ETIMEOUT;
 		}
-		long n = mf_chat_fill(c, left);
+		long n = mf_chat_rx_read(c, w.len, left_ms, &w);
 		if (n < 0)
 			return (int)n;
 	}
@@ -334,7 +318,7 @@ static int wait_ack(mf_chat *c, int timeout_ms)
 int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes, mf_reply *r)
 {
 	mf_cmd_opts wo = {0};
-	wo.timeout_ms = o->timeout_ms;
+	wo.timeout_ms = o->final_timeout_ms;
 	wo.result = o->result;
 	wo.result_timeout_ms = o->result_timeout_ms;
 	wo.result_early = 1; /* QFUPL reports before OK, QFTPPUT after: both end the upload */
@@ -409,7 +393,7 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 				rc = r->rc == MF_OK ? MF_EMODEM : r->rc;
 				/* Bytes still in flight reached the AT interpreter: let its
 				** answers to them pass before the next command. */
-				int junk = mf_chat_discard(c, 300, 5000);
+				int junk = mf_chat_discard(c, JUNK_QUIET_MS, JUNK_MAX_MS);
 				snprintf(c->err, sizeof c->err, "module left data mode after %lld bytes: %.150s%s",
 				         (long long)sent, r->result[0] ? r->result : r->final,
 				         junk ? " (answers to in-flight data dropped)" : "");
@@ -434,7 +418,7 @@ sent_all:
 				snprintf(c->err, sizeof c->err, "%s", c->t->err);
 				goto out_noescape;
 			}
-			mf_sleep_ms(100);
+			mf_sleep_ms(DTR_DROP_MS);
 		} else {
 			rc = c->t->ops->drain(c->t, o->idle_ms);
 			if (rc != MF_OK) { /* "+++" glued to data would be data */
@@ -466,7 +450,7 @@ out:
 		snprintf(why, sizeof why, "%s", c->err);
 		if (o->end_by_dtr) {
 			c->t->ops->set_dtr(c->t, 0);
-			mf_sleep_ms(100);
+			mf_sleep_ms(DTR_DROP_MS);
 			c->t->ops->set_dtr(c->t, 1);
 		} else {
 			mf_data_escape(c, o->guard_ms);

@@ -2,7 +2,7 @@
 ** mf_data.h: data-mode streaming, after CONNECT.
 **
 ** GET (QFTPGET/LIST/NLST/MLSD/QFDWL to COM): bytes go from the transport to
-** a sink in large chunks; the end is found by mf_getscan (count-validated).
+** a sink in large chunks; the end is found by mf_dlend (count-validated).
 ** PUT (QFTPPUT/QFUPL from COM): bytes go from a source to the transport;
 ** the upload ends after exactly `length` bytes (uploadlen/beof: no guard
 ** time), or with "+++" framed by guard times, or by a DTR drop (AT&D1).
@@ -10,12 +10,16 @@
 ** data mode (error) stops the upload at once instead of feeding file bytes
 ** to the AT interpreter. Memory is constant; progress is reported at most
 ** every interval_ms. Every wait has a deadline.
+**
+** Data mode reads the modem through the AT engine's receive window
+** (mf_rx.h): one engine call per chunk, never the engine's buffer or
+** parser. What follows a download's end goes back to the engine.
 */
 #ifndef MF_DATA_H
 #define MF_DATA_H
 
 #include "mf_chat.h"
-#include "mf_getscan.h"
+#include "mf_dlend.h"
 
 /* Where downloaded bytes go: returns 0, or -1 with a reason in err. */
 typedef struct mf_sink {
@@ -38,10 +42,10 @@ typedef struct mf_progress {
 typedef struct mf_get_opts {
 	const char *cmd;      /* the command that entered data mode (for classifying lines after) */
 	const char *result;   /* trailer prefix, e.g. "+QFTPGET" */
-	int trailer;          /* MF_TRAILER_ERR_LEN or MF_TRAILER_LEN_SUM */
+	int trailer;          /* MF_TRAILER_RESULT_COUNT or MF_TRAILER_COUNT_CHECKSUM */
 	int idle_ms;          /* longest silence between packets (rsptimeout) */
 	int quiet_ms;         /* silence that confirms an unvalidated trailer */
-	int final_ms;         /* wait for a trailing OK when the framing had none */
+	int final_timeout_ms; /* wait for a trailing OK when the framing had none */
 	int guard_ms;         /* escape guard time when aborting */
 	int confirm_ms;       /* size unknown: watch this long after a validated end */
 	int64_t offset;       /* bytes of this transfer received before (ATO) */
@@ -57,7 +61,7 @@ typedef struct mf_put_opts {
 	int end_by_dtr;       /* leave data mode by a DTR drop instead of "+++" */
 	int guard_ms;         /* "+++" guard time (1000 per the manual) */
 	int idle_ms;          /* deadline for each chunk to leave (rsptimeout) */
-	int timeout_ms;       /* for OK after data */
+	int final_timeout_ms; /* for OK after data */
 	int result_timeout_ms;/* for the result URC after OK */
 	int ack_every;        /* QFUPL ack mode: wait for 'A' after each N bytes (0: off) */
 	mf_progress progress;

@@ -172,14 +172,14 @@ static void on_alarm(int sig)
 ** ms <= 0 disarms. */
 static int l_deadline(lua_State *L)
 {
-	lua_Integer ms = luaL_checkinteger(L, 1);
-	lua_Integer grace = luaL_optinteger(L, 2, 10000);
+	lua_Integer after_ms = luaL_checkinteger(L, 1);
+	lua_Integer grace_ms = luaL_optinteger(L, 2, 10000);
 	lua_Integer status = luaL_optinteger(L, 3, 124);
-	luaL_argcheck(L, grace > 0 && grace <= INT_MAX, 2, "grace must be 1..INT_MAX ms");
+	luaL_argcheck(L, grace_ms > 0 && grace_ms <= INT_MAX, 2, "grace must be 1..INT_MAX ms");
 	luaL_argcheck(L, status >= 0 && status <= 255, 3, "status must be 0..255");
 	struct itimerval it;
 	memset(&it, 0, sizeof it);
-	if (ms > 0) {
+	if (after_ms > 0) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_alarm;
@@ -188,10 +188,10 @@ static int l_deadline(lua_State *L)
 			goto fail;
 		g_deadline_fired = 0;
 		g_deadline_status = (sig_atomic_t)status;
-		it.it_value.tv_sec = (time_t)(ms / 1000);
-		it.it_value.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-		it.it_interval.tv_sec = (time_t)(grace / 1000);
-		it.it_interval.tv_usec = (suseconds_t)(grace % 1000) * 1000;
+		it.it_value.tv_sec = (time_t)(after_ms / 1000);
+		it.it_value.tv_usec = (suseconds_t)(after_ms % 1000) * 1000;
+		it.it_interval.tv_sec = (time_t)(grace_ms / 1000);
+		it.it_interval.tv_usec = (suseconds_t)(grace_ms % 1000) * 1000;
 	}
 	if (setitimer(ITIMER_REAL, &it, NULL) != 0)
 		goto fail;

@@ -440,10 +440,10 @@ static long rp_write(mf_transport *t, const void *buf, size_t len, int timeout_m
 			rp->wwild = it->wfirst;
 			rp->inwild = 0;
 			const item *g = rp->wi > 0 ? &rp->items[rp->wi - 1] : NULL;
-			int64_t quiet = i > 0 ? 0 : now - rp->host_last;
-			if (g && g->guard && quiet * 10 < g->value * 9)
+			int64_t quiet_ms = i > 0 ? 0 : now - rp->host_last;
+			if (g && g->guard && quiet_ms * 10 < g->value * 9)
 				return fail(rp, MF_EMISMATCH, "line %d: host did not keep the %lld ms guard silence (waited %lld ms)",
-				            g->line, (long long)g->value, (long long)quiet);
+				            g->line, (long long)g->value, (long long)quiet_ms);
 		}
 		size_t pos = it->off + rp->woff;
 		while (rp->wline + 1 < rp->nlines && rp->lines[rp->wline + 1].off <= pos) {
@@ -604,9 +604,9 @@ static long rp_read(mf_transport *t, void *buf, size_t len, int timeout_ms)
 	}
 	/* Nothing due before the deadline: a silent modem. Sleep it out once;
 	** only the host can change that. */
-	int left = mf_left_ms(deadline);
-	if (left > 0)
-		mf_sleep_ms(left);
+	int left_ms = mf_left_ms(deadline);
+	if (left_ms > 0)
+		mf_sleep_ms(left_ms);
 	return 0;
 }
 

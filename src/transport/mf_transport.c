@@ -26,10 +26,10 @@ int64_t mf_now_ms(void)
 
 int mf_left_ms(int64_t deadline_ms)
 {
-	int64_t left = deadline_ms - mf_now_ms();
-	if (left < 0)
+	int64_t left_ms = deadline_ms - mf_now_ms();
+	if (left_ms < 0)
 		return 0;
-	return left > 0x7fffffff ? 0x7fffffff : (int)left;
+	return left_ms > 0x7fffffff ? 0x7fffffff : (int)left_ms;
 }
 
 void mf_sleep_ms(int ms)
@@ -64,14 +64,14 @@ int mf_write_all(mf_transport *t, const void *buf, size_t len, int64_t deadline_
 	size_t done = 0;
 	int rc = MF_OK;
 	while (done < len) {
-		int left = mf_left_ms(deadline_ms);
-		long n = t->ops->write(t, p + done, len - done, left);
+		int left_ms = mf_left_ms(deadline_ms);
+		long n = t->ops->write(t, p + done, len - done, left_ms);
 		if (n < 0) {
 			rc = (int)n;
 			break;
 		}
 		done += (size_t)n;
-		if (done < len && left == 0) {
+		if (done < len && left_ms == 0) {
 			snprintf(t->err, sizeof t->err, "write: deadline hit after %zu of %zu bytes", done, len);
 			rc = MF_ETIMEOUT;
 			break;

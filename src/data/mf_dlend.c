@@ -1,14 +1,14 @@
 /*
-** mf_getscan.c: count-validated end of a data-mode download (see header).
+** mf_dlend.c: count-validated end of a data-mode download (see header).
 */
-#include "mf_getscan.h"
+#include "mf_dlend.h"
 #include "mf_lines.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void mf_getscan_init(mf_getscan *s, const char *prefix, int kind, int64_t base, int64_t expect)
+void mf_dlend_init(mf_dlend *s, const char *prefix, int kind, int64_t base, int64_t expect)
 {
 	memset(s, 0, sizeof *s);
 	snprintf(s->prefix, sizeof s->prefix, "%s:", prefix);
@@ -18,7 +18,7 @@ void mf_getscan_init(mf_getscan *s, const char *prefix, int kind, int64_t base, 
 	s->expect = expect;
 }
 
-int mf_getscan_tail_plausible(const char *tail, size_t n)
+int mf_dlend_tail_plausible(const char *tail, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
@@ -31,7 +31,7 @@ int mf_getscan_tail_plausible(const char *tail, size_t n)
 			unsigned char c = (unsigned char)tail[e];
 			if (c < 0x20 || c > 0x7e)
 				return 0; /* binary: payload */
-			if (e - i > MF_SCAN_LINE_MAX * 4)
+			if (e - i > MF_DLEND_LINE_MAX * 4)
 				return 0;
 			e++;
 		}
@@ -47,7 +47,7 @@ int mf_getscan_tail_plausible(const char *tail, size_t n)
 	return 1;
 }
 
-void mf_getscan_consume(mf_getscan *s, size_t n)
+void mf_dlend_consume(mf_dlend *s, size_t n)
 {
 	s->base += (int64_t)n;
 	s->scan = s->scan > n ? s->scan - n : 0;
@@ -56,9 +56,9 @@ void mf_getscan_consume(mf_getscan *s, size_t n)
 /* Parse "<digits> *, *<digits|hex>" into a, b; 1 on success. */
 static int two_numbers(const char *p, const char *e, int hex_b, long long *a, long long *b)
 {
-	char tmp[MF_SCAN_LINE_MAX + 1];
+	char tmp[MF_DLEND_LINE_MAX + 1];
 	size_t n = (size_t)(e - p);
-	if (n > MF_SCAN_LINE_MAX)
+	if (n > MF_DLEND_LINE_MAX)
 		return 0;
 	memcpy(tmp, p, n);
 	tmp[n] = 0;
@@ -110,16 +110,16 @@ static size_t payload_ends(const char *buf, size_t ls, cand *out, size_t cap)
 		if (ends_with(buf, ls, framings[i].s, framings[i].n))
 			out[n++] = (cand){ls - framings[i].n, framings[i].ok};
 	size_t cur = ls;
-	while (ls - cur < MF_SCAN_WALK && n + 2 < cap) {
+	while (ls - cur < MF_DLEND_WALK && n + 2 < cap) {
 		size_t e = cur;
 		while (e > 0 && cur - e < 4 && (buf[e - 1] == '\r' || buf[e - 1] == '\n'))
 			e--;
 		if (e == cur || e == 0)
 			break;
 		size_t b = e;
-		while (b > 0 && buf[b - 1] != '\n' && e - b <= MF_SCAN_LINE_MAX)
+		while (b > 0 && buf[b - 1] != '\n' && e - b <= MF_DLEND_LINE_MAX)
 			b--;
-		if (b == 0 || e - b > MF_SCAN_LINE_MAX || !mf_line_is_module_framing(buf + b, e - b))
+		if (b == 0 || e - b > MF_DLEND_LINE_MAX || !mf_line_is_module_framing(buf + b, e - b))
 			break;
 		if (e - b == 2 && memcmp(buf + b, "OK", 2) == 0) {
 			if (ends_with(buf, b, "\r\n", 2))
@@ -135,26 +135,26 @@ static size_t payload_ends(const char *buf, size_t ls, cand *out, size_t cap)
 }
 
 /* Look at a trailer line starting at ls, ending (exclusive) at le, with the
-** next line starting at next. Returns MF_SCAN_* for it. */
-static int judge(mf_getscan *s, const char *buf, size_t ls, size_t le, size_t next, mf_scan_hit *hit)
+** next line starting at next. Returns MF_DLEND_* for it. */
+static int judge(mf_dlend *s, const char *buf, size_t ls, size_t le, size_t next, mf_dlend_hit *hit)
 {
 	size_t n = le - ls;
 	const char *line = buf + ls;
 	long long a = 0, b = 0;
 	int is_trailer = n > s->prefix_len && memcmp(line, s->prefix, s->prefix_len) == 0 &&
-	                 two_numbers(line + s->prefix_len, line + n, s->kind == MF_TRAILER_LEN_SUM, &a, &b);
+	                 two_numbers(line + s->prefix_len, line + n, s->kind == MF_TRAILER_COUNT_CHECKSUM, &a, &b);
 	int is_abort = (mf_line_classes(line, n) & MF_LC_ENDS_TRANSFER) != 0;
 	if (!is_trailer && !is_abort)
-		return MF_SCAN_NONE;
+		return MF_DLEND_NONE;
 	memset(hit, 0, sizeof *hit);
-	memcpy(hit->line, line, n < MF_SCAN_LINE_MAX ? n : MF_SCAN_LINE_MAX);
+	memcpy(hit->line, line, n < MF_DLEND_LINE_MAX ? n : MF_DLEND_LINE_MAX);
 	hit->a = a;
 	hit->b = b;
 	hit->line_start = ls;
 	hit->end = next;
 	long long want = -1;
 	if (is_trailer)
-		want = s->kind == MF_TRAILER_LEN_SUM ? a : (a == 0 ? b : -1);
+		want = s->kind == MF_TRAILER_COUNT_CHECKSUM ? a : (a == 0 ? b : -1);
 	cand c[16];
 	size_t nc = payload_ends(buf, ls, c, sizeof c / sizeof c[0]);
 	for (size_t i = 0; i < nc; i++) {
@@ -162,7 +162,7 @@ static int judge(mf_getscan *s, const char *buf, size_t ls, size_t le, size_t ne
 		if (want >= 0 && payload == want && (s->expect < 0 || payload == s->expect)) {
 			hit->payload_end = c[i].end;
 			hit->ok_seen = c[i].ok;
-			return MF_SCAN_END;
+			return MF_DLEND_VALIDATED;
 		}
 	}
 	/* Error code, count mismatch, or an abort line: unvalidated. The
@@ -174,14 +174,14 @@ static int judge(mf_getscan *s, const char *buf, size_t ls, size_t le, size_t ne
 			hit->ok_seen = 1;
 			break;
 		}
-	return MF_SCAN_CANDIDATE;
+	return MF_DLEND_CANDIDATE;
 }
 
 /* End of the line starting at ls: index of its CR/LF, or (size_t)-1 when the
 ** line is incomplete, or (size_t)-2 when it is too long to be a trailer. */
 static size_t line_end(const char *buf, size_t len, size_t ls)
 {
-	size_t lim = ls + MF_SCAN_LINE_MAX < len ? ls + MF_SCAN_LINE_MAX : len;
+	size_t lim = ls + MF_DLEND_LINE_MAX < len ? ls + MF_DLEND_LINE_MAX : len;
 	for (size_t e = ls; e < lim; e++)
 		if (buf[e] == '\r' || buf[e] == '\n')
 			return e;
@@ -200,11 +200,11 @@ static size_t after_eol(const char *buf, size_t len, size_t e)
 
 static size_t safe_len(size_t len)
 {
-	return len > MF_SCAN_HOLD ? len - MF_SCAN_HOLD : 0;
+	return len > MF_DLEND_HOLD ? len - MF_DLEND_HOLD : 0;
 }
 
 /* QFDWL's trailer follows the data with no line break: find the prefix. */
-static int run_prefix(mf_getscan *s, const char *buf, size_t len, mf_scan_hit *hit, size_t *safe)
+static int run_prefix(mf_dlend *s, const char *buf, size_t len, mf_dlend_hit *hit, size_t *safe)
 {
 	size_t i = s->scan;
 	while (i < len) {
@@ -229,21 +229,21 @@ static int run_prefix(mf_getscan *s, const char *buf, size_t len, mf_scan_hit *h
 				break;
 			}
 			int r = judge(s, buf, ls, e, next, hit);
-			if (r != MF_SCAN_NONE) {
+			if (r != MF_DLEND_NONE) {
 				s->scan = next;
-				*safe = r == MF_SCAN_END ? hit->payload_end : safe_len(len);
+				*safe = r == MF_DLEND_VALIDATED ? hit->payload_end : safe_len(len);
 				return r;
 			}
 		}
 		i = ls + 1;
 	}
 	*safe = safe_len(len);
-	return MF_SCAN_NONE;
+	return MF_DLEND_NONE;
 }
 
-int mf_getscan_run(mf_getscan *s, const char *buf, size_t len, mf_scan_hit *hit, size_t *safe)
+int mf_dlend_run(mf_dlend *s, const char *buf, size_t len, mf_dlend_hit *hit, size_t *safe)
 {
-	if (s->kind == MF_TRAILER_LEN_SUM)
+	if (s->kind == MF_TRAILER_COUNT_CHECKSUM)
 		return run_prefix(s, buf, len, hit, safe);
 	/* Every trailer line of the EC20 framing follows a LF: visit each LF and
 	** look closer only when the next byte could start one. */
@@ -276,9 +276,9 @@ int mf_getscan_run(mf_getscan *s, const char *buf, size_t len, mf_scan_hit *hit,
 				break;
 			}
 			int r = judge(s, buf, ls, e, next, hit);
-			if (r != MF_SCAN_NONE) {
+			if (r != MF_DLEND_NONE) {
 				s->scan = next;
-				*safe = r == MF_SCAN_END ? hit->payload_end : safe_len(len);
+				*safe = r == MF_DLEND_VALIDATED ? hit->payload_end : safe_len(len);
 				return r;
 			}
 		}
@@ -286,5 +286,5 @@ int mf_getscan_run(mf_getscan *s, const char *buf, size_t len, mf_scan_hit *hit,
 	}
 	s->scan = i;
 	*safe = safe_len(len);
-	return MF_SCAN_NONE;
+	return MF_DLEND_NONE;
 }

@@ -1,5 +1,5 @@
-/* test_getscan.c: the count-validated end of a download, at every split. */
-#include "mf_getscan.h"
+/* test_dlend.c: the count-validated end of a download, at every split. */
+#include "mf_dlend.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -8,7 +8,7 @@ typedef struct out {
 	char *buf;
 	size_t len;
 	int st;
-	mf_scan_hit hit;
+	mf_dlend_hit hit;
 	size_t leftover; /* bytes after the trailer */
 } out;
 
@@ -18,20 +18,20 @@ typedef struct out {
 static int64_t expect = -1;
 static void run(const char *prefix, int kind, const char *in, size_t n, size_t chunk, out *o)
 {
-	mf_getscan s;
-	mf_getscan_init(&s, prefix, kind, 0, expect);
+	mf_dlend s;
+	mf_dlend_init(&s, prefix, kind, 0, expect);
 	char *work = malloc(n + 1);
 	size_t wl = 0, pos = 0;
 	o->buf = malloc(n + 1);
 	o->len = 0;
-	o->st = MF_SCAN_NONE;
+	o->st = MF_DLEND_NONE;
 	int have_cand = 0;
-	mf_scan_hit cand;
+	mf_dlend_hit cand;
 	for (;;) {
 		size_t safe;
-		mf_scan_hit hit;
-		int st = wl ? mf_getscan_run(&s, work, wl, &hit, &safe) : (safe = 0, MF_SCAN_NONE);
-		if (st == MF_SCAN_END) {
+		mf_dlend_hit hit;
+		int st = wl ? mf_dlend_run(&s, work, wl, &hit, &safe) : (safe = 0, MF_DLEND_NONE);
+		if (st == MF_DLEND_VALIDATED) {
 			memcpy(o->buf + o->len, work, hit.payload_end);
 			o->len += hit.payload_end;
 			o->st = st;
@@ -39,12 +39,12 @@ static void run(const char *prefix, int kind, const char *in, size_t n, size_t c
 			o->leftover = wl - hit.end + (n - pos);
 			break;
 		}
-		if (st == MF_SCAN_CANDIDATE) {
+		if (st == MF_DLEND_CANDIDATE) {
 			cand = hit;
 			have_cand = 1;
 			continue;
 		}
-		if (have_cand && wl - cand.end > MF_SCAN_LINE_MAX + 8)
+		if (have_cand && wl - cand.end > MF_DLEND_LINE_MAX + 8)
 			have_cand = 0;
 		if (have_cand && safe > cand.payload_end)
 			safe = cand.payload_end;
@@ -52,7 +52,7 @@ static void run(const char *prefix, int kind, const char *in, size_t n, size_t c
 		o->len += safe;
 		memmove(work, work + safe, wl - safe);
 		wl -= safe;
-		mf_getscan_consume(&s, safe);
+		mf_dlend_consume(&s, safe);
 		if (have_cand) {
 			cand.payload_end -= safe;
 			cand.end -= safe;
@@ -61,7 +61,7 @@ static void run(const char *prefix, int kind, const char *in, size_t n, size_t c
 			if (have_cand) {
 				memcpy(o->buf + o->len, work, cand.payload_end);
 				o->len += cand.payload_end;
-				o->st = MF_SCAN_CANDIDATE;
+				o->st = MF_DLEND_CANDIDATE;
 				o->hit = cand;
 			}
 			break;
@@ -90,7 +90,7 @@ static int check_all_splits(const char *what, const char *prefix, int kind, cons
 	for (size_t chunk = 1; chunk <= n + 1; chunk += (chunk < 300 ? 1 : 97)) {
 		out o;
 		run(prefix, kind, stream, n, chunk, &o);
-		if (o.st != MF_SCAN_END || o.len != plen || memcmp(o.buf, payload, plen) != 0) {
+		if (o.st != MF_DLEND_VALIDATED || o.len != plen || memcmp(o.buf, payload, plen) != 0) {
 			printf("# %s: chunk %zu: st %d len %zu\n", what, chunk, o.st, o.len);
 			good = 0;
 		}
@@ -107,45 +107,45 @@ int main(void)
 	/* plain text */
 	const char *p1 = "hello world\n";
 	size_t n = build(p1, strlen(p1), ec20, (long long)strlen(p1));
-	ok(check_all_splits("plain", "+QFTPGET", MF_TRAILER_ERR_LEN, p1, strlen(p1), n), "plain payload, every chunk size");
+	ok(check_all_splits("plain", "+QFTPGET", MF_TRAILER_RESULT_COUNT, p1, strlen(p1), n), "plain payload, every chunk size");
 
 	/* payload containing the trailer text itself */
 	const char *p2 = "log\r\nOK\r\n\r\n+QFTPGET: 0,12\r\nmore\r\nOK\r\n+QFTPGET: 0,5\r\n+QFTPGET: 0,0\r\nNO CARRIER\r\nend";
 	n = build(p2, strlen(p2), ec20, (long long)strlen(p2));
-	ok(check_all_splits("tricky", "+QFTPGET", MF_TRAILER_ERR_LEN, p2, strlen(p2), n),
+	ok(check_all_splits("tricky", "+QFTPGET", MF_TRAILER_RESULT_COUNT, p2, strlen(p2), n),
 	   "payload containing \\r\\nOK\\r\\n and +QFTPGET: lines, every chunk size");
 
 	/* payload that ends with exactly the fake trailer of a shorter length */
 	const char *p3 = "abc\r\nOK\r\n\r\n+QFTPGET: 0,3\r\n";
 	n = build(p3, strlen(p3), ec20, (long long)strlen(p3));
 	expect = (int64_t)strlen(p3);
-	ok(check_all_splits("self", "+QFTPGET", MF_TRAILER_ERR_LEN, p3, strlen(p3), n),
+	ok(check_all_splits("self", "+QFTPGET", MF_TRAILER_RESULT_COUNT, p3, strlen(p3), n),
 	   "payload holding a self-consistent fake trailer: the known size decides");
 	expect = -1;
 	{
 		out o;
-		run("+QFTPGET", MF_TRAILER_ERR_LEN, stream, n, 4096, &o);
-		ok(o.st == MF_SCAN_END && o.len == 3, "without the size the scanner alone stops early (the caller confirms)");
+		run("+QFTPGET", MF_TRAILER_RESULT_COUNT, stream, n, 4096, &o);
+		ok(o.st == MF_DLEND_VALIDATED && o.len == 3, "without the size the scanner alone stops early (the caller confirms)");
 		free(o.buf);
 	}
-	ok(mf_getscan_tail_plausible("", 0) == 1, "nothing after the end: plausible");
-	ok(mf_getscan_tail_plausible("\r\n+QIURC: \"pdpdeact\",1\r\n", strlen("\r\n+QIURC: \"pdpdeact\",1\r\n")) == 1, "a URC after the end: plausible");
-	ok(mf_getscan_tail_plausible("\r\nOK\r\n", strlen("\r\nOK\r\n")) == 1, "OK after the end: plausible");
-	ok(mf_getscan_tail_plausible("\r\n+QFT", strlen("\r\n+QFT")) == -1, "half a URC: undecided");
-	ok(mf_getscan_tail_plausible("\r\nOK\r\n\r\n+QFTPGET: 0,28\r\n", strlen("\r\nOK\r\n\r\n+QFTPGET: 0,28\r\n")) == 1, "the real trailer after a fake one");
-	ok(mf_getscan_tail_plausible("more data\r\n", strlen("more data\r\n")) == 0, "text after the end: it was payload");
-	ok(mf_getscan_tail_plausible("\x00\x01", 2) == 0, "binary after the end: it was payload");
+	ok(mf_dlend_tail_plausible("", 0) == 1, "nothing after the end: plausible");
+	ok(mf_dlend_tail_plausible("\r\n+QIURC: \"pdpdeact\",1\r\n", strlen("\r\n+QIURC: \"pdpdeact\",1\r\n")) == 1, "a URC after the end: plausible");
+	ok(mf_dlend_tail_plausible("\r\nOK\r\n", strlen("\r\nOK\r\n")) == 1, "OK after the end: plausible");
+	ok(mf_dlend_tail_plausible("\r\n+QFT", strlen("\r\n+QFT")) == -1, "half a URC: undecided");
+	ok(mf_dlend_tail_plausible("\r\nOK\r\n\r\n+QFTPGET: 0,28\r\n", strlen("\r\nOK\r\n\r\n+QFTPGET: 0,28\r\n")) == 1, "the real trailer after a fake one");
+	ok(mf_dlend_tail_plausible("more data\r\n", strlen("more data\r\n")) == 0, "text after the end: it was payload");
+	ok(mf_dlend_tail_plausible("\x00\x01", 2) == 0, "binary after the end: it was payload");
 
 	/* all 256 byte values, binary */
 	char bin[2048];
 	for (size_t i = 0; i < sizeof bin; i++)
 		bin[i] = (char)(i * 7 + (i >> 8));
 	n = build(bin, sizeof bin, ec20, (long long)sizeof bin);
-	ok(check_all_splits("binary", "+QFTPGET", MF_TRAILER_ERR_LEN, bin, sizeof bin, n), "binary payload");
+	ok(check_all_splits("binary", "+QFTPGET", MF_TRAILER_RESULT_COUNT, bin, sizeof bin, n), "binary payload");
 
 	/* empty payload */
 	n = build("", 0, ec20, 0);
-	ok(check_all_splits("empty", "+QFTPGET", MF_TRAILER_ERR_LEN, "", 0, n), "empty file");
+	ok(check_all_splits("empty", "+QFTPGET", MF_TRAILER_RESULT_COUNT, "", 0, n), "empty file");
 
 	/* framing variants */
 	const char *variants[] = {"OK\r\n\r\n+QFTPGET: 0,%lld\r\n", "\r\nOK\r\n+QFTPGET: 0,%lld\r\n",
@@ -153,19 +153,19 @@ int main(void)
 	                          "\r\nOK\r\n\r\n+QFTPGET: 0,%lld\n"};
 	for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
 		n = build(p1, strlen(p1), variants[v], (long long)strlen(p1));
-		ok(check_all_splits("variant", "+QFTPGET", MF_TRAILER_ERR_LEN, p1, strlen(p1), n), "framing variant %zu", v);
+		ok(check_all_splits("variant", "+QFTPGET", MF_TRAILER_RESULT_COUNT, p1, strlen(p1), n), "framing variant %zu", v);
 	}
 
 	/* a URC between the OK and the result (pdpdeact, SMS...) is not payload */
 	n = build(p2, strlen(p2), "\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n\r\n+QFTPGET: 0,%lld\r\n", (long long)strlen(p2));
-	ok(check_all_splits("urc-between", "+QFTPGET", MF_TRAILER_ERR_LEN, p2, strlen(p2), n),
+	ok(check_all_splits("urc-between", "+QFTPGET", MF_TRAILER_RESULT_COUNT, p2, strlen(p2), n),
 	   "URC between OK and the result line");
 	{
 		const char *p = "partial-data";
 		n = build(p, strlen(p), "\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n\r\n+QFTPGET: 605,0\r\n", 0);
 		out o;
-		run("+QFTPGET", MF_TRAILER_ERR_LEN, stream, n, 5, &o);
-		ok(o.st == MF_SCAN_CANDIDATE && o.len == strlen(p) && memcmp(o.buf, p, o.len) == 0,
+		run("+QFTPGET", MF_TRAILER_RESULT_COUNT, stream, n, 5, &o);
+		ok(o.st == MF_DLEND_CANDIDATE && o.len == strlen(p) && memcmp(o.buf, p, o.len) == 0,
 		   "error result after a URC: the payload stops before the OK (%zu bytes)", o.len);
 		free(o.buf);
 	}
@@ -173,20 +173,20 @@ int main(void)
 	/* LIST uses its own prefix; a +QFTPGET line in a listing is data */
 	const char *p4 = "-rw-r--r-- 1 u g 10 Jul 08 11:00 +QFTPGET: 0,10\r\n";
 	n = build(p4, strlen(p4), "\r\nOK\r\n\r\n+QFTPLIST: 0,%lld\r\n", (long long)strlen(p4));
-	ok(check_all_splits("list", "+QFTPLIST", MF_TRAILER_ERR_LEN, p4, strlen(p4), n), "+QFTPLIST trailer");
+	ok(check_all_splits("list", "+QFTPLIST", MF_TRAILER_RESULT_COUNT, p4, strlen(p4), n), "+QFTPLIST trailer");
 
 	/* QFDWL: trailer right after the data, checksum in hex, OK after */
 	const char *p5 = "0123456789";
 	n = build(p5, strlen(p5), "+QFDWL: %lld,613e\r\n\r\nOK\r\n", (long long)strlen(p5));
-	ok(check_all_splits("qfdwl", "+QFDWL", MF_TRAILER_LEN_SUM, p5, strlen(p5), n), "QFDWL trailer");
+	ok(check_all_splits("qfdwl", "+QFDWL", MF_TRAILER_COUNT_CHECKSUM, p5, strlen(p5), n), "QFDWL trailer");
 
 	/* error trailer: a candidate, payload before it kept */
 	{
 		const char *p = "partial";
 		n = build(p, strlen(p), "\r\nOK\r\n\r\n+QFTPGET: 607,0\r\n", 0);
 		out o;
-		run("+QFTPGET", MF_TRAILER_ERR_LEN, stream, n, 3, &o);
-		ok(o.st == MF_SCAN_CANDIDATE && o.len == 7 && memcmp(o.buf, p, 7) == 0 && o.hit.a == 607,
+		run("+QFTPGET", MF_TRAILER_RESULT_COUNT, stream, n, 3, &o);
+		ok(o.st == MF_DLEND_CANDIDATE && o.len == 7 && memcmp(o.buf, p, 7) == 0 && o.hit.a == 607,
 		   "error trailer is a candidate; partial payload kept");
 		free(o.buf);
 	}
@@ -194,16 +194,16 @@ int main(void)
 	{
 		n = build("abcd", 4, ec20, 5);
 		out o;
-		run("+QFTPGET", MF_TRAILER_ERR_LEN, stream, n, 2, &o);
-		ok(o.st == MF_SCAN_CANDIDATE && o.hit.a == 0 && o.hit.b == 5 && o.len == 4, "count mismatch is a candidate");
+		run("+QFTPGET", MF_TRAILER_RESULT_COUNT, stream, n, 2, &o);
+		ok(o.st == MF_DLEND_CANDIDATE && o.hit.a == 0 && o.hit.b == 5 && o.len == 4, "count mismatch is a candidate");
 		free(o.buf);
 	}
 	/* the leftover after the trailer is not eaten */
 	{
 		n = build("xy", 2, "\r\nOK\r\n\r\n+QFTPGET: 0,%lld\r\n\r\n+QIURC: \"pdpdeact\",1\r\n", 2);
 		out o;
-		run("+QFTPGET", MF_TRAILER_ERR_LEN, stream, n, 1000, &o);
-		ok(o.st == MF_SCAN_END && o.leftover == strlen("\r\n+QIURC: \"pdpdeact\",1\r\n"), "bytes after the trailer left over (%zu)", o.leftover);
+		run("+QFTPGET", MF_TRAILER_RESULT_COUNT, stream, n, 1000, &o);
+		ok(o.st == MF_DLEND_VALIDATED && o.leftover == strlen("\r\n+QIURC: \"pdpdeact\",1\r\n"), "bytes after the trailer left over (%zu)", o.leftover);
 		free(o.buf);
 	}
 	/* big payload: memory stays bounded (scanner only ever sees its window) */
@@ -214,8 +214,8 @@ int main(void)
 			b[i] = (char)(i % 251 == 0 ? '\n' : 'a' + i % 26);
 		int t = snprintf(b + big, 64, "\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", big);
 		out o;
-		run("+QFTPGET", MF_TRAILER_ERR_LEN, b, big + (size_t)t, 65536, &o);
-		ok(o.st == MF_SCAN_END && o.len == big && memcmp(o.buf, b, big) == 0, "3 MB payload exact");
+		run("+QFTPGET", MF_TRAILER_RESULT_COUNT, b, big + (size_t)t, 65536, &o);
+		ok(o.st == MF_DLEND_VALIDATED && o.len == big && memcmp(o.buf, b, big) == 0, "3 MB payload exact");
 		free(o.buf);
 		free(b);
 	}
