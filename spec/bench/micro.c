@@ -9,15 +9,14 @@
 **                     information lines: 24 bytes a line on average)
 **   at_classify_mbs   the same, plus mf_at_classify of every line against a
 **                     command in flight (what mf_chat_wait does per line)
-**   getscan_4k_mbs    mf_dlend_run over binary payload arriving 4095
+**   dlend_4k_mbs      mf_dlend_run over binary payload arriving 4095
 **                     bytes at a time (what a pty read returns), driven
 **                     as mf_data_get drives it (scan, flush the safe part,
 **                     keep the rest); the trailer at the end must be found
-**   getscan_64k_mbs   the same, 64 KiB at a time (USB, TCP)
+**   dlend_64k_mbs     the same, 64 KiB at a time (USB, TCP)
 **   data_get_mbs      mf_data_get itself over an in-memory transport that
 **                     returns 4095 bytes a read, into a sink that drops
 **   memcpy_mbs        memcpy of 64 KiB blocks, for scale
-** (The getscan_* keys keep the scanner's old name: spec/bench/run reads them.)
 */
 #include "bench.h"
 #include "mf_at.h"
@@ -261,8 +260,8 @@ int main(int argc, char **argv)
 		dg = best(dg, run_data_get(payload, plen, total));
 		mc = best(mc, run_memcpy(payload, total));
 	}
-	printf("input_mib=%zu lines=%zu at_feed_mbs=%.0f at_classify_mbs=%.0f getscan_4k_mbs=%.0f "
-	       "getscan_64k_mbs=%.0f data_get_mbs=%.0f memcpy_mbs=%.0f\n",
+	printf("input_mib=%zu lines=%zu at_feed_mbs=%.0f at_classify_mbs=%.0f dlend_4k_mbs=%.0f "
+	       "dlend_64k_mbs=%.0f data_get_mbs=%.0f memcpy_mbs=%.0f\n",
 	       mib, nlines, feed, cls, g4, g64, dg, mc);
 	free(lines);
 	free(payload);
