@@ -20,8 +20,9 @@ end
 local function tree_block(readme)
 	local after = readme:match("\n## How it is built\n(.*)$")
 	assert(after, 'README.md has no "## How it is built" section')
-	local block = after:match("^%s*```[^\n]*\n(.-)\n```")
-	assert(block, 'the "How it is built" section does not start with a ``` block')
+	local section = after:match("^(.-)\n## ") or after
+	local block = section:match("```[^\n]*\n(.-)\n```")
+	assert(block, 'the "How it is built" section has no ``` block')
 	return block
 end
 

@@ -185,6 +185,17 @@ static void take_err(recorder *rec)
 	memcpy(rec->t.err, rec->inner->err, sizeof rec->t.err);
 }
 
+/* A read or write failed: take its reason, and note once in the transcript
+** that the port closed (the player then closes at the same point). */
+static void io_failed(recorder *rec, long rc)
+{
+	take_err(rec);
+	if (rc == MF_ECLOSED && !rec->closed) {
+		control(rec, "close");
+		rec->closed = 1;
+	}
+}
+
 static long rec_read(mf_transport *t, void *buf, size_t len, int timeout_ms)
 {
 	recorder *rec = (recorder *)t;
@@ -195,11 +206,7 @@ static long rec_read(mf_transport *t, void *buf, size_t len, int timeout_ms)
 		int64_t now = mf_now_ms();
 		traffic(rec, '<', buf, (size_t)n, now, now);
 	} else if (n < 0) {
-		take_err(rec);
-		if (n == MF_ECLOSED && !rec->closed) {
-			control(rec, "close");
-			rec->closed = 1;
-		}
+		io_failed(rec, n);
 	}
 	return n;
 }
@@ -214,11 +221,7 @@ static long rec_write(mf_transport *t, const void *buf, size_t len, int timeout_
 	if (n > 0) {
 		traffic(rec, '>', buf, (size_t)n, t0, mf_now_ms());
 	} else if (n < 0) {
-		take_err(rec);
-		if (n == MF_ECLOSED && !rec->closed) {
-			control(rec, "close");
-			rec->closed = 1;
-		}
+		io_failed(rec, n);
 	}
 	return n;
 }
