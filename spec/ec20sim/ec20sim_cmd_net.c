@@ -255,13 +255,29 @@ static int c_gmi(sim *s, int f, args *A)
 static int c_gmm(sim *s, int f, args *A)
 {
 	(void)A;
-	return c_ident(s, f, "EC20F");
+	return c_ident(s, f, s->model->ati_model);
 }
 
 static int c_gmr(sim *s, int f, args *A)
 {
 	(void)A;
-	return c_ident(s, f, SIM_REVISION);
+	return c_ident(s, f, s->model->revision);
+}
+
+/* the base revision and the build: EG25GGBR07A08M2G_01.003.01.003 */
+static int c_qgmr(sim *s, int f, args *A)
+{
+	(void)A;
+	if (!s->model->qgmr)
+		return RC_ERROR; /* not in the EC20 V1.0 set the simulator follows */
+	return c_ident(s, f, s->model->qgmr);
+}
+
+/* what ModemManager asks first (the prober) */
+static int c_gcap(sim *s, int f, args *A)
+{
+	(void)A;
+	return c_ident(s, f, "+GCAP: +CGSM");
 }
 
 static int c_gsn(sim *s, int f, args *A)
@@ -275,6 +291,7 @@ const at_cmd cmd_net[] = {
 	{"CGATT", c_cgatt}, {"CGREG", c_cgreg}, {"CREG", c_creg}, {"CEREG", c_cereg},
 	{"CFUN", c_cfun}, {"QICSGP", c_qicsgp}, {"QIACT", c_qiact}, {"QIDEACT", c_qideact},
 	{"QSSLCFG", c_qsslcfg}, {"GMI", c_gmi}, {"CGMI", c_gmi}, {"GMM", c_gmm},
-	{"CGMM", c_gmm}, {"GMR", c_gmr}, {"CGMR", c_gmr}, {"GSN", c_gsn}, {"CGSN", c_gsn},
+	{"CGMM", c_gmm}, {"GMR", c_gmr}, {"CGMR", c_gmr}, {"QGMR", c_qgmr}, {"GCAP", c_gcap}, {"GSN", c_gsn},
+	{"CGSN", c_gsn},
 	{NULL, NULL},
 };
