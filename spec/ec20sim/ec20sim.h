@@ -266,7 +266,7 @@ typedef struct sim {
 	int sim_ready_urcs;  /* the SIM URCs are still to come */
 	int prober_ms, prober_i;
 	int64_t prober_next;
-	char after_open[256]; /* a control command that waits for session-open */
+	char after_open[300]; /* a control command that waits for session-open */
 	int64_t vanish_until; /* the pty is gone until then */
 
 	/* line-rate emulation */

@@ -54,9 +54,18 @@ static int c_ipr(sim *s, int f, args *A)
 	return RC_OK;
 }
 
+/* boot-sim-busy: after a boot the SIM is not there yet (10), then busy (14) */
+static int sim_not_ready(const sim *s)
+{
+	int64_t now = sim_now();
+	return now < s->sim_absent_until ? 10 : now < s->sim_busy_until ? 14 : 0;
+}
+
 static int c_cpin(sim *s, int f, args *A)
 {
 	(void)A;
+	if (f == F_READ && sim_not_ready(s))
+		return sim_not_ready(s);
 	if (f == F_READ)
 		out_info(s, "+CPIN: READY");
 	else if (f != F_TEST)
@@ -192,8 +201,9 @@ static int c_qiact(sim *s, int f, args *A)
 	int n = 0;
 	for (int i = 1; i <= 16; i++)
 		n += s->pdp[i].active;
-	/* like the module: no re-activation, at most three at once */
-	if (!s->cgatt || s->pdp[ctx].active || n >= 3)
+	/* like the module: no re-activation, at most three at once; no SIM,
+	** no context (capture 13: ERROR right after a reboot) */
+	if (!s->cgatt || s->pdp[ctx].active || n >= 3 || sim_not_ready(s))
 		return RC_ERROR;
 	s->pdp[ctx].active = 1;
 	return RC_OK;

@@ -118,6 +118,8 @@ static void job_done(sim *s, sim_job *j)
 			s->cur = NULL;
 			return;
 		}
+		if (j->kind == J_CLOSE)
+			s->close_due = 0; /* the close took longer than close-async */
 		report_result(s, j);
 	}
 	s->await_drain = 0;

@@ -219,7 +219,7 @@ void state_tick(sim *s)
 	if (s->closed && now >= s->close_due)
 		finish_close(s);
 	if (s->after_open[0] && s->state == ST_CMD && !s->outstanding && s->ftpstat != 0) {
-		char cmd[256], err[200];
+		char cmd[300], err[200];
 		snprintf(cmd, sizeof cmd, "%s", s->after_open);
 		s->after_open[0] = 0;
 		if (sim_ctl_exec(s, cmd, err, sizeof err) < 0)
