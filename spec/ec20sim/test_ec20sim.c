@@ -1145,6 +1145,18 @@ static void test_prober(void)
 	r = wait_for("EC20F\r\n");
 	ok(has(r, "ATI\r\r\nQuectel\r\nEC20F\r\n"), "prober: then ATI");
 	free(r);
+	/* never inside a payload: a throttled 100000-byte download stays exact */
+	size_t n;
+	char p[400];
+	snprintf(p, sizeof p, "%s/big.bin", root);
+	unsigned char *big = read_file(p, &n);
+	ctl("prober 0.1");
+	flush_input(250);
+	ctl("baud 2000000");
+	get_exact("AT+QFTPGET=\"big.bin\",\"COM:\",0,100000", big, 100000,
+	          "prober: never inside a download's payload");
+	ctl("baud 0");
+	free(big);
 	ctl("prober 0");
 	flush_input(300);
 	at_ok("AT", "OK\r\n", "AT\r\r\nOK\r\n");
@@ -1320,19 +1332,20 @@ static void test_eg800k(void)
 {
 	char link[320], cmd[200], p[400];
 	snprintf(link, sizeof link, "%s/ttyUSB-by-id", tmp);
-	static const char *ab[] = {"--model", "EG800K", "--pty-link", NULL, NULL};
+	char so[120];
+	snprintf(so, sizeof so, "127.0.0.1 %d %s %s", ftp_port, USER, PASS);
+	static const char *ab[] = {"--model", "EG800K", "--pty-link", NULL, "--session-open", NULL, NULL};
 	ab[3] = link;
-	restart(ab, "--model EG800K --pty-link");
+	ab[5] = so;
+	restart(ab, "--model EG800K --pty-link L --session-open '127.0.0.1 PORT USER PASS'");
+	ok(wait_stat("+QFTPSTAT: 0,1", 3000), "--session-open: logged in at start, no +QFTPOPEN seen");
 	at_ok("AT+QFTPCFG=?", "OK\r\n", "+QFTPCFG: \"contextid\",(1-15)\r\n");
 	at_ok("AT+QFTPCFG=?", "OK\r\n", "+QFTPCFG: \"restenable\",(0,1)\r\n+QFTPCFG: \"cache\",(0-2)\r\n\r\nOK\r\n");
 	at_ok("AT+QFTPCFG=\"contextid\",16", "+CME ERROR:", "+CME ERROR: 610");
 	at_ok("AT+QFTPCFG=\"cache\",2", "OK\r\n", "OK");
 	at_ok("AT+QFTPCFG=\"data_address\",2,30", "OK\r\n", "OK");
-	at_ok("AT+QFTPCFG=\"account\",\"" USER "\",\"" PASS "\"", "OK\r\n", "OK");
 	at_ok("AT+QFTPCFG=\"account\"", "OK\r\n", "+QFTPCFG: \"account\",\"" USER "\",\"******\"");
 	at_ok("AT+QFTPCFG=\"transmode\",1", "OK\r\n", "OK");
-	at_ok("AT+QIACT=1", "OK\r\n", "OK");
-	open_session();
 	at_ok("AT+QFTPPWD", "+QFTPPWD:", "+QFTPPWD: 0,\"/\"\r\n");
 	at_ok("AT+QFTPGET=\"act.bin\",\"UFS:a.bin\"", "+QFTPGET:", "+QFTPGET: 0,4");
 	at_ok("AT+QFLST=\"UFS:*\"", "OK\r\n", "+QFLST: \"UFS:a.bin\",4\r\n");
