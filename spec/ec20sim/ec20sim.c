@@ -217,7 +217,17 @@ static void log_out(sim *s, const void *p, size_t n)
 
 void out_raw(sim *s, const void *p, size_t n)
 {
-	sb_put(&s->out, p, n);
+	if (!s->mute)
+		sb_put(&s->out, p, n);
+}
+
+/* One line of text framed as ATV says: ATV1 "\r\n<text>\r\n", ATV0
+** "<text>\r\n" (V.25ter information text; also URCs and +CME ERROR). */
+void out_line(sim *s, sbuf *b, const char *text)
+{
+	if (s->mute)
+		return;
+	sb_printf(b, "%s%s\r\n", s->verbose ? "\r\n" : "", text);
 }
 
 void out_info(sim *s, const char *fmt, ...)
@@ -227,7 +237,9 @@ void out_info(sim *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
-	if (!s->info_open)
+	if (s->mute)
+		return;
+	if (!s->info_open && s->verbose)
 		out_raw(s, "\r\n", 2);
 	s->info_open = 1;
 	sb_puts(&s->out, tmp);
@@ -243,16 +255,40 @@ void out_urc(sim *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
-	sbuf *b = at_in_data_mode(s) ? &s->deferred : &s->out;
-	sb_printf(b, "\r\n%s\r\n", tmp);
+	if (s->mute)
+		return;
+	out_line(s, at_in_data_mode(s) ? &s->deferred : &s->out, tmp);
 	log_out(s, tmp, strlen(tmp));
 }
 
+/* A result code; with ATV0 the basic ones are numbers: "<n>\r". */
 void out_final(sim *s, const char *text)
 {
-	sb_printf(&s->out, "\r\n%s\r\n", text);
+	static const char *const basic[] = {"OK", "CONNECT", "RING", "NO CARRIER", "ERROR"};
 	s->info_open = 0;
+	if (s->mute)
+		return;
 	log_out(s, text, strlen(text));
+	if (!s->verbose)
+		for (int i = 0; i < 5; i++)
+			if (!strcmp(text, basic[i])) {
+				sb_printf(&s->out, "%d\r", i);
+				return;
+			}
+	out_line(s, &s->out, text);
+}
+
+/* late-reply: what is queued past `mark` reaches the host ms later */
+void hold_output(sim *s, size_t mark, int ms)
+{
+	int64_t until = sim_now() + ms;
+	if (s->hold_until > sim_now()) {
+		if (until > s->hold_until)
+			s->hold_until = until;
+		return;
+	}
+	s->hold_mark = mark;
+	s->hold_until = until;
 }
 
 static const char *cme_text(int code)
@@ -304,6 +340,8 @@ void out_cme(sim *s, int code)
 }
 
 /* ------------------------------------------------------------- control */
+
+static void pty_vanish(sim *s, int ms);
 
 static int parse_ll(const char *p, long long *v)
 {
@@ -408,9 +446,20 @@ int sim_ctl_exec(sim *s, const char *cmd, char *err, size_t errlen)
 		pthread_mutex_unlock(&s->fmu);
 		s->stall_until = 0;
 		s->noise_pending = 0;
+		s->late_ms = s->fail_data = s->prober_ms = 0;
+		s->after_open[0] = 0;
+	} else if (!strcmp(w, "vanish")) {
+		if (parse_ll(arg, &v) < 0 || v > 600000)
+			goto bad;
+		pty_vanish(s, (int)v);
 	} else {
-		snprintf(err, errlen, "unknown control command '%s'", w);
-		return -1;
+		int r = state_ctl(s, w, arg, err, errlen);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			snprintf(err, errlen, "unknown control command '%s'", w);
+			return -1;
+		}
 	}
 	return 0;
 bad:
@@ -457,6 +506,35 @@ static int write_file_atomic(const char *path, const char *text)
 	return 0;
 }
 
+/* Tell where the pty is: --pty-file (atomically) or stdout, and the
+** --pty-link symlink (made beside it, then renamed over it: atomic too). */
+static int announce_pty(sim *s, const char *name)
+{
+	if (s->o.pty_file) {
+		char line[300];
+		snprintf(line, sizeof line, "%s\n", name);
+		if (write_file_atomic(s->o.pty_file, line) < 0) {
+			perror("ec20sim: --pty-file");
+			return -1;
+		}
+	} else {
+		printf("%s\n", name);
+		fflush(stdout);
+	}
+	if (s->o.pty_link) {
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s.tmp.%d", s->o.pty_link, (int)getpid());
+		unlink(tmp);
+		if (symlink(name, tmp) < 0 || rename(tmp, s->o.pty_link) < 0) {
+			perror("ec20sim: --pty-link");
+			unlink(tmp);
+			return -1;
+		}
+	}
+	sim_log(s, "pty %s", name);
+	return 0;
+}
+
 static int open_pty(sim *s, char *name, size_t len)
 {
 	s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -482,6 +560,36 @@ static int open_pty(sim *s, char *name, size_t len)
 	}
 	fcntl(s->master, F_SETFL, fcntl(s->master, F_GETFL) | O_NONBLOCK);
 	return 0;
+}
+
+/* The port disappears (a USB modem re-enumerating): clients get EIO and a
+** hang-up; what was not sent yet is lost with it. The module goes on. */
+static void pty_vanish(sim *s, int ms)
+{
+	if (s->master >= 0) {
+		sim_log(s, "vanish: the pty goes away for %d ms", ms);
+		close(s->master);
+		if (s->slave >= 0)
+			close(s->slave);
+		s->master = s->slave = -1;
+		sb_clear(&s->out);
+		s->hold_until = 0;
+		s->plus_n = 0;
+	}
+	s->vanish_until = sim_now() + ms;
+}
+
+/* ... and comes back under another name, announced like the first. */
+static int pty_return(sim *s)
+{
+	char name[256];
+	s->vanish_until = 0;
+	s->client_seen = 0;
+	if (open_pty(s, name, sizeof name) < 0) {
+		perror("ec20sim: pty");
+		return -1;
+	}
+	return announce_pty(s, name);
 }
 
 /* ------------------------------------------------------------ the loop */
@@ -517,10 +625,17 @@ static void spend(sim *s, double *tok, size_t n)
 		*tok -= (double)n;
 }
 
+static int holding(const sim *s)
+{
+	return s->hold_until > 0 && sim_now() < s->hold_until;
+}
+
 static int have_output(sim *s)
 {
+	if (s->master < 0)
+		return 0;
 	if (sb_size(&s->out))
-		return 1;
+		return !holding(s) || s->hold_mark > 0;
 	return s->state == ST_DATA_OUT && ring_len(&s->ring) > 0;
 }
 
@@ -530,9 +645,12 @@ static void pty_write(sim *s)
 		const unsigned char *p;
 		size_t n;
 		int from_ring = 0;
+		int held = holding(s);
 		if (sb_size(&s->out)) {
 			p = sb_data(&s->out);
 			n = sb_size(&s->out);
+			if (held && n > s->hold_mark)
+				n = s->hold_mark; /* late-reply: the rest waits */
 		} else if (s->state == ST_DATA_OUT) {
 			n = ring_peek(&s->ring, &p);
 			from_ring = 1;
@@ -555,6 +673,8 @@ static void pty_write(sim *s)
 			at_after_output(s);
 		} else {
 			sb_drop(&s->out, (size_t)w);
+			if (held)
+				s->hold_mark -= (size_t)w;
 		}
 		if ((size_t)w < n)
 			break;
@@ -702,8 +822,11 @@ static int run(sim *s)
 		if (!stalled)
 			unhold(s);
 		at_tick(s);
+		state_tick(s);
 		at_consume(s);
 		emit_noise(s);
+		if (s->master < 0 && now >= s->vanish_until && pty_return(s) < 0)
+			return 1;
 
 		struct pollfd pf[4];
 		int np = 0;
@@ -734,9 +857,11 @@ static int run(sim *s)
 		int64_t timeout = 1000;
 		if (stalled && s->stall_until - now < timeout)
 			timeout = s->stall_until - now;
-		int64_t dl = at_next_deadline(s);
-		if (dl >= 0 && dl - now < timeout)
-			timeout = dl - now < 0 ? 0 : dl - now;
+		int64_t dls[4] = {at_next_deadline(s), state_deadline(s),
+		                  holding(s) ? s->hold_until : -1, s->master < 0 ? s->vanish_until : -1};
+		for (int k = 0; k < 4; k++)
+			if (dls[k] >= 0 && dls[k] - now < timeout)
+				timeout = dls[k] - now < 0 ? 0 : dls[k] - now;
 		if (s->o.baud > 0 && !stalled) {
 			int starved = (have_output(s) && s->tok_out < 1) ||
 			              (at_read_limit(s) > 0 && s->tok_in < 1);
@@ -811,10 +936,18 @@ static void usage(FILE *f)
 "  --boot-ms N          reboot fault: silent time before RDY (default 500)\n"
 "  --ram-size BYTES     size of the RAM: drive (default 8388608)\n"
 "  --exit-on-hangup     do not hold the pty slave; exit when the client closes it\n"
+"  --model NAME[:BUILD] EC20 (default), EG25-G[:01.003.01.003|01.002.01.002|\n"
+"                       30.203.30.203|A0.301.A0.301], EG800K, BG95-M3\n"
+"  --pty-link PATH      keep a symlink PATH to the pty (re-pointed after vanish)\n"
+"  --verbose-codes 0    numeric result codes (ATV0) at power-on and after reboots\n"
+"  --close-async MS     QFTPCLOSE: OK, then +QFTPCLOSE MS later; 603 meanwhile\n"
+"  --escape-aborts 0|1  +++ aborts a download (default: the model's)\n"
 "  --fault CMD          run control command CMD at start (repeatable)\n"
 "  --drop-data-after N  same as --fault 'drop-data N'\n"
 "  --drop-ctrl-after N  same as --fault 'drop-ctrl N'\n"
-"  --noise N            same as --fault 'noise N'\n"
+"  --noise N            same as --fault 'noise N'; likewise --session-open ARGS,\n"
+"                       --stale-upload F, --stale-download F, --boot-sim-busy MS,\n"
+"                       --half-line TEXT, --prober S, --fail-data-615\n"
 "  --verbose            log AT traffic and FTP replies to stderr (passwords hidden)\n"
 "  --help               this text\n"
 "\n"
@@ -836,8 +969,36 @@ static void usage(FILE *f)
 "  dtr                  DTR ON->OFF: per AT&D, leave data mode\n"
 "  baud N               change the emulated line rate (0 = unthrottled)\n"
 "  quirks 0|1           switch the chapter-3 answer forms\n"
-"  clear                disarm all pending faults, end a stall\n",
+"  clear                disarm all pending faults, end a stall\n"
+"module states (see README):\n"
+"  session-open [HOST PORT USER PASS]  an FTP session a dead host left open\n"
+"  stale-upload [FILE]  a dead host's QFTPPUT to COM: waits for bytes\n"
+"  stale-download FILE  a dead host's QFTPGET to COM: streams to the pty\n"
+"  boot-sim-busy MS [10]  reboot; AT+CPIN? answers (10, then) 14 for MS ms\n"
+"  verbose-codes 0|1    as ATV0 / ATV1\n"
+"  half-line TEXT       the input buffer holds TEXT (a host died mid-write)\n"
+"  escape-aborts 0|1    +++ aborts a download; ATO then NO CARRIER\n"
+"  fail-data-615        the next transfer: +CME ERROR: 615, then 603 until\n"
+"                       QFTPCLOSE\n"
+"  close-async MS       QFTPCLOSE: OK, +QFTPCLOSE MS later, 603 meanwhile\n"
+"  prober S             every S s, a ModemManager-like probe's echo and answers\n"
+"  late-reply MS        the next command's answer (or result URC) MS ms late\n"
+"  vanish MS            the pty goes away, and comes back under a new name\n",
 	      f);
+}
+
+/* a control command to run at start: "<cmd> <arg>" */
+static int add_fault(sim *s, const char *cmd, const char *arg)
+{
+	static char buf[32][256];
+	int n = s->o.nfaults;
+	if (n >= 32) {
+		fprintf(stderr, "ec20sim: too many faults\n");
+		return -1;
+	}
+	snprintf(buf[n], sizeof buf[n], "%s%s%s", cmd, *cmd && *arg ? " " : "", arg);
+	s->o.faults[s->o.nfaults++] = buf[n];
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -852,8 +1013,16 @@ int main(int argc, char **argv)
 	s->master = s->slave = s->evfd = s->sigfd = s->ctlfd = s->ctlwfd = -1;
 	s->ctrl_fd = -1;
 	s->drop_data_at = s->drop_ctrl_at = s->after_at = -1;
-	static char faultbuf[32][64];
-	int nfb = 0;
+	/* flags that stand for a control command at start */
+	static const struct { const char *flag, *cmd; } shorthand[] = {
+		{"--drop-data-after", "drop-data"}, {"--drop-ctrl-after", "drop-ctrl"},
+		{"--noise", "noise"}, {"--session-open", "session-open"},
+		{"--stale-upload", "stale-upload"}, {"--stale-download", "stale-download"},
+		{"--boot-sim-busy", "boot-sim-busy"}, {"--half-line", "half-line"},
+		{"--prober", "prober"}, {"--fault", ""},
+	};
+	s->o.verbose_codes = 1;
+	s->o.escape_aborts = -1;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -903,26 +1072,44 @@ int main(int argc, char **argv)
 			s->o.exit_on_hangup = 1;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
 			s->o.verbose = 1;
-		} else if (!strcmp(a, "--fault") || !strcmp(a, "--drop-data-after") ||
-		           !strcmp(a, "--drop-ctrl-after") || !strcmp(a, "--noise")) {
+		} else if (!strcmp(a, "--model")) {
 			NEEDV();
-			if (nfb >= 32) {
-				fprintf(stderr, "ec20sim: too many faults\n");
+			s->o.model = v;
+		} else if (!strcmp(a, "--pty-link")) {
+			NEEDV();
+			s->o.pty_link = v;
+		} else if (!strcmp(a, "--verbose-codes")) {
+			NEEDV();
+			s->o.verbose_codes = atoi(v) != 0;
+		} else if (!strcmp(a, "--close-async")) {
+			NEEDV();
+			s->o.close_async_ms = atoi(v) < 0 ? 0 : atoi(v);
+		} else if (!strcmp(a, "--escape-aborts")) {
+			NEEDV();
+			s->o.escape_aborts = atoi(v) != 0;
+		} else if (!strcmp(a, "--fail-data-615")) {
+			if (add_fault(s, "fail-data-615", "") < 0)
+				return 2;
+		} else {
+			size_t k = 0, nsh = sizeof shorthand / sizeof shorthand[0];
+			while (k < nsh && strcmp(a, shorthand[k].flag))
+				k++;
+			if (k == nsh) {
+				fprintf(stderr, "ec20sim: unknown option '%s' (see --help)\n", a);
 				return 2;
 			}
-			if (!strcmp(a, "--fault"))
-				snprintf(faultbuf[nfb], sizeof faultbuf[nfb], "%s", v);
-			else
-				snprintf(faultbuf[nfb], sizeof faultbuf[nfb], "%s %s",
-				         !strcmp(a, "--noise") ? "noise" :
-				         !strcmp(a, "--drop-data-after") ? "drop-data" : "drop-ctrl", v);
-			s->o.faults[s->o.nfaults++] = faultbuf[nfb++];
-		} else {
-			fprintf(stderr, "ec20sim: unknown option '%s' (see --help)\n", a);
-			return 2;
+			NEEDV();
+			if (add_fault(s, shorthand[k].cmd, v) < 0)
+				return 2;
 		}
 	}
 	g_verbose = s->o.verbose;
+	s->model = model_find(s->o.model ? s->o.model : "EC20");
+	if (!s->model) {
+		fprintf(stderr, "ec20sim: unknown --model '%s'; known: ", s->o.model);
+		model_list(stderr);
+		return 2;
+	}
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -985,18 +1172,8 @@ int main(int argc, char **argv)
 		}
 	}
 	/* announce the pty last: whoever waits for it may use it at once */
-	if (s->o.pty_file) {
-		char line[300];
-		snprintf(line, sizeof line, "%s\n", name);
-		if (write_file_atomic(s->o.pty_file, line) < 0) {
-			perror("ec20sim: --pty-file");
-			return 1;
-		}
-	} else {
-		printf("%s\n", name);
-		fflush(stdout);
-	}
-	sim_log(s, "pty %s", name);
+	if (announce_pty(s, name) < 0)
+		return 1;
 
 	s->running = 1;
 	int rc = run(s);
@@ -1034,9 +1211,12 @@ int main(int argc, char **argv)
 	}
 	if (s->o.pty_file)
 		unlink(s->o.pty_file);
+	if (s->o.pty_link)
+		unlink(s->o.pty_link);
 	if (s->slave >= 0)
 		close(s->slave);
-	close(s->master);
+	if (s->master >= 0)
+		close(s->master);
 	close(s->evfd);
 	close(s->sigfd);
 	memset(&s->cfg, 0, sizeof s->cfg);

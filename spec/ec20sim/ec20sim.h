@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define SIM_REVISION "EC20CEFAR06A01M4G"
 #define SIM_MAX_LINE 4096
@@ -74,7 +75,8 @@ typedef struct sim_job {
 	char host[256];
 	int port;
 	char user[256], pass[256];
-	int binary, passive, ssl;
+	int binary, passive;
+	int ssl;               /* 0 none, 1 explicit (AUTH TLS), 2 implicit */
 	long rsp_ms;
 	char path[SIM_PATH_MAX], path2[SIM_PATH_MAX]; /* absolute remote paths */
 	int to_com;            /* payload goes through the ring (data mode) */
@@ -82,12 +84,14 @@ typedef struct sim_job {
 	long long limit;       /* GET: downloadlen, -1 none */
 	unsigned char *ram;    /* GET to RAM: collected here; PUT from RAM: source */
 	size_t ram_len, ram_cap, ram_limit;
-	char ram_name[64];
+	char ram_name[88];
 	atomic_llong bytes;    /* payload bytes moved so far (AT+QFTPLEN) */
 	atomic_int abort;      /* 0; -1 silently; or the <err> to report */
 	atomic_int connected;  /* CONNECT already announced */
 	int fault;             /* <err> forced by an injected fault */
 	int quiet;             /* nobody waits for the result */
+	int ghost;             /* a dead host's: its answers go nowhere */
+	int late_ms;           /* late-reply: its result URC comes this late */
 	int err, proto;        /* the result: <err>,<protocol_error> */
 	char value[SIM_PATH_MAX]; /* SIZE, MDTM or PWD value */
 	struct sim_job *next;
@@ -100,6 +104,28 @@ typedef struct sim_event {
 	char cmd[256];
 	struct sim_event *next;
 } sim_event;
+
+/* ---- the module model (ec20sim_model.c) ---- */
+typedef struct sim_model {
+	const char *name, *build;    /* --model NAME[:BUILD] */
+	const char *ati_model;       /* ATI line 2, AT+CGMM */
+	const char *revision;        /* ATI "Revision: ", AT+GMR */
+	const char *qgmr;            /* AT+QGMR; NULL: ERROR */
+	const char *const *cfg_test; /* AT+QFTPCFG=? lines, after "+QFTPCFG: " */
+	int cfg_n;                   /* how many of them this build prints */
+	/* highest value of each setting; -1: the model does not have it */
+	int ctx_max, ssl_max, data_address_max, restenable_max, cache_max;
+	int data_timeout;            /* "data_address",<type>[,<data_timeout>] */
+	int host_max, path_max;      /* QFTPOPEN hostname, QFTPCWD path */
+	const char *drives[4];       /* storage names, without ':' */
+	int drives_exact;            /* case-sensitive; other names: 613 */
+	int escape_aborts;           /* +++ aborts a download; ATO: NO CARRIER */
+	int pwd_quoted;              /* +QFTPPWD: 0,"/dir" */
+	int mask_password;           /* "account" read back with '*' */
+} sim_model;
+const sim_model *model_find(const char *spec); /* "EG25-G:01.002.01.002"; NULL unknown */
+void model_list(FILE *f);
+int model_drive(const sim_model *m, const char *local, char *out, size_t len, int bad);
 
 /* ---- module state ---- */
 enum sim_state {
@@ -120,6 +146,10 @@ typedef struct sim_opts {
 	long baud;
 	int quirks, allow_remote, verbose, pdp_active, boot_urcs, exit_on_hangup;
 	int boot_ms;
+	int verbose_codes;  /* ATV at power-on (1; --verbose-codes 0) */
+	int close_async_ms; /* QFTPCLOSE result this much after its OK */
+	int escape_aborts;  /* -1: the model's */
+	const char *model, *pty_link;
 	size_t ram_size;
 	const char *faults[32];
 	int nfaults;
@@ -128,10 +158,11 @@ typedef struct sim_opts {
 typedef struct sim_cfg {
 	char user[256], pass[256];
 	int filetype, transmode, contextid, rsptimeout, ssltype, sslctxid;
+	int data_address, data_timeout, restenable, cache; /* stored, not acted on */
 } sim_cfg;
 
 typedef struct ramfile {
-	char name[64]; /* without "RAM:" */
+	char name[88]; /* with its drive: "RAM:name" */
 	unsigned char *data;
 	size_t len, cap;
 	int opens;
@@ -151,6 +182,7 @@ typedef struct pdp_ctx {
 
 typedef struct sim {
 	sim_opts o;
+	const sim_model *model;
 	int master, slave, evfd, sigfd, ctlfd, ctlwfd;
 	int running;
 	int client_seen;
@@ -170,6 +202,7 @@ typedef struct sim {
 	int info_open; /* an information response block is open */
 
 	/* AT settings */
+	int verbose; /* ATV1 (text) or ATV0 (numeric result codes) */
 	int echo, cmee, dtr_mode, ifc[2], cgreg, creg, cereg, cfun;
 	char line[SIM_MAX_LINE];
 	size_t line_len;
@@ -217,6 +250,25 @@ typedef struct sim {
 	long noise_pending;
 	uint32_t rng;
 
+	/* module states (ec20sim_state.c) */
+	int mute;            /* output dropped: what a dead host was answered */
+	int64_t hold_until;  /* late-reply: output past hold_mark waits */
+	size_t hold_mark;    /* bytes of `out` that may go meanwhile */
+	int late_ms;         /* armed: the next command's answer comes late */
+	int escape_aborts;   /* +++ aborts a download (EG800K) */
+	int close_async_ms;
+	int64_t close_due;   /* a finished QFTPCLOSE reports then (0: none) */
+	int fail_data;       /* armed: the next transfer's data connection fails */
+	int data_dead;       /* after it: FTP commands 603 until QFTPCLOSE */
+	sim_job *closed;     /* close-async: the finished QFTPCLOSE waits */
+	int sim_busy_ms, sim_absent; /* boot-sim-busy, for the next boot */
+	int64_t sim_absent_until, sim_busy_until; /* CPIN? answers 10 / 14 */
+	int sim_ready_urcs;  /* the SIM URCs are still to come */
+	int prober_ms, prober_i;
+	int64_t prober_next;
+	char after_open[300]; /* a control command that waits for session-open */
+	int64_t vanish_until; /* the pty is gone until then */
+
 	/* line-rate emulation */
 	double tok_out, tok_in;
 	int64_t tok_t;
@@ -260,6 +312,8 @@ void out_info(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 void out_urc(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void out_final(sim *s, const char *text);
 void out_cme(sim *s, int code);
+void out_line(sim *s, sbuf *b, const char *text); /* framed per ATV */
+void hold_output(sim *s, size_t mark, int ms); /* out past mark waits ms */
 int sim_ctl_exec(sim *s, const char *cmd, char *err, size_t errlen);
 long sim_rsp_ms(const sim *s);
 int host_is_loopback(const char *host);
@@ -279,6 +333,11 @@ int at_in_data_mode(const sim *s);
 size_t at_read_limit(sim *s);    /* how many bytes the pty reader may take now */
 /* ec20sim_cmd_net.c: */
 void at_pdp_deact(sim *s);
+/* ec20sim_state.c: module states set by control commands; 1 handled,
+** 0 not a state command, -1 bad (err says why) */
+int state_ctl(sim *s, const char *w, const char *arg, char *err, size_t errlen);
+void state_tick(sim *s);
+int64_t state_deadline(sim *s); /* -1 none */
 
 /* ec20sim_ram.c */
 ramfile *ram_find(sim *s, const char *name);
@@ -287,6 +346,7 @@ int ram_reserve(sim *s, ramfile *f, size_t need);
 int ram_append(sim *s, ramfile *f, const void *d, size_t n);
 void ram_delete(sim *s, ramfile *f);
 void ram_clear(sim *s);
+void ram_clear_drive(sim *s, const char *drv); /* "RAM": its files; NULL all */
 unsigned ram_checksum(const unsigned char *d, size_t n);
 
 /* ec20sim_ftp.c */

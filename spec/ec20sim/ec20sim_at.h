@@ -47,9 +47,11 @@ int get_str(const args *A, int i, size_t maxlen, const char **out);
 void post_urc(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cmd_bytes(sim *s);
 void run_pending_line(sim *s);
+void run_line(sim *s, const char *line); /* as if the host had sent it */
 
 /* ec20sim_module.c */
 void boot_urcs(sim *s);
+void sim_ready(sim *s); /* the SIM's URCs: +CPIN: READY .. +QIND: PB DONE */
 void reboot_module(sim *s, int keep_out);
 
 /* ec20sim_datamode.c */
@@ -62,5 +64,10 @@ void begin_file_in(sim *s, int sink, long long size, long long tmo, int ackmode)
 /* ec20sim_cmd_ftp.c */
 void report_result(sim *s, sim_job *j);
 void session_lost(sim *s, int err);
+int session_open(const sim *s);
+void finish_close(sim *s); /* close-async: the held +QFTPCLOSE result */
+
+/* ec20sim_datamode.c: +++ in escape-aborts mode */
+void abort_download(sim *s);
 
 #endif

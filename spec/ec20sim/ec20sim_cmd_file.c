@@ -12,18 +12,40 @@
 #include <string.h>
 #include <strings.h>
 
-static int ram_name(const char *full, char *out, size_t len)
+/* "RAM:name" (or a drive of the model) -> its canonical name, or -1 */
+static int ram_name(sim *s, const char *full, char *out, size_t len)
 {
-	if (!full || strncasecmp(full, "RAM:", 4) || !full[4] || strlen(full) > 80)
+	if (!full || strlen(full) > 80 || model_drive(s->model, full, out, len, 400))
 		return -1;
-	snprintf(out, len, "%s", full + 4);
 	return 0;
+}
+
+/* "DRV:pattern": the model's drive it names (canonical, with ':') and the
+** pattern after it; NULL when it names none */
+static const char *pattern_drive(sim *s, const char *pat, char *drv, size_t len)
+{
+	const char *rest = strchr(pat, ':');
+	char t[96];
+	if (!rest)
+		return NULL;
+	rest++;
+	snprintf(t, sizeof t, "%.*s*", (int)(rest - pat), pat); /* the drive alone */
+	if (model_drive(s->model, t, drv, len, 400))
+		return NULL;
+	drv[strlen(drv) - 2] = 0; /* "RAM:*" -> "RAM" */
+	return rest;
+}
+
+static int on_drive(const ramfile *r, const char *drv)
+{
+	size_t n = strlen(drv);
+	return !strncmp(r->name, drv, n) && r->name[n] == ':';
 }
 
 static int c_qfupl(sim *s, int f, args *A)
 {
 	const char *full;
-	char name[64];
+	char name[88];
 	long long size, tmo, ack;
 	if (f == F_TEST) {
 		out_info(s, "+QFUPL: <filename>[,<file_size>[,<timeout>[,<ackmode>]]]");
@@ -31,7 +53,7 @@ static int c_qfupl(sim *s, int f, args *A)
 	}
 	if (f != F_WRITE)
 		return RC_ERROR;
-	if (get_str(A, 0, 80, &full) < 0 || ram_name(full, name, sizeof name) < 0)
+	if (get_str(A, 0, 80, &full) < 0 || ram_name(s, full, name, sizeof name) < 0)
 		return 400;
 	if (get_int(A, 1, 0, LLONG_MAX, 10240, &size) < 0 || get_int(A, 2, 1, 65535, 5, &tmo) < 0 ||
 	    get_int(A, 3, 0, 1, 0, &ack) < 0)
@@ -50,8 +72,8 @@ static int c_qfupl(sim *s, int f, args *A)
 /* "RAM:name" -> its file; NULL for a bad name as for a missing file (405) */
 static ramfile *named_file(sim *s, const char *full)
 {
-	char name[64];
-	if (ram_name(full, name, sizeof name) < 0)
+	char name[88];
+	if (ram_name(s, full, name, sizeof name) < 0)
 		return NULL;
 	return ram_find(s, name);
 }
@@ -65,25 +87,28 @@ static int list_match(const char *pat, const char *name)
 
 static int c_qflst(sim *s, int f, args *A)
 {
-	const char *pat = "RAM:*";
+	const char *pat = NULL;
+	char drv[96];
 	if (f == F_TEST)
 		return RC_OK;
 	if (f == F_WRITE && (get_str(A, 0, 80, &pat) < 0 || !pat))
 		return 400;
 	if (f != F_WRITE && f != F_EXEC)
 		return RC_ERROR;
-	if (f == F_EXEC || !strcmp(pat, "*"))
-		pat = "RAM:*";
-	if (strncasecmp(pat, "RAM:", 4))
+	if (f == F_EXEC || !strcmp(pat, "*")) { /* the model's first drive */
+		snprintf(drv, sizeof drv, "%s", s->model->drives[0]);
+		pat = "*";
+	} else if (!(pat = pattern_drive(s, pat, drv, sizeof drv))) {
 		return RC_OK; /* no other drive has files here */
+	}
 	/* oldest first, like a directory listing */
 	ramfile *v[256];
 	int n = 0;
 	for (ramfile *r = s->ram; r && n < 256; r = r->next)
 		v[n++] = r;
 	for (int i = n - 1; i >= 0; i--)
-		if (list_match(pat + 4, v[i]->name))
-			out_info(s, "+QFLST: \"RAM:%s\",%zu", v[i]->name, v[i]->len);
+		if (on_drive(v[i], drv) && list_match(pat, v[i]->name + strlen(drv) + 1))
+			out_info(s, "+QFLST: \"%s\",%zu", v[i]->name, v[i]->len);
 	return RC_OK;
 }
 
@@ -94,10 +119,12 @@ static int c_qfdel(sim *s, int f, args *A)
 		return RC_OK;
 	if (f != F_WRITE || get_str(A, 0, 80, &full) < 0 || !full)
 		return f == F_WRITE ? 400 : RC_ERROR;
-	if (!strcmp(full, "*") || !strcasecmp(full, "RAM:*")) {
-		if (!strcmp(full, "*"))
-			return RC_OK;
-		ram_clear(s);
+	char drv[96];
+	const char *pat = pattern_drive(s, full, drv, sizeof drv);
+	if (!strcmp(full, "*"))
+		return RC_OK;
+	if (pat && !strcmp(pat, "*")) {
+		ram_clear_drive(s, drv);
 		return RC_OK;
 	}
 	ramfile *r = named_file(s, full);
@@ -139,13 +166,13 @@ static int handle_arg(sim *s, int f, const args *A, int *rc)
 static int c_qfopen(sim *s, int f, args *A)
 {
 	const char *full;
-	char name[64];
+	char name[88];
 	long long mode;
 	if (f == F_TEST)
 		return RC_OK;
 	if (f != F_WRITE)
 		return RC_ERROR;
-	if (get_str(A, 0, 80, &full) < 0 || ram_name(full, name, sizeof name) < 0 ||
+	if (get_str(A, 0, 80, &full) < 0 || ram_name(s, full, name, sizeof name) < 0 ||
 	    get_int(A, 1, 0, 2, 0, &mode) < 0)
 		return 400;
 	ramfile *r = ram_find(s, name);

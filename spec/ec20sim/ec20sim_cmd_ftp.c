@@ -51,15 +51,14 @@ static void resolve(const char *cwd, const char *name, char *out, size_t len)
 		snprintf(out, len, "/");
 }
 
-static int parse_local(const char *l, char *ram, size_t len)
+/* LOC_COM, LOC_RAM (a file on one of the model's drives, its canonical
+** name in ram), or minus the error code */
+static int parse_local(sim *s, const char *l, char *ram, size_t len)
 {
 	if (!strcasecmp(l, "COM:") || !strcasecmp(l, "COM:."))
 		return LOC_COM;
-	if (!strncasecmp(l, "RAM:", 4) && l[4] && strlen(l) <= 60) {
-		snprintf(ram, len, "%s", l + 4);
-		return LOC_RAM;
-	}
-	return -1;
+	int e = strlen(l) <= 60 ? model_drive(s->model, l, ram, len, 613) : 610;
+	return e ? -e : LOC_RAM;
 }
 
 static const char *urc_name(int kind)
@@ -100,6 +99,8 @@ void report_result(sim *s, sim_job *j)
 {
 	const char *nm = urc_name(j->kind);
 	long long n = atomic_load(&j->bytes);
+	if (j->late_ms > 0) /* late-reply: the result URC comes that much later */
+		hold_output(s, sb_size(&s->out), j->late_ms);
 	if (is_transfer(j->kind))
 		s->last_len = j->kind == J_PUT && j->to_com ? s->seg_count : n;
 	if (!j->to_com && j->kind != J_PUT && is_transfer(j->kind) && (j->err == 0 || j->ram_len)) {
@@ -126,6 +127,8 @@ void report_result(sim *s, sim_job *j)
 		case J_PWD:
 			if (s->o.quirks)
 				out_urc(s, "+%s: 0, \"%s\"", nm, j->value);
+			else if (s->model->pwd_quoted) /* EG800K (capture 03) */
+				out_urc(s, "+%s: 0,\"%s\"", nm, j->value);
 			else
 				out_urc(s, "+%s: 0,%s", nm, j->value);
 			break;
@@ -173,9 +176,23 @@ static void end_parked(sim *s)
 	s->parked = 0;
 }
 
+/* close-async: the +QFTPCLOSE result that waited */
+void finish_close(sim *s)
+{
+	sim_job *j = s->closed;
+	s->closed = NULL;
+	s->close_due = 0;
+	report_result(s, j);
+	job_free(j);
+}
+
 /* May a new FTP job start? 0 yes, RC_DEFER: later, >0: +CME ERROR. */
 static int ftp_ready(sim *s, int closing)
 {
+	if (s->close_due)
+		return 603; /* closing (close-async): every FTP command is refused */
+	if (s->data_dead && !closing)
+		return 603; /* after a 615, until QFTPCLOSE (capture 09) */
 	if (s->parked) {
 		end_parked(s);
 		return RC_DEFER;
@@ -211,7 +228,7 @@ static int ftp_ready(sim *s, int closing)
 	return 603;
 }
 
-static int session_open(const sim *s)
+int session_open(const sim *s)
 {
 	return s->ftpstat == 1 || s->ftpstat == 2;
 }
@@ -226,6 +243,18 @@ static int no_session(sim *s, int kind, int com)
 	}
 	post_urc(s, "+%s: 606,0", urc_name(kind));
 	return RC_OK;
+}
+
+/* fail-data-615: this transfer's data connection fails: +CME ERROR: 615
+** at once, and the FTP service stays busy (603) until QFTPCLOSE. */
+static int data_fault(sim *s)
+{
+	if (!s->fail_data)
+		return 0;
+	sim_log(s, "fault: the data connection fails (615)");
+	s->fail_data = 0;
+	s->data_dead = 1;
+	return 615;
 }
 
 static int submit_simple(sim *s, int kind, const char *p1, const char *p2)
@@ -247,31 +276,69 @@ static int submit_simple(sim *s, int kind, const char *p1, const char *p2)
 	return RC_OK;
 }
 
+/* The settings, as the model has them: highest value, -1 if absent. */
+typedef struct cfg_key {
+	const char *name;
+	int lo, hi;
+	int *field;
+} cfg_key;
+
+static int cfg_keys(sim *s, cfg_key *t)
+{
+	const sim_model *m = s->model;
+	sim_cfg *c = &s->cfg;
+	const cfg_key all[] = {
+		{"filetype", 0, 1, &c->filetype},
+		{"transmode", 0, 1, &c->transmode},
+		{"contextid", 1, m->ctx_max, &c->contextid},
+		{"rsptimeout", 20, 180, &c->rsptimeout},
+		{"ssltype", 0, m->ssl_max, &c->ssltype},
+		{"sslctxid", 0, 5, &c->sslctxid},
+		{"data_address", 0, m->data_address_max, &c->data_address},
+		{"restenable", 0, m->restenable_max, &c->restenable},
+		{"cache", 0, m->cache_max, &c->cache},
+	};
+	int n = 0;
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (all[i].hi >= 0)
+			t[n++] = all[i];
+	return n;
+}
+
+static void cfg_show(sim *s, const cfg_key *k)
+{
+	if (s->model->data_timeout && k->field == &s->cfg.data_address)
+		out_info(s, "+QFTPCFG: \"%s\",%d,%d", k->name, *k->field, s->cfg.data_timeout);
+	else
+		out_info(s, "+QFTPCFG: \"%s\",%d", k->name, *k->field);
+}
+
+static void account_show(sim *s)
+{
+	char pw[256];
+	size_t n = strlen(s->cfg.pass);
+	if (s->model->mask_password) { /* EG800K: one '*' a character (capture 03) */
+		memset(pw, '*', n);
+		pw[n] = 0;
+	} else {
+		memcpy(pw, s->cfg.pass, n + 1);
+	}
+	out_info(s, "+QFTPCFG: \"account\",\"%s\",\"%s\"", s->cfg.user, pw);
+}
+
 static int c_qftpcfg(sim *s, int f, args *A)
 {
-	static const struct { const char *name; long long lo, hi; size_t off; } t[] = {
-		{"filetype", 0, 1, offsetof(sim_cfg, filetype)},
-		{"transmode", 0, 1, offsetof(sim_cfg, transmode)},
-		{"contextid", 1, 16, offsetof(sim_cfg, contextid)},
-		{"rsptimeout", 20, 180, offsetof(sim_cfg, rsptimeout)},
-		{"ssltype", 0, 1, offsetof(sim_cfg, ssltype)},
-		{"sslctxid", 0, 5, offsetof(sim_cfg, sslctxid)},
-	};
+	cfg_key t[9];
+	int nk = cfg_keys(s, t);
 	if (f == F_TEST) {
-		out_info(s, "+QFTPCFG: \"account\",<username>,<password>");
-		out_info(s, "+QFTPCFG: \"filetype\",(0,1)");
-		out_info(s, "+QFTPCFG: \"transmode\",(0,1)");
-		out_info(s, "+QFTPCFG: \"contextid\",(1-16)");
-		out_info(s, "+QFTPCFG: \"rsptimeout\",(20-180)");
-		out_info(s, "+QFTPCFG: \"ssltype\",(0,1)");
-		out_info(s, "+QFTPCFG: \"sslctxid\",(0-5)");
+		for (int i = 0; i < s->model->cfg_n; i++)
+			out_info(s, "+QFTPCFG: %s", s->model->cfg_test[i]);
 		return RC_OK;
 	}
 	if (f == F_READ) {
-		out_info(s, "+QFTPCFG: \"account\",\"%s\",\"%s\"", s->cfg.user, s->cfg.pass);
-		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-			out_info(s, "+QFTPCFG: \"%s\",%d", t[i].name,
-			         *(int *)((char *)&s->cfg + t[i].off));
+		account_show(s);
+		for (int i = 0; i < nk; i++)
+			cfg_show(s, &t[i]);
 		return RC_OK;
 	}
 	if (f != F_WRITE)
@@ -282,7 +349,7 @@ static int c_qftpcfg(sim *s, int f, args *A)
 	if (!strcasecmp(nm, "account")) {
 		const char *u, *p;
 		if (A->n == 1) {
-			out_info(s, "+QFTPCFG: \"account\",\"%s\",\"%s\"", s->cfg.user, s->cfg.pass);
+			account_show(s);
 			return RC_OK;
 		}
 		if (A->n != 3 || get_str(A, 1, 255, &u) < 0 || get_str(A, 2, 255, &p) < 0 || !u || !p)
@@ -291,21 +358,24 @@ static int c_qftpcfg(sim *s, int f, args *A)
 		snprintf(s->cfg.pass, sizeof s->cfg.pass, "%s", p);
 		return RC_OK;
 	}
-	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+	for (int i = 0; i < nk; i++) {
 		if (strcasecmp(nm, t[i].name))
 			continue;
-		int *field = (int *)((char *)&s->cfg + t[i].off);
-		long long v;
+		long long v, dt = s->cfg.data_timeout;
 		if (A->n == 1) {
-			out_info(s, "+QFTPCFG: \"%s\",%d", t[i].name, *field);
+			cfg_show(s, &t[i]);
 			return RC_OK;
 		}
-		if (A->n != 2 || !has(A, 1) || get_int(A, 1, t[i].lo, t[i].hi, 0, &v) < 0)
+		int two = s->model->data_timeout && t[i].field == &s->cfg.data_address;
+		if (A->n > (two ? 3 : 2) || !has(A, 1) || get_int(A, 1, t[i].lo, t[i].hi, 0, &v) < 0 ||
+		    (two && get_int(A, 2, 15, 50, dt, &dt) < 0))
 			return 610;
-		*field = (int)v;
+		*t[i].field = (int)v;
+		if (two)
+			s->cfg.data_timeout = (int)dt;
 		return RC_OK;
 	}
-	return 610;
+	return 610; /* a key this model does not list */
 }
 
 static int c_qftpopen(sim *s, int f, args *A)
@@ -318,7 +388,7 @@ static int c_qftpopen(sim *s, int f, args *A)
 	}
 	if (f != F_WRITE)
 		return RC_ERROR;
-	if (get_str(A, 0, 200, &host) < 0 || !host || !*host || get_int(A, 1, 1, 65535, 21, &port) < 0 ||
+	if (get_str(A, 0, (size_t)s->model->host_max, &host) < 0 || !host || !*host || get_int(A, 1, 1, 65535, 21, &port) < 0 ||
 	    A->n > 2)
 		return 610;
 	if (session_open(s))
@@ -363,6 +433,7 @@ static int c_qftpclose(sim *s, int f, args *A)
 	int r = ftp_ready(s, 1);
 	if (r)
 		return r;
+	s->data_dead = 0;
 	if (s->ftpstat == 4) {
 		post_urc(s, "+QFTPCLOSE: 0,0");
 		return RC_OK;
@@ -370,6 +441,8 @@ static int c_qftpclose(sim *s, int f, args *A)
 	sim_job *j = job_new(s, J_CLOSE);
 	if (!j)
 		return 601;
+	if (s->close_async_ms > 0)
+		s->close_due = sim_now() + s->close_async_ms;
 	s->ftpstat = 3;
 	s->cur = j;
 	ftp_submit(s, j);
@@ -380,13 +453,14 @@ static int c_qftpclose(sim *s, int f, args *A)
 static int one_name(sim *s, int f, args *A, int kind, const char *test)
 {
 	const char *name;
+	size_t max = kind == J_CWD ? (size_t)s->model->path_max : 255;
 	if (f == F_TEST) {
 		out_info(s, "%s", test);
 		return RC_OK;
 	}
 	if (f != F_WRITE)
 		return RC_ERROR;
-	if (A->n != 1 || get_str(A, 0, 255, &name) < 0 || !name || !*name)
+	if (A->n != 1 || get_str(A, 0, max, &name) < 0 || !name || !*name)
 		return 610;
 	return submit_simple(s, kind, name, NULL);
 }
@@ -506,6 +580,8 @@ static int start_get(sim *s, int kind, const char *name, int loc, const char *ra
 		return r;
 	if (!session_open(s))
 		return no_session(s, kind, loc == LOC_COM);
+	if ((r = data_fault(s)))
+		return r;
 	sim_job *j = job_new(s, kind);
 	if (!j)
 		return 601;
@@ -527,7 +603,7 @@ static int c_qftpget(sim *s, int f, args *A)
 {
 	const char *name, *local;
 	long long sp, dl;
-	char ram[64];
+	char ram[88];
 	if (f == F_TEST) {
 		out_info(s, "+QFTPGET: <file_name>,<local_name>,<startpos>,<downloadlen>");
 		return RC_OK;
@@ -537,8 +613,10 @@ static int c_qftpget(sim *s, int f, args *A)
 	if (A->n > 4 || get_str(A, 0, 255, &name) < 0 || !name || !*name || get_str(A, 1, 60, &local) < 0 ||
 	    !local || get_int(A, 2, 0, LLONG_MAX, 0, &sp) < 0 || get_int(A, 3, 0, LLONG_MAX, 0, &dl) < 0)
 		return 610;
-	int loc = parse_local(local, ram, sizeof ram);
-	if (loc < 0 || (loc == LOC_RAM && has(A, 3)))
+	int loc = parse_local(s, local, ram, sizeof ram);
+	if (loc < 0)
+		return -loc;
+	if (loc == LOC_RAM && has(A, 3))
 		return 610;
 	return start_get(s, J_GET, name, loc, ram, sp, dl);
 }
@@ -546,7 +624,7 @@ static int c_qftpget(sim *s, int f, args *A)
 static int list_cmd(sim *s, int f, args *A, int kind, const char *test)
 {
 	const char *dir, *local = "COM:";
-	char ram[64];
+	char ram[88];
 	if (f == F_TEST) {
 		out_info(s, "%s", test);
 		return RC_OK;
@@ -559,9 +637,9 @@ static int list_cmd(sim *s, int f, args *A, int kind, const char *test)
 		local = "COM:";
 	if (!dir || !*dir)
 		dir = "."; /* chapter 3 lists the current directory with "" */
-	int loc = parse_local(local, ram, sizeof ram);
+	int loc = parse_local(s, local, ram, sizeof ram);
 	if (loc < 0)
-		return 610;
+		return -loc;
 	return start_get(s, kind, dir, loc, ram, 0, -1);
 }
 
@@ -585,7 +663,7 @@ static int c_qftpput(sim *s, int f, args *A)
 {
 	const char *name, *local;
 	long long sp, ul, beof;
-	char ram[64], path[SIM_PATH_MAX];
+	char ram[88], path[SIM_PATH_MAX];
 	if (f == F_TEST) {
 		out_info(s, "+QFTPPUT: <file_name>,<local_name>,<startpos>,<uploadlen>,<beof>");
 		return RC_OK;
@@ -596,8 +674,10 @@ static int c_qftpput(sim *s, int f, args *A)
 	    !local || get_int(A, 2, 0, LLONG_MAX, 0, &sp) < 0 || get_int(A, 3, 0, LLONG_MAX, -1, &ul) < 0 ||
 	    get_int(A, 4, 0, 1, 1, &beof) < 0)
 		return 610;
-	int loc = parse_local(local, ram, sizeof ram);
-	if (loc < 0 || (loc == LOC_RAM && (has(A, 3) || has(A, 4))) || (has(A, 4) && !has(A, 3)))
+	int loc = parse_local(s, local, ram, sizeof ram);
+	if (loc < 0)
+		return -loc;
+	if ((loc == LOC_RAM && (has(A, 3) || has(A, 4))) || (has(A, 4) && !has(A, 3)))
 		return 610;
 	resolve(s->cwd, name, path, sizeof path);
 	if (loc == LOC_COM && s->parked && !strcmp(path, s->parked_file) && sp == s->parked_end &&
@@ -620,6 +700,8 @@ static int c_qftpput(sim *s, int f, args *A)
 	}
 	if (!session_open(s))
 		return no_session(s, J_PUT, loc == LOC_COM);
+	if ((r = data_fault(s)))
+		return r;
 	sim_job *j = job_new(s, J_PUT);
 	if (!j)
 		return 601;

@@ -54,9 +54,18 @@ static int c_ipr(sim *s, int f, args *A)
 	return RC_OK;
 }
 
+/* boot-sim-busy: after a boot the SIM is not there yet (10), then busy (14) */
+static int sim_not_ready(const sim *s)
+{
+	int64_t now = sim_now();
+	return now < s->sim_absent_until ? 10 : now < s->sim_busy_until ? 14 : 0;
+}
+
 static int c_cpin(sim *s, int f, args *A)
 {
 	(void)A;
+	if (f == F_READ && sim_not_ready(s))
+		return sim_not_ready(s);
 	if (f == F_READ)
 		out_info(s, "+CPIN: READY");
 	else if (f != F_TEST)
@@ -192,8 +201,9 @@ static int c_qiact(sim *s, int f, args *A)
 	int n = 0;
 	for (int i = 1; i <= 16; i++)
 		n += s->pdp[i].active;
-	/* like the module: no re-activation, at most three at once */
-	if (!s->cgatt || s->pdp[ctx].active || n >= 3)
+	/* like the module: no re-activation, at most three at once; no SIM,
+	** no context (capture 13: ERROR right after a reboot) */
+	if (!s->cgatt || s->pdp[ctx].active || n >= 3 || sim_not_ready(s))
 		return RC_ERROR;
 	s->pdp[ctx].active = 1;
 	return RC_OK;
@@ -255,13 +265,29 @@ static int c_gmi(sim *s, int f, args *A)
 static int c_gmm(sim *s, int f, args *A)
 {
 	(void)A;
-	return c_ident(s, f, "EC20F");
+	return c_ident(s, f, s->model->ati_model);
 }
 
 static int c_gmr(sim *s, int f, args *A)
 {
 	(void)A;
-	return c_ident(s, f, SIM_REVISION);
+	return c_ident(s, f, s->model->revision);
+}
+
+/* the base revision and the build: EG25GGBR07A08M2G_01.003.01.003 */
+static int c_qgmr(sim *s, int f, args *A)
+{
+	(void)A;
+	if (!s->model->qgmr)
+		return RC_ERROR; /* not in the EC20 V1.0 set the simulator follows */
+	return c_ident(s, f, s->model->qgmr);
+}
+
+/* what ModemManager asks first (the prober) */
+static int c_gcap(sim *s, int f, args *A)
+{
+	(void)A;
+	return c_ident(s, f, "+GCAP: +CGSM");
 }
 
 static int c_gsn(sim *s, int f, args *A)
@@ -275,6 +301,7 @@ const at_cmd cmd_net[] = {
 	{"CGATT", c_cgatt}, {"CGREG", c_cgreg}, {"CREG", c_creg}, {"CEREG", c_cereg},
 	{"CFUN", c_cfun}, {"QICSGP", c_qicsgp}, {"QIACT", c_qiact}, {"QIDEACT", c_qideact},
 	{"QSSLCFG", c_qsslcfg}, {"GMI", c_gmi}, {"CGMI", c_gmi}, {"GMM", c_gmm},
-	{"CGMM", c_gmm}, {"GMR", c_gmr}, {"CGMR", c_gmr}, {"GSN", c_gsn}, {"CGSN", c_gsn},
+	{"CGMM", c_gmm}, {"GMR", c_gmr}, {"CGMR", c_gmr}, {"QGMR", c_qgmr}, {"GCAP", c_gcap}, {"GSN", c_gsn},
+	{"CGSN", c_gsn},
 	{NULL, NULL},
 };

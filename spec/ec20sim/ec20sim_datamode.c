@@ -22,8 +22,7 @@ static void flush_deferred(sim *s)
 
 void out_connect(sim *s)
 {
-	out_raw(s, "\r\nCONNECT\r\n", 11);
-	sim_log(s, "at> CONNECT");
+	out_final(s, "CONNECT");
 }
 
 int at_in_data_mode(const sim *s)
@@ -65,9 +64,8 @@ static void finish_out(sim *s, sim_job *j)
 	job_free(j);
 }
 
-static void on_done(sim *s, sim_job *j)
+static void job_done(sim *s, sim_job *j)
 {
-	s->outstanding--;
 	if (j != s->cur || j->quiet || atomic_load(&j->abort) < 0) {
 		if (j == s->cur)
 			s->cur = NULL;
@@ -115,6 +113,13 @@ static void on_done(sim *s, sim_job *j)
 		report_result(s, j);
 		break;
 	default:
+		if (j->kind == J_CLOSE && s->close_due > sim_now()) {
+			s->closed = j; /* close-async: the result comes at close_due */
+			s->cur = NULL;
+			return;
+		}
+		if (j->kind == J_CLOSE)
+			s->close_due = 0; /* the close took longer than close-async */
 		report_result(s, j);
 	}
 	s->await_drain = 0;
@@ -124,6 +129,16 @@ static void on_done(sim *s, sim_job *j)
 	run_pending_line(s);
 }
 
+/* A ghost job's answers (see ec20sim_state.c) go to nobody. */
+static void on_done(sim *s, sim_job *j)
+{
+	int mute = s->mute;
+	s->outstanding--;
+	s->mute |= j->ghost;
+	job_done(s, j);
+	s->mute = mute;
+}
+
 void at_on_event(sim *s, sim_event *e)
 {
 	sim_job *j = e->job;
@@ -131,6 +146,8 @@ void at_on_event(sim *s, sim_event *e)
 	case EV_CONNECT:
 		if (j != s->cur || s->state != ST_WAIT_CONNECT)
 			return;
+		s->mute = j->ghost; /* a dead host's CONNECT */
+		j->ghost = 0;       /* from here on the module talks to whoever is there */
 		if (j->kind == J_PUT) {
 			enter_data_mode(s, ST_DATA_IN);
 			s->sink = SINK_FTP;
@@ -138,6 +155,7 @@ void at_on_event(sim *s, sim_event *e)
 		} else {
 			enter_data_mode(s, ST_DATA_OUT);
 		}
+		s->mute = 0;
 		break;
 	case EV_TRIGGER: {
 		char err[200];
@@ -421,6 +439,26 @@ void at_dtr_drop(sim *s)
 	}
 }
 
+/* escape-aborts (EG800K, capture 08): +++ ends a download for good: OK,
+** the transfer is dropped without a result URC (none was seen), the
+** service is idle again and ATO answers NO CARRIER. */
+void abort_download(sim *s)
+{
+	leave_data_mode(s, ST_CMD);
+	if (s->done) { /* all fetched already: only its payload is left */
+		if (s->cur == s->done)
+			s->cur = NULL;
+		job_free(s->done);
+		s->done = NULL;
+		ring_reset(&s->ring);
+	} else if (s->cur) {
+		ftp_abort(s, s->cur, -1); /* ends quietly; later commands wait for it */
+		s->cur = NULL;
+	}
+	if (s->ftpstat == 2)
+		s->ftpstat = 1;
+}
+
 /* ATO: back to the download the host left with +++ or DTR */
 int resume_download(sim *s)
 {
@@ -456,7 +494,10 @@ void at_tick(sim *s)
 	} else if (s->state == ST_DATA_IN && now >= s->upl_deadline) {
 		finish_file_in(s); /* QFUPL/QFWRITE timeout: keep what came */
 	} else if (s->state == ST_DATA_OUT) {
-		if (s->plus_n == 3 && now - s->last_rx >= guard) {
+		if (s->plus_n == 3 && now - s->last_rx >= guard && s->escape_aborts) {
+			sim_log(s, "+++: download aborted (escape-aborts)");
+			abort_download(s);
+		} else if (s->plus_n == 3 && now - s->last_rx >= guard) {
 			sim_log(s, "+++: leaving data mode");
 			leave_data_mode(s, ST_SUSPENDED);
 		} else if (s->plus_n > 0 && s->plus_n < 3 && now - s->plus_t0 > guard) {

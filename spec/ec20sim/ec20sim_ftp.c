@@ -201,7 +201,12 @@ sim_job *job_new(sim *s, int kind)
 	snprintf(j->pass, sizeof j->pass, "%s", s->cfg.pass);
 	j->binary = s->cfg.filetype == 0;
 	j->passive = s->cfg.transmode == 1;
-	j->ssl = s->cfg.ssltype == 1;
+	/* EC20 V1.0: ssltype 1 is FTPS, implicit on port 990, else AUTH TLS.
+	** ssltype (0-2) models: 1 implicit, 2 explicit (Quectel's SDK). */
+	if (s->model->ssl_max == 1)
+		j->ssl = s->cfg.ssltype == 1 ? (s->port == 990 ? 2 : 1) : 0;
+	else
+		j->ssl = s->cfg.ssltype == 1 ? 2 : s->cfg.ssltype == 2 ? 1 : 0;
 	j->rsp_ms = sim_rsp_ms(s);
 	j->limit = -1;
 	atomic_init(&j->bytes, 0);
@@ -602,7 +607,7 @@ static int cb_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 /* "ftp://host:port/%2F<path>": %2F makes the path absolute for curl. */
 static void make_url(const sim_job *j, const char *path, int dir, char *url, size_t len)
 {
-	const char *scheme = j->ssl && j->port == 990 ? "ftps" : "ftp";
+	const char *scheme = j->ssl == 2 ? "ftps" : "ftp";
 	int v6 = strchr(j->host, ':') != NULL;
 	size_t o = (size_t)snprintf(url, len, "%s://%s%s%s:%d/%%2F", scheme, v6 ? "[" : "",
 	                            j->host, v6 ? "]" : "", j->port);

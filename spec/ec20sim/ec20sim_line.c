@@ -114,7 +114,7 @@ void post_urc(sim *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
-	sb_printf(&s->post, "\r\n%s\r\n", tmp);
+	out_line(s, &s->post, tmp);
 }
 
 /* ------------------------------------------------------- command line */
@@ -166,6 +166,7 @@ static int exec_basic(sim *s, const char **pp)
 			s->echo = 1;
 			s->cmee = 1;
 			s->dtr_mode = 2;
+			s->verbose = 1;
 			return RC_OK;
 		case 'C':
 		case 'W':
@@ -181,20 +182,24 @@ static int exec_basic(sim *s, const char **pp)
 			return RC_ERROR;
 		s->echo = v < 0 ? 0 : (int)v;
 		return RC_OK;
-	case 'V':
-		return v == 1 ? RC_OK : RC_ERROR; /* numeric result codes: not simulated */
+	case 'V': /* ATV0: numeric result codes ("0\r"); a bare ATV stays ERROR */
+		if (v != 0 && v != 1)
+			return RC_ERROR;
+		s->verbose = (int)v;
+		return RC_OK;
 	case 'Q':
 		return v <= 0 ? RC_OK : RC_ERROR;
 	case 'I':
 		if (v > 0)
 			return RC_ERROR;
 		out_info(s, "Quectel");
-		out_info(s, "EC20F");
-		out_info(s, "Revision: %s", SIM_REVISION);
+		out_info(s, "%s", s->model->ati_model);
+		out_info(s, "Revision: %s", s->model->revision);
 		return RC_OK;
 	case 'Z':
 		s->echo = 1;
 		s->cmee = 1;
+		s->verbose = s->o.verbose_codes; /* the stored profile */
 		return RC_OK;
 	case 'X':
 	case 'L':
@@ -233,6 +238,8 @@ static void exec_line(sim *s, const char *line)
 {
 	const char *p = line;
 	int rc = RC_OK;
+	size_t mark = sb_size(&s->out); /* late-reply holds what follows the echo */
+	sim_job *before = s->cur;
 	while (*p && !(toupper((unsigned char)p[0]) == 'A' && toupper((unsigned char)p[1]) == 'T'))
 		p++; /* whatever precedes "AT" is line noise */
 	if (!*p)
@@ -310,10 +317,25 @@ static void exec_line(sim *s, const char *line)
 		sb_put(b, sb_data(&s->post), sb_size(&s->post));
 		sb_clear(&s->post);
 	}
+	if (s->late_ms > 0 && !s->mute) {
+		/* late-reply: the answer, or the result URC of the job the
+		** line started, comes late_ms later than it would */
+		if (s->cur && s->cur != before)
+			s->cur->late_ms = s->late_ms;
+		else
+			hold_output(s, mark, s->late_ms);
+		s->late_ms = 0;
+	}
 	if (s->reboot_after_line) {
 		s->reboot_after_line = 0;
 		reboot_module(s, 1);
 	}
+}
+
+void run_line(sim *s, const char *line)
+{
+	s->info_open = 0;
+	exec_line(s, line);
 }
 
 /* Command mode: the host's bytes make a line, echoed as they come; a CR

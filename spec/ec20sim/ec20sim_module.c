@@ -8,19 +8,35 @@
 #include <stdio.h>
 #include <string.h>
 
-void boot_urcs(sim *s)
+void sim_ready(sim *s)
 {
-	out_urc(s, "RDY");
-	out_urc(s, "+CFUN: 1");
 	out_urc(s, "+CPIN: READY");
 	out_urc(s, "+QUSIM: 1");
 	out_urc(s, "+QIND: SMS DONE");
 	out_urc(s, "+QIND: PB DONE");
 }
 
+/* RDY and what follows. After boot-sim-busy the SIM takes its time: the
+** SIM's URCs come when AT+CPIN? stops answering 14 (capture 13). */
+void boot_urcs(sim *s)
+{
+	out_urc(s, "RDY");
+	out_urc(s, "+CFUN: 1");
+	if (s->sim_busy_ms > 0) {
+		int64_t now = sim_now();
+		s->sim_busy_until = now + s->sim_busy_ms;
+		s->sim_absent_until = s->sim_absent ? now + s->sim_busy_ms / 2 : 0;
+		s->sim_busy_ms = s->sim_absent = 0;
+		s->sim_ready_urcs = 1;
+		return;
+	}
+	sim_ready(s);
+}
+
 void at_reset(sim *s, int boot)
 {
 	s->echo = 1;
+	s->verbose = s->o.verbose_codes;
 	s->cmee = 1;
 	s->dtr_mode = 2;
 	s->ifc[0] = s->ifc[1] = 0;
@@ -41,7 +57,7 @@ void at_reset(sim *s, int boot)
 	s->parked = s->await_drain = s->put_after_ok = 0;
 	s->plus_n = 0;
 	s->upl = NULL;
-	ram_clear(s);
+	ram_clear_drive(s, "RAM"); /* UFS: and SD: keep their files */
 	memset(s->fh, 0, sizeof s->fh);
 	sb_clear(&s->in);
 	sb_clear(&s->held); /* (kept during a stall) */
@@ -50,6 +66,12 @@ void at_reset(sim *s, int boot)
 	sb_clear(&s->post);
 	s->line_len = 0;
 	s->info_open = 0;
+	s->data_dead = s->fail_data = 0;
+	s->close_due = 0;
+	s->sim_absent_until = s->sim_busy_until = 0;
+	s->sim_ready_urcs = 0;
+	s->after_open[0] = 0;
+	s->hold_until = 0;
 	if (boot) {
 		s->state = ST_BOOTING;
 		s->boot_until = sim_now() + s->o.boot_ms;
@@ -60,6 +82,8 @@ void at_reset(sim *s, int boot)
 
 void at_init(sim *s)
 {
+	s->escape_aborts = s->o.escape_aborts >= 0 ? s->o.escape_aborts : s->model->escape_aborts;
+	s->close_async_ms = s->o.close_async_ms;
 	at_reset(s, 0);
 	if (s->o.pdp_active)
 		s->pdp[1].active = 1;
@@ -79,6 +103,8 @@ void reboot_module(sim *s, int keep_out)
 		job_free(s->done);
 		s->done = NULL;
 	}
+	job_free(s->closed);
+	s->closed = NULL;
 	ftp_shutdown_all(s);
 	ftp_submit(s, job_new(s, J_RESET));
 	if (!keep_out)

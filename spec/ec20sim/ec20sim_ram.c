@@ -1,7 +1,9 @@
 /*
 ** ec20sim_ram.c: the module's RAM drive ("RAM:name"), as AT+QFUPL, QFLST,
 ** QFDEL, QFDWL, QFOPEN/QFREAD/QFWRITE and QFTPPUT/QFTPGET with RAM: names
-** use it. Its size is capped (--ram-size) like the module's.
+** use it. Its size is capped (--ram-size) like the module's. The other
+** models' drives (UFS:, SD:) live here too, each file named with its drive;
+** all drives share the one capacity.
 */
 #include "ec20sim.h"
 
@@ -71,6 +73,18 @@ void ram_delete(sim *s, ramfile *f)
 			free(f);
 			return;
 		}
+	}
+}
+
+/* every file of one drive ("RAM"); NULL: all */
+void ram_clear_drive(sim *s, const char *drv)
+{
+	size_t n = drv ? strlen(drv) : 0;
+	for (ramfile **pp = &s->ram; *pp;) {
+		if (!drv || (!strncmp((*pp)->name, drv, n) && (*pp)->name[n] == ':'))
+			ram_delete(s, *pp);
+		else
+			pp = &(*pp)->next;
 	}
 }
 

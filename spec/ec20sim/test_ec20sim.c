@@ -116,6 +116,45 @@ static int start_server(const char *dir, const char *state, int tls, int idx)
 
 /* ------------------------------------------------------------ the sim */
 
+static char ptypath[256]; /* the pty the simulator announced last */
+
+/* Open the pty the simulator announces in its --pty-file, as a new host
+** process would; wait (up to ms) for a path other than `old`. */
+static int open_pty(const char *old, int ms)
+{
+	char pf[320];
+	snprintf(pf, sizeof pf, "%s/pty", tmp);
+	/* the path file appears atomically once the pty is ready */
+	int64_t dl = now_ms() + ms;
+	char path[256] = "";
+	while (now_ms() < dl) {
+		FILE *f = fopen(pf, "r");
+		if (f) {
+			if (fgets(path, sizeof path, f))
+				path[strcspn(path, "\n")] = 0;
+			fclose(f);
+			if (path[0] && strcmp(path, old))
+				break;
+			path[0] = 0;
+		}
+		sleep_ms(10);
+	}
+	if (!path[0])
+		return -1;
+	snprintf(ptypath, sizeof ptypath, "%s", path);
+	if (pty >= 0)
+		close(pty);
+	pty = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+	if (pty < 0)
+		return -1;
+	struct termios t;
+	tcgetattr(pty, &t);
+	cfmakeraw(&t);
+	tcsetattr(pty, TCSANOW, &t);
+	acc_len = 0;
+	return 0;
+}
+
 static int start_sim(const char *const *extra)
 {
 	char pf[320], log[320];
@@ -156,31 +195,7 @@ static int start_sim(const char *const *extra)
 	}
 	if (sim_pid < 0)
 		return -1;
-	/* the path file appears atomically once the pty is ready */
-	int64_t dl = now_ms() + 5000;
-	char path[256] = "";
-	while (now_ms() < dl) {
-		FILE *f = fopen(pf, "r");
-		if (f) {
-			if (fgets(path, sizeof path, f))
-				path[strcspn(path, "\n")] = 0;
-			fclose(f);
-			if (path[0])
-				break;
-		}
-		sleep_ms(10);
-	}
-	if (!path[0])
-		return -1;
-	pty = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
-	if (pty < 0)
-		return -1;
-	struct termios t;
-	tcgetattr(pty, &t);
-	cfmakeraw(&t);
-	tcsetattr(pty, TCSANOW, &t);
-	acc_len = 0;
-	return 0;
+	return open_pty("", 5000);
 }
 
 /* SIGTERM and wait; returns the exit status (-1: did not exit in time) */
@@ -1035,6 +1050,335 @@ static void test_active(void)
 	get_exact("AT+QFTPGET=\"act.bin\",\"COM:\"", (const unsigned char *)"wxyz", 4, "active mode GET");
 }
 
+
+/* ------------------------------------------------- module states */
+
+/* wait until AT+QFTPSTAT says `want` (or ms pass); 1 if it did */
+static int wait_stat(const char *want, int ms)
+{
+	int64_t dl = now_ms() + ms;
+	int got = 0;
+	while (!got && now_ms() < dl) {
+		char *r = at("AT+QFTPSTAT", "+QFTPSTAT:");
+		got = has(r, want);
+		if (has(r, "+QFTPOPEN"))
+			printf("# unexpected: %s\n", r);
+		free(r);
+		if (!got)
+			sleep_ms(50);
+	}
+	return got;
+}
+
+static void open_session(void)
+{
+	char cmd[120];
+	snprintf(cmd, sizeof cmd, "AT+QFTPOPEN=\"127.0.0.1\",%d", ftp_port);
+	at_ok(cmd, "+QFTPOPEN:", "+QFTPOPEN: 0,0");
+}
+
+static void test_verbose_codes(void)
+{
+	at_ok("ATV0", "\r0\r", "ATV0\r0\r");
+	at_ok("AT", "0\r", "AT\r0\r");
+	at_ok("AT+CPIN?", "0\r", "AT+CPIN?\r+CPIN: READY\r\n0\r");
+	at_ok("AT+NOSUCH", "4\r", "AT+NOSUCH\r4\r");
+	at_ok("ATO", "3\r", "ATO\r3\r");
+	at_ok("AT+QFTPCFG=\"contextid\",99", "\r\n", "\r+CME ERROR: 610\r\n");
+	/* a download in V0: CONNECT is 1, the trailer's OK 0, the URC unframed */
+	at_ok("AT+QFTPGET=\"act.bin\",\"COM:\"", "+QFTPGET:", "\r1\rwxyz0\r+QFTPGET: 0,4\r\n");
+	at_ok("ATV1", "OK\r\n", "ATV1\r\r\nOK\r\n");
+	ctl("verbose-codes 0");
+	at_ok("AT", "0\r", "AT\r0\r");
+	ctl("verbose-codes 1");
+	at_ok("AT", "OK\r\n", "AT\r\r\nOK\r\n");
+}
+
+static void test_half_line(void)
+{
+	ctl("half-line AT+QFTPC");
+	at_ok("AT", "ERROR\r\n", "AT\r\r\nERROR\r\n"); /* AT+QFTPCAT: garbage */
+	at_ok("AT", "OK\r\n", "AT\r\r\nOK\r\n");
+}
+
+static void test_late_and_stall(void)
+{
+	int ok1;
+	at_ok("AT+QFTPCFG=\"rsptimeout\",20", "OK\r\n", "OK"); /* 1 s here (reboot reset it) */
+	ctl("late-reply 600");
+	int64_t t0 = now_ms();
+	send_str("AT\r");
+	blob e = expect("AT\r", 400, &ok1);
+	free(e.p);
+	char *r = wait_for("OK\r\n");
+	ok(ok1 && has(r, "\r\nOK\r\n") && now_ms() - t0 >= 500,
+	   "late-reply 600: the echo at once, OK 600 ms later (%lld ms)", (long long)(now_ms() - t0));
+	free(r);
+	ctl("late-reply 600");
+	t0 = now_ms();
+	r = at("AT+QFTPPWD", "OK\r\n");
+	int64_t t1 = now_ms();
+	free(r);
+	r = wait_for("+QFTPPWD:");
+	ok(t1 - t0 < 400 && now_ms() - t0 >= 500 && has(r, "+QFTPPWD: 0,/"),
+	   "late-reply 600 on an FTP command: OK at once, its +QFTPPWD 600 ms late");
+	free(r);
+	/* a stall longer than rsptimeout (20 s * 0.05 = 1 s): the session survives */
+	ctl("stall 1.5");
+	t0 = now_ms();
+	send_str("AT+QFTPPWD\r");
+	int okp;
+	blob b = expect("+QFTPPWD: 0,/\r\n", 4000, &okp);
+	ok(okp && has(b.p, "\r\nOK\r\n") && now_ms() - t0 >= 1300,
+	   "stall 1.5 s (> rsptimeout): the command is answered after it (%lld ms)",
+	   (long long)(now_ms() - t0));
+	free(b.p);
+	at_ok("AT+QFTPSTAT", "+QFTPSTAT:", "+QFTPSTAT: 0,1");
+}
+
+static void test_prober(void)
+{
+	ctl("prober 0.2");
+	char *r = wait_for("+GCAP: +CGSM\r\n\r\nOK\r\n");
+	ok(has(r, "AT+GCAP\r\r\n+GCAP: +CGSM\r\n\r\nOK\r\n"), "prober: echo and answers of AT+GCAP");
+	free(r);
+	r = wait_for("EC20F\r\n");
+	ok(has(r, "ATI\r\r\nQuectel\r\nEC20F\r\n"), "prober: then ATI");
+	free(r);
+	/* never inside a payload: a throttled 100000-byte download stays exact */
+	size_t n;
+	char p[400];
+	snprintf(p, sizeof p, "%s/big.bin", root);
+	unsigned char *big = read_file(p, &n);
+	ctl("prober 0.1");
+	flush_input(250);
+	ctl("baud 2000000");
+	get_exact("AT+QFTPGET=\"big.bin\",\"COM:\",0,100000", big, 100000,
+	          "prober: never inside a download's payload");
+	ctl("baud 0");
+	free(big);
+	ctl("prober 0");
+	flush_input(300);
+	at_ok("AT", "OK\r\n", "AT\r\r\nOK\r\n");
+}
+
+static void test_fail_data(void)
+{
+	ctl("fail-data-615");
+	at_ok("AT+QFTPGET=\"act.bin\",\"COM:\"", "+CME ERROR:", "\r\n+CME ERROR: 615\r\n");
+	at_ok("AT+QFTPSIZE=\"act.bin\"", "+CME ERROR:", "+CME ERROR: 603");
+	at_ok("AT+QFTPPUT=\"x.bin\",\"COM:\",0", "+CME ERROR:", "+CME ERROR: 603");
+	at_ok("AT+QFTPCLOSE", "+QFTPCLOSE:", "OK\r\n\r\n+QFTPCLOSE: 0,0\r\n");
+	open_session();
+}
+
+static void test_close_async(void)
+{
+	char cmd[120];
+	ctl("close-async 500");
+	int64_t t0 = now_ms();
+	at_ok("AT+QFTPCLOSE", "OK\r\n", "AT+QFTPCLOSE\r\r\nOK\r\n");
+	at_ok("AT+QFTPSTAT", "+QFTPSTAT:", "+QFTPSTAT: 0,3");
+	snprintf(cmd, sizeof cmd, "AT+QFTPOPEN=\"127.0.0.1\",%d", ftp_port);
+	at_ok(cmd, "+CME ERROR:", "+CME ERROR: 603");
+	at_ok("AT+QFTPSIZE=\"act.bin\"", "+CME ERROR:", "+CME ERROR: 603");
+	char *r = wait_for("+QFTPCLOSE:");
+	ok(has(r, "+QFTPCLOSE: 0,0") && now_ms() - t0 >= 450,
+	   "close-async 500: +QFTPCLOSE: 0,0 500 ms after OK (%lld ms)", (long long)(now_ms() - t0));
+	free(r);
+	ctl("close-async 0");
+	open_session();
+}
+
+static void test_escape_aborts(void)
+{
+	ctl("escape-aborts 1");
+	suspend_get("AT+QFTPGET=\"big.bin\",\"COM:\"\r");
+	at_ok("AT+QFTPSTAT", "+QFTPSTAT:", "+QFTPSTAT: 0,1");
+	at_ok("ATO", "NO CARRIER", "NO CARRIER");
+	at_ok("AT+QFTPSIZE=\"big.bin\"", "+QFTPSIZE:", "+QFTPSIZE: 0,1572864");
+	ctl("escape-aborts 0");
+}
+
+static void test_stale(void)
+{
+	char c[200], p[400];
+	at_ok("AT+QFTPCLOSE", "+QFTPCLOSE:", "+QFTPCLOSE: 0,0");
+	/* an FTP session left open by a host that logged in and died */
+	snprintf(c, sizeof c, "session-open 127.0.0.1 %d %s %s", ftp_port, USER, PASS);
+	ctl(c);
+	ok(open_pty("", 1000) == 0, "a new host opens the pty");
+	ok(wait_stat("+QFTPSTAT: 0,1", 3000), "session-open: QFTPSTAT 1, no +QFTPOPEN seen");
+	snprintf(c, sizeof c, "AT+QFTPOPEN=\"127.0.0.1\",%d", ftp_port);
+	at_ok(c, "+CME ERROR:", "+CME ERROR: 603");
+	at_ok("AT+QFTPPWD", "+QFTPPWD:", "+QFTPPWD: 0,/");
+	at_ok("AT+QFTPCLOSE", "+QFTPCLOSE:", "OK\r\n\r\n+QFTPCLOSE: 0,0\r\n");
+	/* an upload left waiting for bytes (queued behind the login) */
+	snprintf(c, sizeof c, "session-open 127.0.0.1 %d %s %s", ftp_port, USER, PASS);
+	ctl(c);
+	ctl("stale-upload stale.bin");
+	ok(open_pty("", 1000) == 0, "a new host opens the pty");
+	sleep_ms(300);
+	send_str("hello");
+	sleep_ms(200);
+	send_str("+++");
+	char *r = wait_for("+QFTPPUT:");
+	ok(!has(r, "CONNECT") && has(r, "\r\nOK\r\n\r\n+QFTPPUT: 0,5\r\n"),
+	   "stale-upload: the host's bytes are file data, +++ gives OK, +QFTPPUT: 0,5");
+	free(r);
+	snprintf(p, sizeof p, "%s/stale.bin", root);
+	ok(wait_file(p, "hello", 5, 2000), "stale-upload: server file exact");
+	/* ... and left alone: rsptimeout (1 s) ends it with 609 */
+	ctl("stale-upload stale2.bin");
+	int64_t t0 = now_ms();
+	r = wait_for("+QFTPPUT:");
+	ok(has(r, "\r\nOK\r\n\r\n+QFTPPUT: 609,0\r\n") && now_ms() - t0 >= 800,
+	   "stale-upload left silent: OK, +QFTPPUT: 609,0 after rsptimeout");
+	free(r);
+	/* a download still streaming to COM: */
+	size_t n;
+	snprintf(p, sizeof p, "%s/big.bin", root);
+	unsigned char *big = read_file(p, &n);
+	ctl("baud 2000000");
+	ctl("stale-download big.bin");
+	ok(open_pty("", 1000) == 0, "a new host opens the pty");
+	int okb;
+	blob b = expect("\x01\x02never\x03", 300, &okb);
+	ok(b.n > 1000 && big && memcmp(b.p, big, b.n) == 0 && !has(b.p, "CONNECT"),
+	   "stale-download: the payload flows at once (%zu bytes), no CONNECT", b.n);
+	free(b.p);
+	sleep_ms(150);
+	send_str("+++");
+	b = expect("\r\nOK\r\n", 3000, &okb);
+	free(b.p);
+	ctl("baud 0");
+	at_ok("AT+QFTPSTAT", "+QFTPSTAT:", "+QFTPSTAT: 0,2");
+	at_ok("AT+QFTPCLOSE", "+QFTPCLOSE:", "+QFTPGET: 616,0\r\n\r\nOK\r\n\r\n+QFTPCLOSE: 0,0\r\n");
+	free(big);
+	at_ok("AT+QGMR", "ERROR\r\n", "\r\nERROR\r\n"); /* EC20 V1.0: not in its set */
+}
+
+static void restart(const char *const *extra, const char *what)
+{
+	is_int(stop_sim(), 0, "SIGTERM: clean exit 0");
+	ok(start_sim(extra) == 0, "ec20sim %s up", what);
+}
+
+static void test_boot_sim_busy(void)
+{
+	static const char *const a[] = {"--fault", "boot-sim-busy 1000 10", "--verbose-codes", "0", NULL};
+	restart(a, "--fault 'boot-sim-busy 1000 10' --verbose-codes 0");
+	send_str("AT\r");
+	int okr;
+	blob b = expect("+CFUN: 1\r\n", 3000, &okr);
+	int64_t rdy = now_ms(); /* SIM absent (10) for 500 ms, then busy (14) till 1000 */
+	ok(okr && !has(b.p, "AT\r") && has(b.p, "RDY\r\n+CFUN: 1\r\n"),
+	   "boot-sim-busy: AT before RDY gets no answer; RDY, +CFUN: 1 (V0 framing)");
+	free(b.p);
+	at_ok("AT+CPIN?", "ERROR: 10\r\n", "AT+CPIN?\r+CME ERROR: 10\r\n");
+	at_ok("AT+QIACT=1", "4\r", "AT+QIACT=1\r4\r");
+	sleep_ms((int)(750 - (now_ms() - rdy)));
+	at_ok("AT+CPIN?", "ERROR: 14\r\n", "AT+CPIN?\r+CME ERROR: 14\r\n");
+	char *r = wait_for("+QIND: PB DONE\r\n");
+	ok(has(r, "+CPIN: READY\r\n+QUSIM: 1\r\n+QIND: SMS DONE\r\n+QIND: PB DONE\r\n"),
+	   "boot-sim-busy: the SIM's URCs when it is ready");
+	free(r);
+	at_ok("AT+CPIN?", "0\r", "+CPIN: READY\r\n0\r");
+	at_ok("AT+QIACT?", "0\r", "AT+QIACT?\r0\r"); /* PDP gone */
+}
+
+static void test_models(void)
+{
+	static const char *const a1[] = {"--model", "EG25-G:01.002.01.002", NULL};
+	restart(a1, "--model EG25-G:01.002.01.002");
+	at_ok("ATI", "OK\r\n", "\r\nQuectel\r\nEG25\r\nRevision: EG25GGBR07A08M2G\r\n\r\nOK\r\n");
+	at_ok("AT+QGMR", "OK\r\n", "\r\nEG25GGBR07A08M2G_01.002.01.002\r\n\r\nOK\r\n");
+	at_ok("AT+CGMM", "OK\r\n", "\r\nEG25\r\n\r\nOK\r\n");
+	at_ok("AT+GMR", "OK\r\n", "\r\nEG25GGBR07A08M2G\r\n\r\nOK\r\n");
+	at_ok("AT+QFTPCFG=?", "OK\r\n", "+QFTPCFG: \"ssltype\",(0-2)\r\n+QFTPCFG: \"sslctxid\",(0-5)\r\n"
+	                                "+QFTPCFG: \"data_address\",(0-2)\r\n\r\nOK\r\n");
+	at_ok("AT+QFTPCFG=\"restenable\",1", "+CME ERROR:", "+CME ERROR: 610");
+	at_ok("AT+QFTPCFG=\"data_address\",2", "OK\r\n", "OK");
+	at_ok("AT+QFTPCFG=\"ssltype\",2", "OK\r\n", "OK");
+	at_ok("AT+QFTPGET=\"f\",\"ufs:f\"", "+CME ERROR:", "+CME ERROR: 613");
+
+	static const char *const a2[] = {"--model", "EG25-G", NULL};
+	restart(a2, "--model EG25-G");
+	at_ok("AT+QGMR", "OK\r\n", "EG25GGBR07A08M2G_01.003.01.003\r\n");
+	at_ok("AT+QFTPCFG=?", "OK\r\n", "+QFTPCFG: \"data_address\",(0-2)\r\n"
+	                                "+QFTPCFG: \"restenable\",(0,1)\r\n\r\nOK\r\n");
+	at_ok("AT+QFTPCFG=\"restenable\",1", "OK\r\n", "OK");
+	/* ssltype 2 is explicit FTPS (AUTH TLS) on these */
+	char cmd[200];
+	at_ok("AT+QIACT=1", "OK\r\n", "OK");
+	at_ok("AT+QFTPCFG=\"account\",\"" USER "\",\"" PASS "\"", "OK\r\n", "OK");
+	at_ok("AT+QFTPCFG=\"ssltype\",2", "OK\r\n", "OK");
+	at_ok("AT+QFTPCFG=\"transmode\",1", "OK\r\n", "OK");
+	snprintf(cmd, sizeof cmd, "AT+QFTPOPEN=\"127.0.0.1\",%d", tls_port);
+	at_ok(cmd, "+QFTPOPEN:", "+QFTPOPEN: 0,0");
+	get_exact("AT+QFTPGET=\"s.bin\",\"COM:\"", (const unsigned char *)"secret", 6,
+	          "EG25-G: ssltype 2 is explicit FTPS");
+
+	static const char *const a3[] = {"--model", "BG95-M3", NULL};
+	restart(a3, "--model BG95-M3");
+	at_ok("ATI", "OK\r\n", "\r\nQuectel\r\nBG95-M3\r\nRevision: BG95M3LAR02A03\r\n\r\nOK\r\n");
+	at_ok("AT+QGMR", "OK\r\n", "\r\nBG95M3LAR02A03_01.011.01.011\r\n");
+	at_ok("AT+QFTPCFG=?", "OK\r\n", "+QFTPCFG: \"data_address\",(0,1)\r\n\r\nOK\r\n");
+	at_ok("AT+QFTPCFG=\"data_address\",2", "+CME ERROR:", "+CME ERROR: 610");
+	at_ok("AT+QFTPCFG=\"restenable\",0", "+CME ERROR:", "+CME ERROR: 610");
+}
+
+static void test_eg800k(void)
+{
+	char link[320], cmd[200], p[400];
+	snprintf(link, sizeof link, "%s/ttyUSB-by-id", tmp);
+	char so[120];
+	snprintf(so, sizeof so, "127.0.0.1 %d %s %s", ftp_port, USER, PASS);
+	static const char *ab[] = {"--model", "EG800K", "--pty-link", NULL, "--session-open", NULL, NULL};
+	ab[3] = link;
+	ab[5] = so;
+	restart(ab, "--model EG800K --pty-link L --session-open '127.0.0.1 PORT USER PASS'");
+	ok(wait_stat("+QFTPSTAT: 0,1", 3000), "--session-open: logged in at start, no +QFTPOPEN seen");
+	at_ok("AT+QFTPCFG=?", "OK\r\n", "+QFTPCFG: \"contextid\",(1-15)\r\n");
+	at_ok("AT+QFTPCFG=?", "OK\r\n", "+QFTPCFG: \"restenable\",(0,1)\r\n+QFTPCFG: \"cache\",(0-2)\r\n\r\nOK\r\n");
+	at_ok("AT+QFTPCFG=\"contextid\",16", "+CME ERROR:", "+CME ERROR: 610");
+	at_ok("AT+QFTPCFG=\"cache\",2", "OK\r\n", "OK");
+	at_ok("AT+QFTPCFG=\"data_address\",2,30", "OK\r\n", "OK");
+	at_ok("AT+QFTPCFG=\"account\"", "OK\r\n", "+QFTPCFG: \"account\",\"" USER "\",\"******\"");
+	at_ok("AT+QFTPCFG=\"transmode\",1", "OK\r\n", "OK");
+	at_ok("AT+QFTPPWD", "+QFTPPWD:", "+QFTPPWD: 0,\"/\"\r\n");
+	at_ok("AT+QFTPGET=\"act.bin\",\"UFS:a.bin\"", "+QFTPGET:", "+QFTPGET: 0,4");
+	at_ok("AT+QFLST=\"UFS:*\"", "OK\r\n", "+QFLST: \"UFS:a.bin\",4\r\n");
+	at_ok("AT+QFTPGET=\"act.bin\",\"ufs:a.bin\"", "+CME ERROR:", "+CME ERROR: 613");
+	at_ok("AT+QFTPGET=\"act.bin\",\"RAM:a.bin\"", "+CME ERROR:", "+CME ERROR: 613");
+	/* +++ aborts a download for good here (capture 08) */
+	suspend_get("AT+QFTPGET=\"big.bin\",\"COM:\"\r");
+	at_ok("AT+QFTPSTAT", "+QFTPSTAT:", "+QFTPSTAT: 0,1");
+	at_ok("ATO", "NO CARRIER", "NO CARRIER");
+	/* the port vanishes and comes back under another name; the module keeps
+	** its state */
+	char old[256], target[256];
+	snprintf(old, sizeof old, "%s", ptypath);
+	ctl("vanish 200");
+	struct pollfd pf = {pty, POLLIN, 0};
+	unsigned char c;
+	int gone = poll(&pf, 1, 1000) > 0 && (pf.revents & (POLLHUP | POLLERR) || read(pty, &c, 1) <= 0);
+	ok(gone, "vanish: the old pty hangs up");
+	ok(open_pty(old, 3000) == 0, "vanish: --pty-file names a new pty (%s)", ptypath);
+	ssize_t tl = readlink(link, target, sizeof target - 1);
+	if (tl > 0)
+		target[tl] = 0;
+	ok(tl > 0 && !strcmp(target, ptypath), "vanish: --pty-link points to the new pty");
+	close(pty);
+	pty = open(link, O_RDWR | O_NOCTTY | O_NONBLOCK);
+	at_ok("AT+QFTPSTAT", "+QFTPSTAT:", "+QFTPSTAT: 0,1");
+	at_ok("AT+QFTPCFG=\"cache\"", "OK\r\n", "+QFTPCFG: \"cache\",2");
+	snprintf(p, sizeof p, "%s/up800.bin", root);
+	snprintf(cmd, sizeof cmd, "AT+QFTPPUT=\"up800.bin\",\"UFS:a.bin\",0");
+	at_ok(cmd, "+QFTPPUT:", "+QFTPPUT: 0,4");
+	ok(wait_file(p, "wxyz", 4, 2000), "EG800K: PUT from UFS: server file exact");
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1074,6 +1418,17 @@ int main(void)
 			test_faults();
 			test_tls();
 			test_active();
+			test_verbose_codes();
+			test_half_line();
+			test_late_and_stall();
+			test_prober();
+			test_fail_data();
+			test_close_async();
+			test_escape_aborts();
+			test_stale();
+			test_boot_sim_busy();
+			test_models();
+			test_eg800k();
 		}
 		is_int(stop_sim(), 0, "SIGTERM: clean exit 0");
 	}
