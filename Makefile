@@ -107,18 +107,22 @@ $(B)/bench_%: spec/bench/%.c spec/bench/bench.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(OPT) $(CORE_INC) $(LDSAN) -o $@ $< $(LIB) $(DEPS_LIBS)
 
-# libFuzzer targets (clang): the parser and data-mode scanner.
+# libFuzzer targets (clang): the parser, the download-end scanner, whole
+# transfers through the model's module. Each reads its checked-in corpus
+# spec/fuzz/corpus/<target>/ (fuzz_at: spec/fuzz/seeds) and grows
+# build/corpus/<target>/.
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(DEPS_CFLAGS) $(CORE_INC)
 FUZZ_BINS = $(FUZZ_SRC:spec/fuzz/%.c=$(B)/fuzz/%)
 $(B)/fuzz/%: spec/fuzz/%.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(DEPS_LIBS)
+$(B)/fuzz/fuzz_transfer: spec/fuzz/fuzz_transfer.c $(CORE_SRC) $(CORE_HDR) $(MODEL_HDR)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -Ispec/c -o $@ $< $(CORE_SRC) $(DEPS_LIBS) $(MODEL_WRAP)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZ_BINS)
-	@for f in $(FUZZ_BINS); do echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
-	  mkdir -p build/corpus/$$(basename $$f); \
-	  $$f -max_total_time=$(FUZZ_SECONDS) build/corpus/$$(basename $$f) spec/fuzz/seeds || exit 1; done
+	@for f in $(FUZZ_BINS); do FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-one $$f || exit 1; done
 
 check: deps
 	@$(MAKE) --no-print-directory all

@@ -170,6 +170,10 @@ typedef struct mg_buf {
 
 static void mg_put(mg_buf *b, const void *s, size_t n)
 {
+	if (!n && b->b)
+		return;
+	if (!n)
+		s = "";
 	b->b = mp_grow(b->b, &b->cap, b->len + n + 1, 1);
 	memcpy(b->b + b->len, s, n);
 	b->len += n;
@@ -309,6 +313,7 @@ static void mg_payload(mg_rng *g, mg_case *c, size_t size, int no_ok, int no_plu
 {
 	mg_buf *p = &c->payload;
 	const char *pre = c->prefix;
+	mg_put(p, "", 0); /* allocated even when empty */
 	while (p->len < size) {
 		size_t room = size - p->len;
 		if (room > 4096 && mg_pct(g, 90)) { /* bulk: cheap */
@@ -924,13 +929,18 @@ static void mg_gen_escape(mg_rng *g, mg_case *c)
 	if (c->end != E_SILENT) {
 		if (same && nu) {
 			char *a = c->answer[0];
-			for (int i = 0; i < nu; i++)
-				snprintf(a + strlen(a), sizeof c->answer[0] - strlen(a), "\r\n%s\r\n", c->urcs[i]);
+			for (int i = 0; i < nu; i++) {
+				char u[64];
+				memcpy(u, c->urcs[i], sizeof u);
+				snprintf(a + strlen(a), sizeof c->answer[0] - strlen(a), "\r\n%s\r\n", u);
+			}
 			mp_answer_add(p->esc_answer, &p->esc_n, a, d, 1);
 		} else {
 			mp_answer_add(p->esc_answer, &p->esc_n, c->answer[0], d, 1);
 			for (int i = 0; i < nu; i++) {
-				snprintf(c->answer[1 + i], sizeof c->answer[0], "\r\n%s\r\n", c->urcs[i]);
+				char u[64];
+				memcpy(u, c->urcs[i], sizeof u);
+				snprintf(c->answer[1 + i], sizeof c->answer[0], "\r\n%s\r\n", u);
 				mp_answer_add(p->esc_answer, &p->esc_n, c->answer[1 + i], mg_range(g, 1, 50), 0);
 			}
 		}
@@ -1101,7 +1111,7 @@ static int mg_fail(mg_result *res, const char *fmt, ...)
 
 static int mg_is_prefix(const char *a, size_t an, const char *b, size_t bn)
 {
-	return an <= bn && memcmp(a, b, an) == 0;
+	return an <= bn && (an == 0 || memcmp(a, b, an) == 0);
 }
 
 /* Collect the URCs the engine holds and will take from what is left. */

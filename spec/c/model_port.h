@@ -214,7 +214,8 @@ static void *mp_grow(void *p, size_t *cap, size_t need, size_t elem)
 static mp_piece *mp_piece_add(mp_port *p, const char *bytes, size_t n, int delay_ms, int role)
 {
 	p->out = mp_grow(p->out, &p->out_cap, p->out_len + n + 1, 1);
-	memcpy(p->out + p->out_len, bytes, n);
+	if (n)
+		memcpy(p->out + p->out_len, bytes, n);
 	p->pc = mp_grow(p->pc, &p->pc_cap, p->npc + 1, sizeof *p->pc);
 	mp_piece *pc = &p->pc[p->npc++];
 	memset(pc, 0, sizeof *pc);
