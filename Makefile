@@ -50,7 +50,7 @@ RL_LIBS := $(shell $(PKG) --libs readline 2>/dev/null || echo -lreadline)
 # Benchmark programs (spec/bench/*.c, see spec/bench/README.md).
 BENCH_BINS = $(B)/ptycopy $(B)/bench_peer $(B)/bench_pair $(B)/bench_core $(B)/bench_micro
 
-.PHONY: all runtime asan check demo bench fuzz install install-sim uninstall clean deps
+.PHONY: all runtime asan check demo bench fuzz soak coverage install install-sim uninstall clean deps
 all: runtime sim $(CTESTS) $(BENCH_BINS)
 runtime: $(LIB) $(SO) $(RL_SO)
 
@@ -123,6 +123,17 @@ $(B)/fuzz/fuzz_transfer: spec/fuzz/fuzz_transfer.c $(CORE_SRC) $(CORE_HDR) $(MOD
 FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-one $$f || exit 1; done
+
+# Line and branch coverage of the data path (scripts/coverage, gcov).
+coverage: deps
+	@$(MAKE) --no-print-directory sim
+	@scripts/coverage
+
+# The long runs (scripts/soak lists them): the model test at 10^7 cases,
+# each fuzzer SOAK_FUZZ_SECONDS.
+soak: deps
+	@$(MAKE) --no-print-directory all $(FUZZ_BINS)
+	@scripts/soak
 
 check: deps
 	@$(MAKE) --no-print-directory all

@@ -534,7 +534,14 @@ static void mg_gen_get(mg_rng *g, mg_case *c)
 	                           E_MISMATCH, E_ERROR, E_RDY, E_NOCARRIER, E_STALL, E_CLOSE, E_SINK, E_SINK, E_INTR};
 	c->end = ends[mg_u(g, sizeof ends / sizeof ends[0])];
 	size_t size = mg_size(g);
+	int sink_strict = c->end == E_SINK && (mg_kd & KD_SINK_FAIL_AT_END);
+	if (sink_strict && size < MF_DLEND_HOLD + 100)
+		size = MF_DLEND_HOLD + 100 + mg_u(g, 3000);
 	mg_payload(g, c, size, 0, 0);
+	if (sink_strict) /* known defect: no end line to hold delivery back to the end */
+		for (size_t i = 0; i < c->payload.len; i++)
+			if (strchr("+NRP", c->payload.b[i]) && c->payload.b[i])
+				c->payload.b[i] = c->payload.b[i] == '+' ? '-' : (char)(c->payload.b[i] | 0x20);
 	if ((mg_kd & KD_NEW_SCAN_SKIPS_NEXT_LINE) && c->kind == MF_TRAILER_RESULT_COUNT)
 		mg_avoid_adjacent(c);
 	size_t L = c->payload.len;
