@@ -43,6 +43,8 @@ static long long claim(const char *line, int kind, const char *prefix)
 	long long a, b;
 	int used = -1;
 	const char *p = line + pl + 1;
+	if (strpbrk(p, "\t\v\f+-")) /* the scanner allows spaces only, and digits */
+		return -1;
 	if (sscanf(p, kind == MF_TRAILER_COUNT_CHECKSUM ? " %lld , %llx %n" : " %lld , %lld %n", &a, &b, &used) != 2 ||
 	    used < 0 || p[used] != 0)
 		return -1; /* the line holds the two numbers and nothing else */
