@@ -50,7 +50,7 @@ RL_LIBS := $(shell $(PKG) --libs readline 2>/dev/null || echo -lreadline)
 # Benchmark programs (spec/bench/*.c, see spec/bench/README.md).
 BENCH_BINS = $(B)/ptycopy $(B)/bench_peer $(B)/bench_pair $(B)/bench_core $(B)/bench_micro
 
-.PHONY: all runtime asan check demo bench fuzz install install-sim uninstall clean deps
+.PHONY: all runtime asan check demo bench fuzz soak coverage install install-sim uninstall clean deps
 all: runtime sim $(CTESTS) $(BENCH_BINS)
 runtime: $(LIB) $(SO) $(RL_SO)
 
@@ -90,6 +90,15 @@ $(B)/test/%: spec/c/%.c $(LIB) spec/c/tap.h spec/c/mock_transport.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(LIB) $(DEPS_LIBS) -lutil -lpthread
 
+# The model test runs in virtual time: the clock's symbols go to its mock
+# (spec/c/model_port.h). mf_left_ms and mf_write_all too: inside
+# mf_transport.c their calls to the clock never reach a wrapped symbol.
+MODEL_WRAP = -Wl,--wrap=mf_now_ms,--wrap=mf_sleep_ms,--wrap=mf_left_ms,--wrap=mf_write_all
+MODEL_HDR  = spec/c/model_port.h spec/c/model_gen.h spec/c/tap.h
+$(B)/test/test_model: spec/c/test_model.c $(LIB) $(MODEL_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(LIB) $(DEPS_LIBS) $(MODEL_WRAP)
+
 $(B)/ptycopy: spec/bench/ptycopy.c spec/bench/bench.h
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(OPT) $(LDSAN) -o $@ $< -lutil
@@ -98,18 +107,33 @@ $(B)/bench_%: spec/bench/%.c spec/bench/bench.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(OPT) $(CORE_INC) $(LDSAN) -o $@ $< $(LIB) $(DEPS_LIBS)
 
-# libFuzzer targets (clang): the parser and data-mode scanner.
+# libFuzzer targets (clang): the parser, the download-end scanner, whole
+# transfers through the model's module. Each reads its checked-in corpus
+# spec/fuzz/corpus/<target>/ (fuzz_at: spec/fuzz/seeds) and grows
+# build/corpus/<target>/.
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(DEPS_CFLAGS) $(CORE_INC)
 FUZZ_BINS = $(FUZZ_SRC:spec/fuzz/%.c=$(B)/fuzz/%)
 $(B)/fuzz/%: spec/fuzz/%.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(DEPS_LIBS)
+$(B)/fuzz/fuzz_transfer: spec/fuzz/fuzz_transfer.c $(CORE_SRC) $(CORE_HDR) $(MODEL_HDR)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -Ispec/c -o $@ $< $(CORE_SRC) $(DEPS_LIBS) $(MODEL_WRAP)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZ_BINS)
-	@for f in $(FUZZ_BINS); do echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
-	  mkdir -p build/corpus/$$(basename $$f); \
-	  $$f -max_total_time=$(FUZZ_SECONDS) build/corpus/$$(basename $$f) spec/fuzz/seeds || exit 1; done
+	@for f in $(FUZZ_BINS); do FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-one $$f || exit 1; done
+
+# Line and branch coverage of the data path (scripts/coverage, gcov).
+coverage: deps
+	@$(MAKE) --no-print-directory sim
+	@scripts/coverage
+
+# The long runs (scripts/soak lists them): the model test at 10^7 cases,
+# each fuzzer SOAK_FUZZ_SECONDS.
+soak: deps
+	@$(MAKE) --no-print-directory all $(FUZZ_BINS)
+	@scripts/soak
 
 check: deps
 	@$(MAKE) --no-print-directory all
