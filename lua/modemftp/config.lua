@@ -27,6 +27,7 @@ M.TYPES = {
 	ssl = "bool", sslctxid = "int",
 	pdp = "bool", apn = "string", apn_user = "string", apn_password = "string", apn_auth = "int",
 	attempts = "int",
+	metrics = "string",
 }
 
 local BOOL = { ["1"] = true, yes = true, ["true"] = true, on = true, ["0"] = false, no = false, ["false"] = false, off = false }

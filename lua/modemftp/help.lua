@@ -61,8 +61,8 @@ configuration (later wins): /etc/modemftp.conf, ~/.config/modemftp.conf
 ':'-separated); then MODEMFTP_PORT; then --port/--baud/--set ... Lines are
 `key = value`; keys: port baud rtscts guard at_timeout lock_timeout lock_dir
 timeout host ftp_port user password context filetype passive rsptimeout ssl
-sslctxid pdp apn apn_user apn_password apn_auth attempts, and any other key
-the job reads from job.conf.
+sslctxid pdp apn apn_user apn_password apn_auth attempts metrics, and any
+other key the job reads from job.conf.
 
 exit status:
     0  success
@@ -78,6 +78,14 @@ exit status:
 
 Signals: SIGINT/SIGTERM abort a transfer cleanly (the module leaves data
 mode), the FTP session is closed, unfinished atomic uploads are deleted.
+
+--metrics FILE writes the run's outcome in Prometheus' text format for
+node_exporter's textfile collector (FILE ending in .prom, replaced
+atomically, mode 0644): modemftp_last_run_timestamp_seconds,
+modemftp_last_success_timestamp_seconds, modemftp_exit_code,
+modemftp_duration_seconds, modemftp_bytes_total{direction}, modemftp_files_total,
+modemftp_retries_total, modemftp_recoveries_total, modemftp_signal_quality,
+modemftp_registration_status, labelled job and port; one file per job.
 ]]
 
 M.TEXT.console = [[

@@ -24,6 +24,9 @@
 -- It returns nothing or true on success, `nil, err` (or raises an error
 -- object) on failure; the exit status follows `err` (`modemftp.exitstatus`).
 --
+-- With --metrics FILE the run's outcome outlives it, for Prometheus
+-- (`modemftp.metrics`).
+--
 -- The console verb uses the shared steps too: `runner.configure`,
 -- `runner.lock`, `runner.open_modem`, `runner.connect`, `runner.interrupt_hook`.
 local core = require "modemftp.core"
@@ -36,6 +39,7 @@ local json = require "modemftp.json"
 local Log = require "modemftp.log"
 local lock = require "modemftp.lock"
 local exitstatus = require "modemftp.exitstatus"
+local metrics = require "modemftp.metrics"
 local util = require "modemftp.util"
 
 local EXIT, RESULT = exitstatus.EXIT, exitstatus.RESULT
@@ -274,10 +278,14 @@ local function execute(run, opts, operands)
 	local m, err = M.open_modem(conf, { trace = opts.verbose and (run.logfile or io.stderr) or nil, record = opts.record })
 	if not m then return exitstatus.of(err), err end
 	run.m = m
+	if conf.metrics then run.signal = metrics.probe(m) end
 	local args = table.move(operands, 2, #operands, 1, { [0] = path })
 	job.modem, job.conf, job.log, job.args, job.name = m, conf, run.log, args, path
 	m:observe(function(ev)
-		if ev.phase == "done" then job.stats.bytes = job.stats.bytes + ev.bytes end
+		if ev.phase == "done" then
+			job.stats.bytes = job.stats.bytes + ev.bytes
+			run.bytes[ev.direction] = (run.bytes[ev.direction] or 0) + ev.bytes
+		end
 	end)
 	_G.arg = args
 	M.interrupt_hook(m.port)
@@ -339,6 +347,23 @@ local function report(run, status, err, seconds)
 	if run.logfile then run.logfile:close() end
 end
 
+-- ------------------------------------------------------------------ metrics
+
+-- With --metrics FILE (or `metrics =`): the run's outcome for Prometheus;
+-- a file that cannot be written is a warning, not a failure of the run.
+local function write_metrics(run, opts, status, seconds)
+	local path = (run.conf and run.conf.metrics) or (opts and opts.metrics)
+	if not path then return end
+	local stats, signal = run.job.stats, run.signal or {}
+	local ok, msg = metrics.write(path, {
+		job = run.path and run.path:match("[^/]*$") or "", port = run.conf and run.conf.port or "",
+		time = os.time(), exit = status, duration = seconds, up = run.bytes.up, down = run.bytes.down,
+		files = stats.files, retries = stats.retries, recoveries = stats.recoveries,
+		rssi = signal.rssi, registration = signal.registration,
+	})
+	if not ok then run.log:warn("--metrics %s: %s", path, msg) end
+end
+
 -- A usage error still honours --json, for monitoring.
 local function asks_json(argv)
 	for _, a in ipairs(argv) do
@@ -359,11 +384,14 @@ function M.run(opts, operands, argv)
 		json = (opts and opts.json) or (not opts and asks_json(argv)),
 		log = Log.new { quiet = opts and opts.quiet, verbose = opts and opts.verbose, syslog = opts and opts.syslog },
 		job = setmetatable({ stats = { bytes = 0, files = 0, retries = 0 }, flows = {} }, Job),
+		bytes = { up = 0, down = 0 },
 	}
 	local ok, status, err = prepare(run, opts, operands)
 	if ok then status, err = execute(run, opts, operands) end
 	clean_up(run, status)
-	report(run, status, err, (core.monotonic_ms() - started) / 1000)
+	local seconds = (core.monotonic_ms() - started) / 1000
+	write_metrics(run, opts, status, seconds)
+	report(run, status, err, seconds)
 	return status
 end
 
