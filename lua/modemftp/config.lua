@@ -16,8 +16,8 @@ local util = require "modemftp.util"
 
 local M = {}
 
---- Configuration keys with a type: "string", "int", "bool" or "number"
--- (seconds, not negative).
+--- Configuration keys with a type: "string", "int", "count" (an integer,
+-- not negative), "bool" or "number" (seconds, not negative).
 M.TYPES = {
 	port = "string", baud = "int", rtscts = "bool", dtr = "bool", guard = "number",
 	at_timeout = "number", init = "bool",
@@ -27,7 +27,7 @@ M.TYPES = {
 	ssl = "bool", sslctxid = "int",
 	pdp = "bool", apn = "string", apn_user = "string", apn_password = "string", apn_auth = "int",
 	attempts = "int",
-	metrics = "string",
+	max_temp_failures = "count", state_dir = "string", metrics = "string",
 }
 
 local BOOL = { ["1"] = true, yes = true, ["true"] = true, on = true, ["0"] = false, no = false, ["false"] = false, off = false }
@@ -50,6 +50,10 @@ function M.value(key, text)
 	elseif ty == "int" then
 		local n = math.tointeger(tonumber(text))
 		if not n then return nil, usage("%s: expected an integer, got %q", key, text) end
+		return n
+	elseif ty == "count" then
+		local n = math.tointeger(tonumber(text))
+		if not n or n < 0 then return nil, usage("%s: expected a whole number, 0 or more, got %q", key, text) end
 		return n
 	elseif ty == "number" then
 		local n = tonumber(text)

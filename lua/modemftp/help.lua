@@ -61,14 +61,17 @@ configuration (later wins): /etc/modemftp.conf, ~/.config/modemftp.conf
 ':'-separated); then MODEMFTP_PORT; then --port/--baud/--set ... Lines are
 `key = value`; keys: port baud rtscts guard at_timeout lock_timeout lock_dir
 timeout host ftp_port user password context filetype passive rsptimeout ssl
-sslctxid pdp apn apn_user apn_password apn_auth attempts metrics, and any
-other key the job reads from job.conf.
+sslctxid pdp apn apn_user apn_password apn_auth attempts max_temp_failures
+state_dir metrics, and any other key the job reads from job.conf.
 
 exit status:
     0  success
     1  the job failed (a permanent error: 530, 550, bad argument, ...)
    64  usage: bad option or configuration, no port configured
    66  the job file cannot be read or compiled
+   69  --max-temp-failures N: the Nth temporary failure (75 or 73) in a row
+       of this job on this port (logged: "N consecutive temporary failures
+       since TIME"); a success starts the count again
    70  internal error in modemftp
    73  the port is locked by another modemftp (after --lock-timeout)
    75  temporary failure (network, timeout, connection closed, pdpdeact,

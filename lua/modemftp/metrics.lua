@@ -22,7 +22,7 @@ M.FAMILIES = {
 	{ "modemftp_last_run_timestamp_seconds", "gauge", "When the last run of the job ended (Unix time)." },
 	{ "modemftp_last_success_timestamp_seconds", "gauge",
 		"When a run of the job last succeeded (Unix time); kept from the previous file when this run failed, 0 before the first success." },
-	{ "modemftp_exit_code", "gauge", "Exit status of the last run (modemftp(1): 0 success, 75 temporary failure, ...)." },
+	{ "modemftp_exit_code", "gauge", "Exit status of the last run (modemftp(1): 0 success, 75 temporary failure, 69 too many in a row, ...)." },
 	{ "modemftp_duration_seconds", "gauge", "How long the last run took, from start to exit." },
 	{ "modemftp_bytes_total", "counter", "Bytes moved by the job's transfers, by direction (up: put, down: get), over all runs." },
 	{ "modemftp_files_total", "counter", "Files the job's flows uploaded or downloaded, over all runs." },

@@ -24,8 +24,10 @@
 -- It returns nothing or true on success, `nil, err` (or raises an error
 -- object) on failure; the exit status follows `err` (`modemftp.exitstatus`).
 --
--- With --metrics FILE the run's outcome outlives it, for Prometheus
--- (`modemftp.metrics`).
+-- Two records outlive a run: with --max-temp-failures N, a count of the
+-- job's consecutive temporary failures on its port (`runner.state_path`:
+-- the Nth in a row exits 69 instead of 75 or 73, loudly); with --metrics
+-- FILE, the run's outcome for Prometheus (`modemftp.metrics`).
 --
 -- The console verb uses the shared steps too: `runner.configure`,
 -- `runner.lock`, `runner.open_modem`, `runner.connect`, `runner.interrupt_hook`.
@@ -334,7 +336,10 @@ local function report(run, status, err, seconds)
 		log.quiet = false
 		log:error("%s (exit %d, %s)", tostring(err), status, RESULT[status] or "?")
 		-- cron mails stderr: say it there too
-		if log.syslog or log.file then io.stderr:write("modemftp: ", one_line(log, err), "\n") end
+		if log.syslog or log.file then
+			if run.bounded then io.stderr:write("modemftp: ", run.bounded, "\n") end
+			io.stderr:write("modemftp: ", one_line(log, err), "\n")
+		end
 		if status == EXIT.usage then io.stderr:write("try 'modemftp run --help'\n") end
 	end
 	if run.json then
@@ -347,7 +352,55 @@ local function report(run, status, err, seconds)
 	if run.logfile then run.logfile:close() end
 end
 
--- ------------------------------------------------------------------ metrics
+-- ------------------------------------ consecutive temporary failures, metrics
+
+--- The file that counts a job's consecutive temporary failures on a port:
+-- `modemftp.DEVICE.JOB.state` in conf.state_dir, else the lock directory
+-- (DEVICE named as for the lock: one file whatever the port's spelling).
+-- @param conf the configuration (port, state_dir, lock_dir)
+-- @param job the job file's path
+-- @return the path
+function M.state_path(conf, job)
+	local dir = conf.state_dir or lock.dir(conf)
+	local dev = lock.path(conf.port, dir):match("/modemftp%.([^/]*)%.lock$")
+	local name = job:match("[^/]*$"):gsub("[^%w%._%-]", "_")
+	return dir .. "/modemftp." .. dev .. "." .. name .. ".state"
+end
+
+-- The count file: "count N" and "since UNIXTIME" lines.
+local function read_state(path)
+	local f = io.open(path, "r")
+	local text = f and f:read("a") or ""
+	if f then f:close() end
+	return { count = tonumber(text:match("count%s+(%d+)")) or 0, since = tonumber(text:match("since%s+(%d+)")) }
+end
+
+local TEMPORARY = { [EXIT.tempfail] = true, [EXIT.busy] = true }
+
+-- With --max-temp-failures N: a temporary failure (75, or 73: the run could
+-- not even start) adds one to the job's count on this port, a success
+-- clears it, any other end leaves it; at N the run says so at error level
+-- and exits 69 (EX_UNAVAILABLE) instead. @return the exit status
+local function bound(run, status)
+	local conf, max = run.conf, run.conf and run.conf.max_temp_failures
+	if not max or max <= 0 or not conf.port or not run.path then return status end
+	if status ~= EXIT.ok and not TEMPORARY[status] then return status end
+	local path = M.state_path(conf, run.path)
+	local st = read_state(path)
+	if status == EXIT.ok then
+		if st.count > 0 then os.remove(path) end
+		return status
+	end
+	st.count, st.since = st.count + 1, st.since or os.time()
+	local ok, msg = metrics.write_file(path, string.format(
+		"# modemftp run --max-temp-failures: %s on %s\ncount %d\nsince %d\n", run.path, conf.port, st.count, st.since))
+	if not ok then run.log:warn("--max-temp-failures: cannot keep the count: %s", msg) end
+	if st.count < max then return status end
+	run.bounded = string.format("%d consecutive temporary failures since %s (--max-temp-failures %d)",
+		st.count, os.date("!%Y-%m-%dT%H:%M:%SZ", st.since), max)
+	run.log:error("%s", run.bounded)
+	return EXIT.unavailable
+end
 
 -- With --metrics FILE (or `metrics =`): the run's outcome for Prometheus;
 -- a file that cannot be written is a warning, not a failure of the run.
@@ -388,6 +441,7 @@ function M.run(opts, operands, argv)
 	}
 	local ok, status, err = prepare(run, opts, operands)
 	if ok then status, err = execute(run, opts, operands) end
+	status = bound(run, status)
 	clean_up(run, status)
 	local seconds = (core.monotonic_ms() - started) / 1000
 	write_metrics(run, opts, status, seconds)
