@@ -47,12 +47,19 @@ SO    = $(B)/lib/modemftp/core.so
 # The console's line editor: a separate Lua module so the core needs no readline.
 RL_SO = $(B)/lib/modemftp/readline.so
 RL_LIBS := $(shell $(PKG) --libs readline 2>/dev/null || echo -lreadline)
+# readline is optional: without its header (libreadline-dev) the build and
+# `make install` skip readline.so, and the console reads plain lines.
+# HAVE_READLINE=no skips it on purpose.
+ifndef HAVE_READLINE
+HAVE_READLINE := $(shell printf '\043include <stdio.h>\n\043include <readline/readline.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes || echo no)
+endif
+RL_TARGET = $(if $(filter yes,$(HAVE_READLINE)),$(RL_SO))
 # Benchmark programs (spec/bench/*.c, see spec/bench/README.md).
 BENCH_BINS = $(B)/ptycopy $(B)/bench_peer $(B)/bench_pair $(B)/bench_core $(B)/bench_micro
 
 .PHONY: all runtime asan check demo bench fuzz install install-sim uninstall clean deps
 all: runtime sim $(CTESTS) $(BENCH_BINS)
-runtime: $(LIB) $(SO) $(RL_SO)
+runtime: $(LIB) $(SO) $(RL_TARGET)
 
 deps:
 	@scripts/install-deps
@@ -127,10 +134,17 @@ bench: deps
 	@QUICK=$(QUICK) spec/bench/run
 
 # The runtime and the command only; the simulator has `make install-sim`.
-install: $(SO) $(RL_SO)
+# The module is stripped: DEB_BUILD_OPTIONS=nostrip (or STRIP=:) keeps the symbols.
+STRIP ?= strip
+ifneq (,$(filter nostrip,$(DEB_BUILD_OPTIONS)))
+STRIP = :
+endif
+install: $(SO) $(RL_TARGET)
 	install -d $(DESTDIR)$(LUA_CMOD_DIR)/modemftp $(DESTDIR)$(LUA_LMOD_DIR)/modemftp $(DESTDIR)$(BINDIR)
 	install -m 0644 $(SO) $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/core.so
-	install -m 0644 $(RL_SO) $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/readline.so
+	$(STRIP) --strip-unneeded $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/core.so
+	$(if $(RL_TARGET),install -m 0644 $(RL_SO) $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/readline.so)
+	$(if $(RL_TARGET),$(STRIP) --strip-unneeded $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/readline.so)
 	install -m 0644 lua/modemftp/*.lua $(DESTDIR)$(LUA_LMOD_DIR)/modemftp/
 	sed '1,/^-- END-OF-DEV-PATHS/{/^-- DEV-PATHS/,/^-- END-OF-DEV-PATHS/d}' scripts/modemftp > $(DESTDIR)$(BINDIR)/modemftp
 	chmod 0755 $(DESTDIR)$(BINDIR)/modemftp
