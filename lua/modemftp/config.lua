@@ -1,7 +1,8 @@
 --- modemftp.config: the command's configuration: files, environment, -o.
 --
 -- Read in this order, a later value overriding an earlier one key by key:
--- the files (/etc/modemftp.conf, then ~/.config/modemftp.conf; or instead
+-- the files (/etc/modemftp.conf, /etc/modemftp/modemftp.conf (the one
+-- `make install` puts in place), then ~/.config/modemftp.conf; or instead
 -- the --config files, or MODEMFTP_CONFIG, a ':'-separated list), then
 -- MODEMFTP_PORT, then the command line (`options.to_conf`). Lines are
 -- `key = value`; `#` or `;` starts a comment line; a value may be "double
@@ -115,10 +116,17 @@ function M.read(path, must_exist)
 	return M.parse(text, path)
 end
 
---- The default configuration files, in the order they are read.
+--- The configuration file `make install` puts in place: SYSCONFDIR/modemftp/modemftp.conf
+-- (/etc/modemftp/modemftp.conf for PREFIX=/usr; the install writes its own
+-- SYSCONFDIR on the next line).
+M.SYSCONF = "/etc/modemftp/modemftp.conf"
+
+--- The default configuration files, in the order they are read:
+-- /etc/modemftp.conf, `config.SYSCONF`, then the user's.
 -- @return the list of paths
 function M.files()
 	local list = { "/etc/modemftp.conf" }
+	if M.SYSCONF ~= list[1] then list[#list + 1] = M.SYSCONF end
 	local xdg = util.getenv("XDG_CONFIG_HOME")
 	local home = util.getenv("HOME")
 	if xdg then

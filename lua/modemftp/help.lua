@@ -35,7 +35,8 @@ verbs:
   modemftp VERB --help    a verb's options;  modemftp --version
 
 The modem port comes from --port, else MODEMFTP_PORT, else `port =` in the
-configuration (/etc/modemftp.conf, then ~/.config/modemftp.conf; later wins).
+configuration (/etc/modemftp.conf, /etc/modemftp/modemftp.conf, then
+~/.config/modemftp.conf; later wins).
 See modemftp(1).
 ]]
 
@@ -56,9 +57,10 @@ tty:/dev/pts/3 (termios: ttys and ptys), tcp:HOST:PORT (ser2net raw),
 replay:FILE (a recorded transcript, for tests). One lock file per device
 (modemftp.NAME.lock in the lock directory) keeps two runs off one modem.
 
-configuration (later wins): /etc/modemftp.conf, ~/.config/modemftp.conf
-($XDG_CONFIG_HOME/modemftp.conf) or the --config files (or MODEMFTP_CONFIG,
-':'-separated); then MODEMFTP_PORT; then --port/--baud/--set ... Lines are
+configuration (later wins): /etc/modemftp.conf, /etc/modemftp/modemftp.conf
+(make install's), ~/.config/modemftp.conf ($XDG_CONFIG_HOME/modemftp.conf)
+or the --config files (or MODEMFTP_CONFIG, ':'-separated); then
+MODEMFTP_PORT; then --port/--baud/--set ... Lines are
 `key = value`; keys: port baud rtscts guard at_timeout lock_timeout lock_dir
 timeout host ftp_port user password context filetype passive rsptimeout ssl
 sslctxid pdp apn apn_user apn_password apn_auth attempts max_temp_failures
