@@ -152,6 +152,9 @@ STRIP        ?= strip
 ifneq (,$(filter nostrip,$(DEB_BUILD_OPTIONS)))
 STRIP = :
 endif
+# luarocks (modemftp-*.rockspec) gives the Lua 5.4 headers' folder.
+LUA_INCDIR ?=
+DEPS_CFLAGS += $(if $(LUA_INCDIR),-I$(LUA_INCDIR))
 UNITS = scripts/systemd/modemftp-upload@.service scripts/systemd/modemftp-upload@.timer
 # The example files name /usr/local/bin, /usr/local/share/modemftp,
 # /etc/modemftp/modemftp.conf, /var/lib/modemftp and /var/log/modemftp;
@@ -170,8 +173,8 @@ install: install-runtime install-system
 
 # The module (core.so stripped, readline.so when built), the Lua files (the
 # configuration's SYSCONFDIR written in), the command, the man page, the
-# example jobs and, as documentation, the example system files. The
-# simulator has `make install-sim`.
+# example jobs and, as documentation, the example system files. What
+# luarocks installs (modemftp-*.rockspec); the simulator has `make install-sim`.
 install-runtime: $(SO) $(RL_TARGET)
 	install -d $(DESTDIR)$(LUA_CMOD_DIR)/modemftp $(DESTDIR)$(LUA_LMOD_DIR)/modemftp $(DESTDIR)$(BINDIR)
 	install -m 0644 $(SO) $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/core.so

@@ -1,8 +1,11 @@
 -- Packaging: `make install`'s system files (the configuration, the cron
 -- file, the logrotate snippet, the systemd units: checked by
--- systemd-analyze verify), the stripped module, a build without readline.
+-- systemd-analyze verify), the stripped module, a build without readline,
+-- the rockspec (`luarocks make` from a copy of the checkout), and the
+-- .busted file (plain `busted` from the checkout).
 local sim = require "support.sim"
 local cli = require "support.cli"
+local core = require "modemftp.core"
 local config = require "modemftp.config"
 local options = require "modemftp.options"
 
@@ -232,5 +235,63 @@ describe("a build without readline", function()
 		assert.truthy(pout:match("\nexit 0\n?$"), pout)
 		assert.is_nil(sim.read(dir .. "/history"), "readline would have written the history")
 		os.execute("rm -rf " .. q(dir))
+	end)
+end)
+
+describe("the rockspec", function()
+	local rockspec
+
+	setup(function()
+		local name = sim.sh("cd " .. q(top) .. " && ls modemftp-*.rockspec"):gsub("%s+$", "")
+		rockspec = name
+	end)
+
+	it("is named for the core's version", function()
+		assert.equal("modemftp-" .. core.version .. "-1.rockspec", rockspec)
+		local text = sim.read(top .. "/" .. rockspec)
+		assert.truthy(text:find('\nversion = "' .. core.version .. '-1"', 1, true))
+		assert.truthy(text:find('type = "make"', 1, true))
+	end)
+
+	it("builds and installs with `luarocks make` from a fresh copy of the checkout", function()
+		if not have("luarocks") then
+			pending("luarocks is not installed (Debian package luarocks, which scripts/install-deps installs): NOT tried")
+			return
+		end
+		local dir = sim.tmpdir()
+		local src, tree = dir .. "/src", dir .. "/tree"
+		-- what a clone has: the files git knows (no build/), else the folders that make one
+		local list = "git ls-files -co --exclude-standard 2>/dev/null | grep . || find Makefile *.rockspec README.md src lua scripts spec -type f"
+		local out, ok = sim.sh(string.format("mkdir -p %s && cd %s && { %s; } | tar -cf - -T - | tar -xf - -C %s 2>&1",
+			q(src), q(top), list, q(src)))
+		assert.is_true(ok, out)
+		assert.is_nil(sim.read(src .. "/build/lib/modemftp/core.so"))
+		local t0 = core.monotonic_ms()
+		out, ok = sim.sh(string.format("cd %s && %s luarocks --lua-version 5.4 make --tree %s %s 2>&1",
+			q(src), CLEAN, q(tree), q(rockspec)))
+		assert.is_true(ok, out)
+		assert.truthy(core.monotonic_ms() - t0 < 60000, "luarocks make took over a minute")
+		assert.is_true(stripped(tree .. "/lib/lua/5.4/modemftp/core.so"))
+		for _, f in ipairs { "init.lua", "runner.lua", "metrics.lua", "cli.lua" } do
+			assert.truthy(sim.read(tree .. "/share/lua/5.4/modemftp/" .. f), f)
+		end
+		-- the command luarocks wraps finds the tree's modules, from anywhere
+		local v
+		v, ok = sim.sh("cd / && " .. CLEAN .. q(tree .. "/bin/modemftp") .. " --version 2>&1")
+		assert.is_true(ok, v)
+		assert.equal("modemftp " .. core.version .. "\n", v)
+		-- the developers' build/ is not where luarocks builds
+		assert.truthy(sim.read(src .. "/build/luarocks/lib/modemftp/core.so"))
+		os.execute("rm -rf " .. q(dir))
+	end)
+end)
+
+describe(".busted", function()
+	it("lets plain `busted` from the checkout run the specs", function()
+		assert.truthy(sim.read(top .. "/build/lib/modemftp/core.so"), "build/ has no core.so (make runtime)")
+		local out, ok = sim.sh("cd " .. q(top) .. " && " .. CLEAN .. "-u EC20SIM busted -o TAP spec/command_pieces_spec.lua 2>&1")
+		assert.is_true(ok, out)
+		assert.truthy(out:match("\nok %d+ "), out)
+		assert.is_nil(out:find("not ok", 1, true), out)
 	end)
 end)
