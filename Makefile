@@ -47,12 +47,19 @@ SO    = $(B)/lib/modemftp/core.so
 # The console's line editor: a separate Lua module so the core needs no readline.
 RL_SO = $(B)/lib/modemftp/readline.so
 RL_LIBS := $(shell $(PKG) --libs readline 2>/dev/null || echo -lreadline)
+# readline is optional: without its header (libreadline-dev) the build and
+# `make install` skip readline.so, and the console reads plain lines.
+# HAVE_READLINE=no skips it on purpose.
+ifndef HAVE_READLINE
+HAVE_READLINE := $(shell printf '\043include <stdio.h>\n\043include <readline/readline.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes || echo no)
+endif
+RL_TARGET = $(if $(filter yes,$(HAVE_READLINE)),$(RL_SO))
 # Benchmark programs (spec/bench/*.c, see spec/bench/README.md).
 BENCH_BINS = $(B)/ptycopy $(B)/bench_peer $(B)/bench_pair $(B)/bench_core $(B)/bench_micro
 
 .PHONY: all runtime asan check demo bench fuzz soak coverage install install-sim uninstall clean deps
 all: runtime sim $(CTESTS) $(BENCH_BINS)
-runtime: $(LIB) $(SO) $(RL_SO)
+runtime: $(LIB) $(SO) $(RL_TARGET)
 
 deps:
 	@scripts/install-deps
@@ -150,23 +157,92 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@QUICK=$(QUICK) spec/bench/run
 
-# The runtime and the command only; the simulator has `make install-sim`.
-install: $(SO) $(RL_SO)
+# ---------------------------------------------------------------- install
+# `make install` = install-runtime + install-system. Debian's layout is
+# PREFIX=/usr (configuration in /etc); the default PREFIX=/usr/local puts
+# it in /usr/local/etc (GNU's sysconfdir = PREFIX/etc). The cron and
+# logrotate snippets go where their daemons read, whatever PREFIX.
+# DEB_BUILD_OPTIONS=nostrip (or STRIP=:) keeps the symbols.
+SYSCONFDIR   ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+CONFFILE      = $(SYSCONFDIR)/modemftp/modemftp.conf
+DATADIR       = $(PREFIX)/share/modemftp
+DOCDIR       ?= $(PREFIX)/share/doc/modemftp
+CRONDIR      ?= /etc/cron.d
+LOGROTATEDIR ?= /etc/logrotate.d
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+STATEDIR     ?= /var/lib/modemftp
+LOGDIR       ?= /var/log/modemftp
+STRIP        ?= strip
+ifneq (,$(filter nostrip,$(DEB_BUILD_OPTIONS)))
+STRIP = :
+endif
+# luarocks (modemftp-*.rockspec) gives the Lua 5.4 headers' folder.
+LUA_INCDIR ?=
+DEPS_CFLAGS += $(if $(LUA_INCDIR),-I$(LUA_INCDIR))
+UNITS = scripts/systemd/modemftp-upload@.service scripts/systemd/modemftp-upload@.timer
+# The example files name /usr/local/bin, /usr/local/share/modemftp,
+# /etc/modemftp/modemftp.conf, /var/lib/modemftp and /var/log/modemftp;
+# installed, they name where things went.
+SUBST = sed -e 's|/usr/local/bin/modemftp|$(BINDIR)/modemftp|g' -e 's|/usr/local/share/modemftp|$(DATADIR)|g' \
+	-e 's|/etc/modemftp/modemftp.conf|$(CONFFILE)|g' -e 's|/var/lib/modemftp|$(STATEDIR)|g' -e 's|/var/log/modemftp|$(LOGDIR)|g'
+# install_subst SRC DEST MODE: SRC substituted, as DEST.
+install_subst = $(SUBST) $(1) >$(B)/install$(subst /,-,$(2)) && install -m $(3) $(B)/install$(subst /,-,$(2)) $(2) \
+	&& rm -f $(B)/install$(subst /,-,$(2))
+# install_new SRC DEST MODE: the same, unless DEST is there (an admin's file, once edited).
+install_new = if [ -e $(2) ]; then echo "install: keeping $(2) (the new one is in $(DESTDIR)$(DOCDIR)/examples)"; \
+	else $(call install_subst,$(1),$(2),$(3)); fi
+
+.PHONY: install-runtime install-system
+install: install-runtime install-system
+
+# The module (core.so stripped, readline.so when built), the Lua files (the
+# configuration's SYSCONFDIR written in), the command, the man page, the
+# example jobs and, as documentation, the example system files. What
+# luarocks installs (modemftp-*.rockspec); the simulator has `make install-sim`.
+install-runtime: $(SO) $(RL_TARGET)
 	install -d $(DESTDIR)$(LUA_CMOD_DIR)/modemftp $(DESTDIR)$(LUA_LMOD_DIR)/modemftp $(DESTDIR)$(BINDIR)
 	install -m 0644 $(SO) $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/core.so
-	install -m 0644 $(RL_SO) $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/readline.so
+	$(STRIP) --strip-unneeded $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/core.so
+	$(if $(RL_TARGET),install -m 0644 $(RL_SO) $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/readline.so)
+	$(if $(RL_TARGET),$(STRIP) --strip-unneeded $(DESTDIR)$(LUA_CMOD_DIR)/modemftp/readline.so)
 	install -m 0644 lua/modemftp/*.lua $(DESTDIR)$(LUA_LMOD_DIR)/modemftp/
+	sed 's|^M.SYSCONF = .*|M.SYSCONF = "$(CONFFILE)"|' lua/modemftp/config.lua >$(DESTDIR)$(LUA_LMOD_DIR)/modemftp/config.lua
 	sed '1,/^-- END-OF-DEV-PATHS/{/^-- DEV-PATHS/,/^-- END-OF-DEV-PATHS/d}' scripts/modemftp > $(DESTDIR)$(BINDIR)/modemftp
 	chmod 0755 $(DESTDIR)$(BINDIR)/modemftp
 	install -d $(DESTDIR)$(MANDIR)
 	install -m 0644 scripts/modemftp.1 $(DESTDIR)$(MANDIR)/
-	install -d $(DESTDIR)$(PREFIX)/share/modemftp/jobs
-	install -m 0644 scripts/jobs/*.lua $(DESTDIR)$(PREFIX)/share/modemftp/jobs/
+	install -d $(DESTDIR)$(DATADIR)/jobs
+	install -m 0644 scripts/jobs/*.lua $(DESTDIR)$(DATADIR)/jobs/
+	install -d $(DESTDIR)$(DOCDIR)/examples/cron.d $(DESTDIR)$(DOCDIR)/examples/logrotate.d $(DESTDIR)$(DOCDIR)/examples/systemd
+	$(call install_subst,scripts/modemftp.conf,$(DESTDIR)$(DOCDIR)/examples/modemftp.conf,0644)
+	$(call install_subst,scripts/cron/modemftp,$(DESTDIR)$(DOCDIR)/examples/cron.d/modemftp,0644)
+	$(call install_subst,scripts/logrotate/modemftp,$(DESTDIR)$(DOCDIR)/examples/logrotate.d/modemftp,0644)
+	$(foreach u,$(UNITS),$(call install_subst,$(u),$(DESTDIR)$(DOCDIR)/examples/systemd/$(notdir $(u)),0644) &&) true
 
+# The system's files: the configuration (mode 0600), the cron file (named
+# without a dot: cron skips such names) and the logrotate snippet, each
+# only where none is there (they are the admin's once edited); the systemd
+# units (vendor files: replaced; override them in /etc/systemd/system);
+# the state and log folders. Nothing is enabled.
+install-system:
+	@mkdir -p $(B)
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/modemftp $(DESTDIR)$(CRONDIR) $(DESTDIR)$(LOGROTATEDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
+	@$(call install_new,scripts/modemftp.conf,$(DESTDIR)$(CONFFILE),0600)
+	@$(call install_new,scripts/cron/modemftp,$(DESTDIR)$(CRONDIR)/modemftp,0644)
+	@$(call install_new,scripts/logrotate/modemftp,$(DESTDIR)$(LOGROTATEDIR)/modemftp,0644)
+	$(foreach u,$(UNITS),$(call install_subst,$(u),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u)),0644) &&) true
+	install -d -m 0755 $(DESTDIR)$(STATEDIR) $(DESTDIR)$(STATEDIR)/metrics
+	install -d -m 0750 $(DESTDIR)$(LOGDIR)
+
+# Everything install put in place but the configuration (it holds the
+# passwords: remove it by hand) and the state and log folders.
 uninstall: uninstall-sim
 	rm -rf $(DESTDIR)$(LUA_CMOD_DIR)/modemftp $(DESTDIR)$(LUA_LMOD_DIR)/modemftp
 	rm -f $(DESTDIR)$(BINDIR)/modemftp $(DESTDIR)$(MANDIR)/modemftp.1
-	rm -rf $(DESTDIR)$(PREFIX)/share/modemftp
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(CRONDIR)/modemftp $(DESTDIR)$(LOGROTATEDIR)/modemftp
+	rm -f $(foreach u,$(UNITS),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u)))
+	@if [ -e $(DESTDIR)$(CONFFILE) ]; then echo "uninstall: kept $(DESTDIR)$(CONFFILE) (passwords): remove it by hand"; fi
 
 clean:
 	rm -rf build

@@ -204,3 +204,148 @@ describe("modemftp run", function()
 		end
 	end)
 end)
+
+describe("modemftp run --max-temp-failures", function()
+	local core = require "modemftp.core"
+	local lock = require "modemftp.lock"
+	local dir, env, port
+
+	local function run(argv)
+		return cli.run(table.move(argv, 1, #argv, 4, { "run", "--lock-dir", dir }), { env = env, timeout = 40 })
+	end
+
+	local function job(name, text)
+		local path = dir .. "/" .. name
+		sim.write(path, text)
+		return path
+	end
+
+	local function states(d)
+		local out = sim.sh("cd " .. sim.q(d or dir) .. " && ls -A | grep '\\.state$'")
+		return out
+	end
+
+	before_each(function()
+		dir = sim.tmpdir()
+		env = { HOME = dir, XDG_CONFIG_HOME = dir }
+		cli.transcript(dir .. "/t.tx", "")
+		port = "replay:" .. dir .. "/t.tx"
+	end)
+	after_each(function() os.execute("rm -rf " .. sim.q(dir)) end)
+
+	local TEMP = "return nil, require('modemftp.errors').new { name = 'timeout', op = 'size' }"
+
+	it("exits 69 from the Nth temporary failure in a row, says so at error level, and a success clears it", function()
+		local temp = job("temp.lua", TEMP)
+		local ok = job("ok.lua", "return true")
+		assert.equal(75, run({ "--max-temp-failures", "3", "-p", port, temp }).code)
+		assert.equal(75, run({ "--max-temp-failures", "3", "-p", port, temp }).code)
+		local r = run({ "--json", "--max-temp-failures", "3", "-p", port, temp })
+		assert.equal(69, r.code)
+		assert.truthy(r.stderr:match("error: 3 consecutive temporary failures since %d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ "
+			.. "%(%-%-max%-temp%-failures 3%)\n"), r.stderr)
+		assert.truthy(r.stderr:find("error: size: timeout (exit 69, unavailable)", 1, true), r.stderr)
+		assert.truthy(r.stdout:find('"result":"unavailable"', 1, true))
+		assert.truthy(r.stdout:find('"error_name":"timeout"', 1, true)) -- the failure itself is still named
+		-- and every one after it, from the same first failure
+		local since = r.stderr:match("since (%S+)")
+		r = run({ "-q", "--max-temp-failures", "3", "-p", port, temp })
+		assert.equal(69, r.code)
+		assert.truthy(r.stderr:find("4 consecutive temporary failures since " .. since, 1, true), r.stderr)
+		-- the count is the job's on this port: another job is not concerned
+		assert.equal(0, run({ "--max-temp-failures", "3", "-p", port, ok }).code)
+		assert.equal(69, run({ "--max-temp-failures", "3", "-p", port, temp }).code)
+		-- a success of the job clears its count
+		sim.write(temp, "return true")
+		assert.equal(0, run({ "--max-temp-failures", "3", "-p", port, temp }).code)
+		assert.equal("", states())
+		sim.write(temp, TEMP)
+		assert.equal(75, run({ "--max-temp-failures", "3", "-p", port, temp }).code)
+	end)
+
+	it("counts a busy lock as temporary, leaves the count on other failures, keeps it in --state-dir", function()
+		local temp = job("temp.lua", TEMP)
+		local perm = job("perm.lua", "return nil, 'broken'")
+		local sd = dir .. "/state"
+		os.execute("mkdir " .. sim.q(sd))
+		local held = assert(core.lock(lock.path(port, dir), 0))
+		local r = run({ "--lock-timeout", "0", "--max-temp-failures", "2", "--state-dir", sd, "-p", port, temp })
+		held:unlock()
+		assert.equal(73, r.code)
+		-- a permanent failure neither counts nor clears (the job file differs: same name in another folder)
+		os.execute("mkdir " .. sim.q(dir .. "/p") .. " && cp " .. sim.q(perm) .. " " .. sim.q(dir .. "/p/temp.lua"))
+		assert.equal(1, run({ "--max-temp-failures", "2", "--state-dir", sd, "-p", port, dir .. "/p/temp.lua" }).code)
+		r = run({ "--max-temp-failures", "2", "--state-dir", sd, "-p", port, temp })
+		assert.equal(69, r.code)
+		assert.matches("2 consecutive temporary failures", r.stderr)
+		assert.equal("", states(dir))
+		assert.truthy(states(sd):match("^modemftp%..+%.temp%.lua%.state\n$"), states(sd))
+	end)
+
+	it("reads max_temp_failures and state_dir from the configuration; without them nothing is kept", function()
+		local temp = job("temp.lua", TEMP)
+		for _ = 1, 3 do assert.equal(75, run({ "-p", port, temp }).code) end
+		assert.equal("", states())
+		sim.write(dir .. "/m.conf", "max_temp_failures = 2\nstate_dir = " .. dir .. "\n")
+		assert.equal(75, run({ "-c", dir .. "/m.conf", "-p", port, temp }).code)
+		assert.equal(69, run({ "-c", dir .. "/m.conf", "-p", port, temp }).code)
+		-- 0 turns the bound off
+		assert.equal(75, run({ "-c", dir .. "/m.conf", "--max-temp-failures", "0", "-p", port, temp }).code)
+		assert.equal(64, run({ "--max-temp-failures", "-1", "-p", port, temp }).code)
+	end)
+
+	it("says the bound on stderr too when the log goes to syslog or a file", function()
+		local temp = job("temp.lua", TEMP)
+		local r = run({ "--log", dir .. "/log", "--max-temp-failures", "1", "-p", port, temp })
+		assert.equal(69, r.code)
+		assert.truthy(r.stderr:match("^modemftp: 1 consecutive temporary failures since %S+ %(%-%-max%-temp%-failures 1%)\n"
+			.. "modemftp: size: timeout\n$"), r.stderr)
+		assert.matches("error: 1 consecutive temporary failures", sim.read(dir .. "/log"))
+	end)
+end)
+
+describe("the exit status tables", function()
+	local exitstatus = require "modemftp.exitstatus"
+	local help = require "modemftp.help"
+
+	-- The codes a document's exit table lists. @return set of codes
+	local function codes(text, section_start, row)
+		local body = assert(text:match(section_start .. "(.-)\n#+ ") or text:match(section_start .. "(.-)\n%.SH ")
+			or text:match(section_start .. "(.-)\n\n%S"), "no section " .. section_start)
+		local set = {}
+		for line in body:gmatch("[^\n]+") do
+			local cells = line:match(row)
+			if cells then
+				for c in cells:gmatch("%d+") do set[tonumber(c)] = true end
+			end
+		end
+		return set
+	end
+
+	local function listed(set)
+		local out = {}
+		for name, code in pairs(exitstatus.EXIT) do
+			if not set[code] then out[#out + 1] = name .. " (" .. code .. ")" end
+		end
+		table.sort(out)
+		return out
+	end
+
+	it("name every status in `modemftp run --help`", function()
+		local set = {}
+		local block = help.text("run"):match("\nexit status:\n(.-)\n\n")
+		for line in block:gmatch("[^\n]+") do
+			for c in (line:match("^%s+(%d+)%s") and line or ""):gmatch("%f[%d](%d+)%s%s") do set[tonumber(c)] = true end
+		end
+		assert.same({}, listed(set))
+	end)
+
+	it("name every status in scripts/modemftp.md and modemftp(1)", function()
+		assert.same({}, listed(codes(sim.read("scripts/modemftp.md"), "\n### Exit status\n", "^| ([%d /]+) |")))
+		assert.same({}, listed(codes(sim.read("scripts/modemftp.1"), "\n%.SH EXIT STATUS\n", "^%.B ([%d, ]+)$")))
+	end)
+
+	it("name every status in README.md", function()
+		assert.same({}, listed(codes(sim.read("README.md"), "\n### Exit status\n", "^| ([%d /]+) |")))
+	end)
+end)

@@ -68,3 +68,36 @@ describe("modemftp.config", function()
 		assert.same({ "p1", "p2", "p3" }, s)
 	end)
 end)
+
+describe("modemftp.options and config: --metrics", function()
+	it("is a configuration key too", function()
+		local o = assert(options.parse("run", { "--metrics", "/m/job.prom", "j" }, true))
+		assert.same({ metrics = "/m/job.prom" }, options.to_conf(o))
+		assert.same({ metrics = "x.prom" }, config.parse("metrics = x.prom\n", "f"))
+	end)
+
+	it("is an option of run only", function()
+		assert.is_nil((options.parse("console", { "--metrics", "x" })))
+	end)
+end)
+
+describe("modemftp.options and config: --max-temp-failures, --state-dir", function()
+	it("are configuration keys too, typed", function()
+		local o = assert(options.parse("run", { "--max-temp-failures", "8", "--state-dir", "/var/lib/modemftp", "j" }, true))
+		assert.same({ max_temp_failures = 8, state_dir = "/var/lib/modemftp" }, options.to_conf(o))
+		assert.same({ max_temp_failures = 3 }, config.parse("max_temp_failures = 3\n", "f"))
+	end)
+
+	it("take a count of 0 or more", function()
+		assert.equal(0, config.value("max_temp_failures", "0"))
+		for _, bad in ipairs { "-1", "2.5", "many" } do
+			local v, err = config.value("max_temp_failures", bad)
+			assert.is_nil(v)
+			assert.same({ "usage", 'max_temp_failures: expected a whole number, 0 or more, got "' .. bad .. '"' },
+				{ err.name, err.message })
+		end
+		local set, err = options.to_conf(assert(options.parse("run", { "--max-temp-failures", "x", "j" }, true)))
+		assert.is_nil(set)
+		assert.equal('--max-temp-failures: max_temp_failures: expected a whole number, 0 or more, got "x"', err.message)
+	end)
+end)

@@ -1,7 +1,8 @@
 --- modemftp.config: the command's configuration: files, environment, -o.
 --
 -- Read in this order, a later value overriding an earlier one key by key:
--- the files (/etc/modemftp.conf, then ~/.config/modemftp.conf; or instead
+-- the files (/etc/modemftp.conf, /etc/modemftp/modemftp.conf (the one
+-- `make install` puts in place), then ~/.config/modemftp.conf; or instead
 -- the --config files, or MODEMFTP_CONFIG, a ':'-separated list), then
 -- MODEMFTP_PORT, then the command line (`options.to_conf`). Lines are
 -- `key = value`; `#` or `;` starts a comment line; a value may be "double
@@ -16,8 +17,8 @@ local util = require "modemftp.util"
 
 local M = {}
 
---- Configuration keys with a type: "string", "int", "bool" or "number"
--- (seconds, not negative).
+--- Configuration keys with a type: "string", "int", "count" (an integer,
+-- not negative), "bool" or "number" (seconds, not negative).
 M.TYPES = {
 	port = "string", baud = "int", rtscts = "bool", dtr = "bool", guard = "number",
 	at_timeout = "number", init = "bool",
@@ -27,6 +28,7 @@ M.TYPES = {
 	ssl = "bool", sslctxid = "int",
 	pdp = "bool", apn = "string", apn_user = "string", apn_password = "string", apn_auth = "int",
 	attempts = "int",
+	max_temp_failures = "count", state_dir = "string", metrics = "string",
 }
 
 local BOOL = { ["1"] = true, yes = true, ["true"] = true, on = true, ["0"] = false, no = false, ["false"] = false, off = false }
@@ -49,6 +51,10 @@ function M.value(key, text)
 	elseif ty == "int" then
 		local n = math.tointeger(tonumber(text))
 		if not n then return nil, usage("%s: expected an integer, got %q", key, text) end
+		return n
+	elseif ty == "count" then
+		local n = math.tointeger(tonumber(text))
+		if not n or n < 0 then return nil, usage("%s: expected a whole number, 0 or more, got %q", key, text) end
 		return n
 	elseif ty == "number" then
 		local n = tonumber(text)
@@ -110,10 +116,17 @@ function M.read(path, must_exist)
 	return M.parse(text, path)
 end
 
---- The default configuration files, in the order they are read.
+--- The configuration file `make install` puts in place: SYSCONFDIR/modemftp/modemftp.conf
+-- (/etc/modemftp/modemftp.conf for PREFIX=/usr; the install writes its own
+-- SYSCONFDIR on the next line).
+M.SYSCONF = "/etc/modemftp/modemftp.conf"
+
+--- The default configuration files, in the order they are read:
+-- /etc/modemftp.conf, `config.SYSCONF`, then the user's.
 -- @return the list of paths
 function M.files()
 	local list = { "/etc/modemftp.conf" }
+	if M.SYSCONF ~= list[1] then list[#list + 1] = M.SYSCONF end
 	local xdg = util.getenv("XDG_CONFIG_HOME")
 	local home = util.getenv("HOME")
 	if xdg then

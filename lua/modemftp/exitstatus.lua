@@ -4,6 +4,11 @@
 -- modemftp(1)), `RESULT` gives the word the --json line prints for it, and
 -- `exitstatus.of(err)` says how a failed run ends: a signal or the
 -- --timeout deadline first, then the error object (retryable: 75, else 1).
+-- 69 is not an error's status: the runner gives it instead of 75 or 73 when
+-- --max-temp-failures temporary failures came in a row (`modemftp.runner`),
+-- so that a unit or a monitor can take 75 as "try again" and still see a
+-- modem or server that stays unreachable: sysexits' EX_UNAVAILABLE, "a
+-- service is unavailable", is what the run has shown by then.
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
 
@@ -14,6 +19,7 @@ M.EXIT = {
 	ok = 0,          -- the job succeeded
 	failed = 1,      -- the job failed (a permanent error, or the job said so)
 	usage = 64,      -- EX_USAGE: bad command line, configuration, no port
+	unavailable = 69, -- EX_UNAVAILABLE: --max-temp-failures temporary failures (75, 73) in a row
 	noinput = 66,    -- EX_NOINPUT: the job file cannot be read or compiled
 	software = 70,   -- EX_SOFTWARE: an internal error in modemftp
 	busy = 73,       -- the port's lock is held by another modemftp (after --lock-timeout)
@@ -25,7 +31,7 @@ M.EXIT = {
 
 --- The --json line's `result` for each status.
 M.RESULT = {
-	[0] = "ok", [1] = "failed", [64] = "usage", [66] = "noinput", [70] = "error", [73] = "busy",
+	[0] = "ok", [1] = "failed", [64] = "usage", [66] = "noinput", [69] = "unavailable", [70] = "error", [73] = "busy",
 	[75] = "tempfail", [124] = "timeout", [130] = "interrupted", [143] = "interrupted",
 }
 

@@ -35,7 +35,8 @@ verbs:
   modemftp VERB --help    a verb's options;  modemftp --version
 
 The modem port comes from --port, else MODEMFTP_PORT, else `port =` in the
-configuration (/etc/modemftp.conf, then ~/.config/modemftp.conf; later wins).
+configuration (/etc/modemftp.conf, /etc/modemftp/modemftp.conf, then
+~/.config/modemftp.conf; later wins).
 See modemftp(1).
 ]]
 
@@ -56,19 +57,23 @@ tty:/dev/pts/3 (termios: ttys and ptys), tcp:HOST:PORT (ser2net raw),
 replay:FILE (a recorded transcript, for tests). One lock file per device
 (modemftp.NAME.lock in the lock directory) keeps two runs off one modem.
 
-configuration (later wins): /etc/modemftp.conf, ~/.config/modemftp.conf
-($XDG_CONFIG_HOME/modemftp.conf) or the --config files (or MODEMFTP_CONFIG,
-':'-separated); then MODEMFTP_PORT; then --port/--baud/--set ... Lines are
+configuration (later wins): /etc/modemftp.conf, /etc/modemftp/modemftp.conf
+(make install's), ~/.config/modemftp.conf ($XDG_CONFIG_HOME/modemftp.conf)
+or the --config files (or MODEMFTP_CONFIG, ':'-separated); then
+MODEMFTP_PORT; then --port/--baud/--set ... Lines are
 `key = value`; keys: port baud rtscts guard at_timeout lock_timeout lock_dir
 timeout host ftp_port user password context filetype passive rsptimeout ssl
-sslctxid pdp apn apn_user apn_password apn_auth attempts, and any other key
-the job reads from job.conf.
+sslctxid pdp apn apn_user apn_password apn_auth attempts max_temp_failures
+state_dir metrics, and any other key the job reads from job.conf.
 
 exit status:
     0  success
     1  the job failed (a permanent error: 530, 550, bad argument, ...)
    64  usage: bad option or configuration, no port configured
    66  the job file cannot be read or compiled
+   69  --max-temp-failures N: the Nth temporary failure (75 or 73) in a row
+       of this job on this port (logged: "N consecutive temporary failures
+       since TIME"); a success starts the count again
    70  internal error in modemftp
    73  the port is locked by another modemftp (after --lock-timeout)
    75  temporary failure (network, timeout, connection closed, pdpdeact,
@@ -78,6 +83,14 @@ exit status:
 
 Signals: SIGINT/SIGTERM abort a transfer cleanly (the module leaves data
 mode), the FTP session is closed, unfinished atomic uploads are deleted.
+
+--metrics FILE writes the run's outcome in Prometheus' text format for
+node_exporter's textfile collector (FILE ending in .prom, replaced
+atomically, mode 0644): modemftp_last_run_timestamp_seconds,
+modemftp_last_success_timestamp_seconds, modemftp_exit_code,
+modemftp_duration_seconds, modemftp_bytes_total{direction}, modemftp_files_total,
+modemftp_retries_total, modemftp_recoveries_total, modemftp_signal_quality,
+modemftp_registration_status, labelled job and port; one file per job.
 ]]
 
 M.TEXT.console = [[

@@ -36,6 +36,9 @@ local RUN_ONLY = {
 	{ "syslog", nil, nil, "log to syslog (facility user, tag modemftp) instead of stderr" },
 	{ "log", nil, "FILE", "append log lines (and --verbose traffic) to FILE instead of stderr" },
 	{ "json", nil, nil, "print one JSON status line on stdout at the end" },
+	{ "max-temp-failures", nil, "N", "the Nth temporary failure (75, 73) in a row exits 69, loudly (0: no bound)" },
+	{ "state-dir", nil, "DIR", "where --max-temp-failures keeps its count (the lock directory)" },
+	{ "metrics", nil, "FILE", "write the run's outcome to FILE (Prometheus text, node_exporter textfile)" },
 }
 
 local CONSOLE_ONLY = {
@@ -149,11 +152,13 @@ function M.parse(verb, argv, stop_at_operand)
 end
 
 -- Options that are configuration keys too.
-local CONF_KEYS = { "port", "baud", "guard", "lock_timeout", "lock_dir", "timeout" }
+local CONF_KEYS = { "port", "baud", "guard", "lock_timeout", "lock_dir", "timeout", "max_temp_failures", "state_dir",
+	"metrics" }
 
 --- The command line's layer of the configuration: the -o settings, then
 -- the options that are configuration keys (--port, --baud, --rtscts,
--- --guard, --lock-timeout, --lock-dir, --timeout), typed.
+-- --guard, --lock-timeout, --lock-dir, --timeout, --max-temp-failures,
+-- --state-dir, --metrics), typed.
 -- @param opts what `parse` returned
 -- @return table of key -> value (for `config.load`'s `set`), or nil, err
 function M.to_conf(opts)

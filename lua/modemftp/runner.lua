@@ -24,6 +24,11 @@
 -- It returns nothing or true on success, `nil, err` (or raises an error
 -- object) on failure; the exit status follows `err` (`modemftp.exitstatus`).
 --
+-- Two records outlive a run: with --max-temp-failures N, a count of the
+-- job's consecutive temporary failures on its port (`runner.state_path`:
+-- the Nth in a row exits 69 instead of 75 or 73, loudly); with --metrics
+-- FILE, the run's outcome for Prometheus (`modemftp.metrics`).
+--
 -- The console verb uses the shared steps too: `runner.configure`,
 -- `runner.lock`, `runner.open_modem`, `runner.connect`, `runner.interrupt_hook`.
 local core = require "modemftp.core"
@@ -36,6 +41,7 @@ local json = require "modemftp.json"
 local Log = require "modemftp.log"
 local lock = require "modemftp.lock"
 local exitstatus = require "modemftp.exitstatus"
+local metrics = require "modemftp.metrics"
 local util = require "modemftp.util"
 
 local EXIT, RESULT = exitstatus.EXIT, exitstatus.RESULT
@@ -274,10 +280,14 @@ local function execute(run, opts, operands)
 	local m, err = M.open_modem(conf, { trace = opts.verbose and (run.logfile or io.stderr) or nil, record = opts.record })
 	if not m then return exitstatus.of(err), err end
 	run.m = m
+	if conf.metrics then run.signal = metrics.probe(m) end
 	local args = table.move(operands, 2, #operands, 1, { [0] = path })
 	job.modem, job.conf, job.log, job.args, job.name = m, conf, run.log, args, path
 	m:observe(function(ev)
-		if ev.phase == "done" then job.stats.bytes = job.stats.bytes + ev.bytes end
+		if ev.phase == "done" then
+			job.stats.bytes = job.stats.bytes + ev.bytes
+			run.bytes[ev.direction] = (run.bytes[ev.direction] or 0) + ev.bytes
+		end
 	end)
 	_G.arg = args
 	M.interrupt_hook(m.port)
@@ -326,7 +336,10 @@ local function report(run, status, err, seconds)
 		log.quiet = false
 		log:error("%s (exit %d, %s)", tostring(err), status, RESULT[status] or "?")
 		-- cron mails stderr: say it there too
-		if log.syslog or log.file then io.stderr:write("modemftp: ", one_line(log, err), "\n") end
+		if log.syslog or log.file then
+			if run.bounded then io.stderr:write("modemftp: ", run.bounded, "\n") end
+			io.stderr:write("modemftp: ", one_line(log, err), "\n")
+		end
 		if status == EXIT.usage then io.stderr:write("try 'modemftp run --help'\n") end
 	end
 	if run.json then
@@ -337,6 +350,71 @@ local function report(run, status, err, seconds)
 		}, "\n")
 	end
 	if run.logfile then run.logfile:close() end
+end
+
+-- ------------------------------------ consecutive temporary failures, metrics
+
+--- The file that counts a job's consecutive temporary failures on a port:
+-- `modemftp.DEVICE.JOB.state` in conf.state_dir, else the lock directory
+-- (DEVICE named as for the lock: one file whatever the port's spelling).
+-- @param conf the configuration (port, state_dir, lock_dir)
+-- @param job the job file's path
+-- @return the path
+function M.state_path(conf, job)
+	local dir = conf.state_dir or lock.dir(conf)
+	local dev = lock.path(conf.port, dir):match("/modemftp%.([^/]*)%.lock$")
+	local name = job:match("[^/]*$"):gsub("[^%w%._%-]", "_")
+	return dir .. "/modemftp." .. dev .. "." .. name .. ".state"
+end
+
+-- The count file: "count N" and "since UNIXTIME" lines.
+local function read_state(path)
+	local f = io.open(path, "r")
+	local text = f and f:read("a") or ""
+	if f then f:close() end
+	return { count = tonumber(text:match("count%s+(%d+)")) or 0, since = tonumber(text:match("since%s+(%d+)")) }
+end
+
+local TEMPORARY = { [EXIT.tempfail] = true, [EXIT.busy] = true }
+
+-- With --max-temp-failures N: a temporary failure (75, or 73: the run could
+-- not even start) adds one to the job's count on this port, a success
+-- clears it, any other end leaves it; at N the run says so at error level
+-- and exits 69 (EX_UNAVAILABLE) instead. @return the exit status
+local function bound(run, status)
+	local conf, max = run.conf, run.conf and run.conf.max_temp_failures
+	if not max or max <= 0 or not conf.port or not run.path then return status end
+	if status ~= EXIT.ok and not TEMPORARY[status] then return status end
+	local path = M.state_path(conf, run.path)
+	local st = read_state(path)
+	if status == EXIT.ok then
+		if st.count > 0 then os.remove(path) end
+		return status
+	end
+	st.count, st.since = st.count + 1, st.since or os.time()
+	local ok, msg = metrics.write_file(path, string.format(
+		"# modemftp run --max-temp-failures: %s on %s\ncount %d\nsince %d\n", run.path, conf.port, st.count, st.since))
+	if not ok then run.log:warn("--max-temp-failures: cannot keep the count: %s", msg) end
+	if st.count < max then return status end
+	run.bounded = string.format("%d consecutive temporary failures since %s (--max-temp-failures %d)",
+		st.count, os.date("!%Y-%m-%dT%H:%M:%SZ", st.since), max)
+	run.log:error("%s", run.bounded)
+	return EXIT.unavailable
+end
+
+-- With --metrics FILE (or `metrics =`): the run's outcome for Prometheus;
+-- a file that cannot be written is a warning, not a failure of the run.
+local function write_metrics(run, opts, status, seconds)
+	local path = (run.conf and run.conf.metrics) or (opts and opts.metrics)
+	if not path then return end
+	local stats, signal = run.job.stats, run.signal or {}
+	local ok, msg = metrics.write(path, {
+		job = run.path and run.path:match("[^/]*$") or "", port = run.conf and run.conf.port or "",
+		time = os.time(), exit = status, duration = seconds, up = run.bytes.up, down = run.bytes.down,
+		files = stats.files, retries = stats.retries, recoveries = stats.recoveries,
+		rssi = signal.rssi, registration = signal.registration,
+	})
+	if not ok then run.log:warn("--metrics %s: %s", path, msg) end
 end
 
 -- A usage error still honours --json, for monitoring.
@@ -359,11 +437,15 @@ function M.run(opts, operands, argv)
 		json = (opts and opts.json) or (not opts and asks_json(argv)),
 		log = Log.new { quiet = opts and opts.quiet, verbose = opts and opts.verbose, syslog = opts and opts.syslog },
 		job = setmetatable({ stats = { bytes = 0, files = 0, retries = 0 }, flows = {} }, Job),
+		bytes = { up = 0, down = 0 },
 	}
 	local ok, status, err = prepare(run, opts, operands)
 	if ok then status, err = execute(run, opts, operands) end
+	status = bound(run, status)
 	clean_up(run, status)
-	report(run, status, err, (core.monotonic_ms() - started) / 1000)
+	local seconds = (core.monotonic_ms() - started) / 1000
+	write_metrics(run, opts, status, seconds)
+	report(run, status, err, seconds)
 	return status
 end
 
