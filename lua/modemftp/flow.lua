@@ -22,6 +22,7 @@
 -- wrong argument types raise.
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
+local localfile = require "modemftp.localfile"
 local util = require "modemftp.util"
 
 local checkopts = util.checkopts
@@ -255,16 +256,6 @@ function Flow:run(fn, opts)
 	end, self:_retry_opts(opts, "run"))
 end
 
-local function local_size(path, op)
-	local f, msg = io.open(path, "rb")
-	if not f then
-		return nil, errors.new { op = op, target = path, name = "io", message = msg, retryable = false }
-	end
-	local n = f:seek("end")
-	f:close()
-	return n
-end
-
 local function is_missing(err)
 	return err.protocol_error == 550 or err.name == "file_unavailable"
 end
@@ -279,18 +270,24 @@ end
 --- Upload a local file, resumable and (by default) atomic.
 -- Attempt 1 writes from byte 0 (a leftover temporary file of an earlier run
 -- is overwritten: its bytes may be of another file); a later attempt asks
--- the remote size and continues from there (`startpos`). With `atomic`, the
--- data goes to a temporary name, its size is checked, then it is renamed to
--- `remote` (replacing an older file: if the server refuses to rename over
--- it, the old file is deleted first). On failure the temporary file is
--- deleted when the session still works; it is never renamed.
+-- the remote size and continues from there (`startpos`). With
+-- `atomic`, the data goes to a temporary name, its size is checked against
+-- the bytes actually read, then it is renamed to `remote` (replacing an
+-- older file: if the server refuses to rename over it, the old file is
+-- deleted first). On failure the temporary file is deleted when the session
+-- still works; it is never renamed. A source that is not a regular file (a
+-- device, a pipe) needs `length` or `limit` (see `Session:put`), is never
+-- resumed, and is refused before anything is sent without one. A local
+-- file that cannot be read is a `local_io` error, a missing one
+-- `local_missing`: neither is retried.
 -- @param path the local file
 -- @param remote the name on the server
 -- @param opts {atomic = true, resume = true, verify = true (SIZE check),
 --   tmp = name or function(remote) -> name (default `flow.temp_name`),
 --   replace = true, progress = fn(bytes, total), progress_interval = seconds,
---   plus retry options}
--- @return bytes (the file size), or nil, err
+--   length = n, limit = n (a source that is not a regular file), plus retry
+--   options}
+-- @return bytes (what was read from the file and is on the server), or nil, err
 function Flow:upload(path, remote, opts)
 	if type(path) ~= "string" then error("bad argument #1 to 'upload' (path expected)", 2) end
 	if type(remote) ~= "string" then error("bad argument #2 to 'upload' (remote name expected)", 2) end
@@ -298,8 +295,14 @@ function Flow:upload(path, remote, opts)
 	local atomic = opts.atomic ~= false
 	local resume = opts.resume ~= false
 	local verify = opts.verify ~= false
-	local size, serr = local_size(path, "upload")
-	if not size then return nil, serr end
+	local st, serr = localfile.stat("upload", path, true)
+	if not st then return nil, serr end
+	if st.type == "directory" then return nil, localfile.not_a_file("upload", path) end
+	local regular = st.type == "file"
+	if not regular and opts.length == nil and opts.limit == nil then
+		return nil, localfile.unbounded("upload", path, st.type)
+	end
+	local size = regular and st.size or opts.length -- nil: a stream, known once sent
 	local target = remote
 	if atomic then
 		target = type(opts.tmp) == "function" and opts.tmp(remote) or opts.tmp or M.temp_name(remote)
@@ -311,7 +314,7 @@ function Flow:upload(path, remote, opts)
 		if attempt > 1 and (resume or renaming) then
 			local rs, e = s:size(target)
 			if rs then
-				if rs <= size and resume then startpos = rs end
+				if regular and resume and rs <= size then startpos = rs end
 			elseif not is_missing(e) then
 				return nil, e
 			elseif renaming then
@@ -321,17 +324,20 @@ function Flow:upload(path, remote, opts)
 			end
 		end
 		self.pending[target] = atomic or nil
-		if startpos < size or size == 0 then
-			local n, perr = s:put(target, path, { startpos = startpos, progress = opts.progress,
-				progress_interval = opts.progress_interval })
+		local total = size
+		if size == nil or startpos < size or size == 0 then
+			local n, perr = s:put(target, path, { startpos = startpos, length = opts.length, limit = opts.limit,
+				progress = opts.progress, progress_interval = opts.progress_interval })
 			if not n then return nil, perr end
+			total = startpos + n -- what was read, whatever the file's size said
+			if not regular then size = total end
 		end
 		if verify then
 			local rs, e = s:size(target)
 			if not rs then return nil, e end
-			if rs ~= size then
+			if rs ~= total then
 				return nil, errors.new { op = "upload", target = remote, name = "protocol", retryable = true,
-					message = string.format("size check failed: server has %d bytes, local file %d", rs, size) }
+					message = string.format("size check failed: server has %d bytes, %d were read from the local file", rs, total) }
 			end
 		end
 		if atomic then
@@ -350,7 +356,7 @@ function Flow:upload(path, remote, opts)
 			self.pending[target] = nil
 		end
 		self.stats.files = (self.stats.files or 0) + 1
-		return size
+		return total
 	end, opts)
 	if not res then
 		err.op = err.op or "upload"
@@ -360,14 +366,23 @@ function Flow:upload(path, remote, opts)
 	return res
 end
 
+-- A part file goes (a device or a pipe given as `part` stays).
+local function drop_part(part)
+	local st = core.stat(part)
+	if st and st.type == "file" then os.remove(part) end
+end
+
 --- Download a remote file, resumable and (by default) atomic.
 -- The data goes to `part` (default `path .. ".part"`); attempt 1 starts
 -- from byte 0 unless `continue` is set (then an existing part is trusted:
 -- only when the remote file does not change), later attempts continue from
--- the part's size. The part's size is checked against the remote SIZE,
--- then it is renamed to `path` (os.rename: atomic within one file system).
--- On failure the part is removed (unless `keep_partial`); `path` is never
--- touched.
+-- the part's size. The part's size is checked against the remote SIZE, then it
+-- is flushed, fsync'ed and closed, renamed to `path` (atomic within one file
+-- system) and the folder fsync'ed: after a power loss `path` holds the old
+-- file or the whole new one. On failure the part is removed (unless
+-- `keep_partial`); `path` is never touched. A local file that cannot be
+-- written (a full or read-only disk, a missing folder) is a `local_io`
+-- error, never retried.
 -- @param remote the name on the server
 -- @param path the local file
 -- @param opts {atomic = true, resume = true, verify = true, part = path,
@@ -389,32 +404,40 @@ function Flow:download(remote, path, opts)
 		end
 		local startpos = 0
 		if (attempt > 1 and resume) or (attempt == 1 and opts.continue) then
-			startpos = local_size(part, "download") or 0
+			local st = core.stat(part)
+			if st and st.type == "file" then startpos = st.size end
 			if total and startpos > total then startpos = 0 end
 		end
 		if not (total and startpos == total and total > 0) then
-			if startpos == 0 then os.remove(part) end
-			local n, gerr = s:get(remote, part, { startpos = startpos, progress = opts.progress,
+			local f, ferr = localfile.open_sink("download", part, startpos)
+			if not f then return nil, ferr end
+			local n, gerr = s:get(remote, f, { startpos = startpos, progress = opts.progress,
 				progress_interval = opts.progress_interval })
+			local ok, cerr = localfile.close("download", part, f, n ~= nil)
+			-- a disk that lost the data is the failure to report: a retry would not help
+			if not ok and (n or gerr.retryable) then return nil, cerr end
 			if not n then return nil, gerr end
+		else
+			local ok, serr = core.fsync(part)
+			if not ok then return nil, errors.local_io("download", part, serr.message, serr.errno) end
 		end
-		local got = local_size(part, "download") or 0
+		local st, serr = localfile.stat("download", part)
+		if not st then return nil, serr end
+		local got = st.size
 		if verify and total and got ~= total then
 			return nil, errors.new { op = "download", target = remote, name = "protocol", retryable = true,
 				message = string.format("size check failed: %d bytes arrived, the server has %d", got, total) }
 		end
 		if atomic then
-			local ok, msg = os.rename(part, path)
-			if not ok then
-				return nil, errors.new { op = "download", target = path, name = "io", message = msg, retryable = false }
-			end
+			local ok, rerr = localfile.rename("download", part, path)
+			if not ok then return nil, rerr end
 		end
 		self.stats.files = (self.stats.files or 0) + 1
 		return got
 	end, opts)
 	if not res then
 		err.op = err.op or "download"
-		if atomic and not opts.keep_partial then os.remove(part) end
+		if atomic and not opts.keep_partial then drop_part(part) end
 		return nil, err
 	end
 	return res
