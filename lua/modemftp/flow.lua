@@ -270,7 +270,10 @@ end
 --- Upload a local file, resumable and (by default) atomic.
 -- Attempt 1 writes from byte 0 (a leftover temporary file of an earlier run
 -- is overwritten: its bytes may be of another file); a later attempt asks
--- the remote size and continues from there (`startpos`). With
+-- the remote size and continues from there (`startpos`), but only when the
+-- local file is still the one the upload began with (same device, inode,
+-- size and modification time): a file replaced or rewritten meanwhile is
+-- sent again from byte 0, never spliced onto the old one's bytes. With
 -- `atomic`, the data goes to a temporary name, its size is checked against
 -- the bytes actually read, then it is renamed to `remote` (replacing an
 -- older file: if the server refuses to rename over it, the old file is
@@ -302,19 +305,31 @@ function Flow:upload(path, remote, opts)
 	if not regular and opts.length == nil and opts.limit == nil then
 		return nil, localfile.unbounded("upload", path, st.type)
 	end
-	local size = regular and st.size or opts.length -- nil: a stream, known once sent
+	-- size: what the temporary file must hold (nil: a stream, known once sent);
+	-- ident: the local file the bytes on the server came from
+	local size, ident = regular and st.size or opts.length, localfile.identity(st)
 	local target = remote
 	if atomic then
 		target = type(opts.tmp) == "function" and opts.tmp(remote) or opts.tmp or M.temp_name(remote)
 		if target == remote then error("upload: the temporary name must differ from the final name", 2) end
 	end
+	local log = util.merge(self.opts, opts).log
 	local renaming = false -- a rename was sent: its reply may have been lost
+	local began = false -- the temporary file holds bytes of this upload (not of an earlier run)
 	local res, err = self:run(function(s, attempt)
 		local startpos = 0
+		if attempt > 1 and regular then
+			local now, e = localfile.stat("upload", path, true)
+			if not now then return nil, e end
+			if localfile.identity(now) ~= ident then
+				say(log, "info", "%s changed since the upload began: sending it again from byte 0", path)
+				began, renaming, size, ident = false, false, now.size, localfile.identity(now)
+			end
+		end
 		if attempt > 1 and (resume or renaming) then
 			local rs, e = s:size(target)
 			if rs then
-				if regular and resume and rs <= size then startpos = rs end
+				if began and regular and resume and rs <= size then startpos = rs end
 			elseif not is_missing(e) then
 				return nil, e
 			elseif renaming then
@@ -328,6 +343,7 @@ function Flow:upload(path, remote, opts)
 		if size == nil or startpos < size or size == 0 then
 			local n, perr = s:put(target, path, { startpos = startpos, length = opts.length, limit = opts.limit,
 				progress = opts.progress, progress_interval = opts.progress_interval })
+			began = began or n ~= nil or (perr.bytes or 0) > 0 -- the server truncated it when bytes came
 			if not n then return nil, perr end
 			total = startpos + n -- what was read, whatever the file's size said
 			if not regular then size = total end
@@ -366,17 +382,51 @@ function Flow:upload(path, remote, opts)
 	return res
 end
 
--- A part file goes (a device or a pipe given as `part` stays).
+-- The sidecar of a part file: which version of the remote file the part's
+-- bytes are from (its SIZE and MDTM when the part began), so that a resume
+-- never splices two versions.
+local function meta_name(part) return part .. ".meta" end
+
+local function read_meta(part)
+	local f = io.open(meta_name(part), "rb")
+	if not f then return nil end
+	local text = f:read("a")
+	f:close()
+	return text and text:match("^remote (.-)\n$")
+end
+
+local function write_meta(part, stamp)
+	local name = meta_name(part)
+	local f, err = localfile.open_sink("download", name, 0)
+	if not f then return nil, err end
+	local ok, wmsg, wno = f:write("remote ", stamp, "\n")
+	if not ok then f:close(); return nil, errors.local_io("download", name, wmsg, wno) end
+	return localfile.close("download", name, f, false)
+end
+
+-- A part file and its sidecar go (a device or a pipe given as `part` stays).
 local function drop_part(part)
 	local st = core.stat(part)
 	if st and st.type == "file" then os.remove(part) end
+	os.remove(meta_name(part))
+end
+
+-- What tells one version of a remote file from another: "SIZE MDTM" ("-"
+-- for a server without MDTM: then the size alone).
+-- @return the stamp, or nil, err (a retryable failure)
+local function remote_stamp(s, remote, total)
+	local t, e = s:mdtm(remote)
+	if not t and e.retryable then return nil, e end
+	return string.format("%s %s", tostring(total or "-"), t and (t.text or tostring(t.epoch)) or "-")
 end
 
 --- Download a remote file, resumable and (by default) atomic.
 -- The data goes to `part` (default `path .. ".part"`); attempt 1 starts
--- from byte 0 unless `continue` is set (then an existing part is trusted:
--- only when the remote file does not change), later attempts continue from
--- the part's size. The part's size is checked against the remote SIZE, then it
+-- from byte 0 unless `continue` is set, later attempts continue from the
+-- part's size, but only when the remote file is still the version the part
+-- began with (its SIZE and MDTM, kept beside the part in `part .. ".meta"`):
+-- a file replaced meanwhile, even by one of the same size, is fetched again
+-- from byte 0. The part's size is checked against the remote SIZE, then it
 -- is flushed, fsync'ed and closed, renamed to `path` (atomic within one file
 -- system) and the folder fsync'ed: after a power loss `path` holds the old
 -- file or the whole new one. On failure the part is removed (unless
@@ -397,16 +447,30 @@ function Flow:download(remote, path, opts)
 	local resume = opts.resume ~= false
 	local verify = opts.verify ~= false
 	local part = atomic and (opts.part or path .. ".part") or path
+	local log = util.merge(self.opts, opts).log
 	local res, err = self:run(function(s, attempt)
 		local total, e = s:size(remote)
 		if not total then
 			if verify or is_missing(e) or not e.retryable then return nil, e end
 		end
+		local stamp -- the remote version a part may continue
+		if resume or opts.continue then
+			stamp, e = remote_stamp(s, remote, total)
+			if not stamp then return nil, e end
+		end
 		local startpos = 0
 		if (attempt > 1 and resume) or (attempt == 1 and opts.continue) then
 			local st = core.stat(part)
-			if st and st.type == "file" then startpos = st.size end
+			if st and st.type == "file" and stamp and read_meta(part) == stamp then
+				startpos = st.size
+			elseif st then
+				say(log, "info", "%s changed since %s began: fetching it again from byte 0", remote, part)
+			end
 			if total and startpos > total then startpos = 0 end
+		end
+		if startpos == 0 and stamp then
+			local ok, merr = write_meta(part, stamp)
+			if not ok then return nil, merr end
 		end
 		if not (total and startpos == total and total > 0) then
 			local f, ferr = localfile.open_sink("download", part, startpos)
@@ -432,6 +496,7 @@ function Flow:download(remote, path, opts)
 			local ok, rerr = localfile.rename("download", part, path)
 			if not ok then return nil, rerr end
 		end
+		os.remove(meta_name(part))
 		self.stats.files = (self.stats.files or 0) + 1
 		return got
 	end, opts)
