@@ -100,6 +100,10 @@ function Session:__tostring()
 end
 
 function Session:_alive(op, target)
+	if not self.closed and not self.modem.port:is_open() then
+		return nil, errors.new { op = op, target = target, name = "closed", retryable = true,
+			message = "session lost: the modem port is closed" }
+	end
 	if self.closed then
 		return nil, errors.new { op = op, target = target, name = "closed", retryable = true,
 			message = self.modem.state.rebooted and "session lost: the module restarted"
@@ -338,7 +342,7 @@ local function observed(self, op, remote, opts, run)
 		for k, v in pairs(base) do ev[k] = v end
 		ev.phase = phase
 		for _, w in ipairs(watchers) do
-			if phase ~= "progress" or w.progress then w.fn(ev) end
+			if phase ~= "progress" or w.progress then util.callback("observer", w.fn, ev) end
 		end
 	end
 	tell("start", { bytes = 0 })
