@@ -51,6 +51,19 @@ describe("host services for local files", function()
 		assert.has_error(function() core.fsync(f) end) -- a closed file is misuse
 	end)
 
+	it("chmod sets the permission bits of a path or a Lua file", function()
+		sim.write(dir .. "/c", "x")
+		assert.is_true(core.chmod(dir .. "/c", 384)) -- 0600
+		assert.equal(384, core.stat(dir .. "/c").mode)
+		local f = assert(io.open(dir .. "/c", "rb"))
+		assert.is_true(core.chmod(f, 416)) -- 0640
+		f:close()
+		assert.equal(416, core.stat(dir .. "/c").mode)
+		local n, err = core.chmod(dir .. "/missing", 384)
+		assert.is_nil(n)
+		assert.equal(2, err.errno)
+	end)
+
 	it("ferror tells that a write through the stream failed", function()
 		local full = assert(io.open("/dev/full", "wb"))
 		assert.is_false(core.ferror(full))

@@ -11,7 +11,7 @@
 -- (`core.fsync_dir`), so that after a power loss the final name holds the
 -- old file or the whole new one, never a short one.
 --
--- Dependencies: core (stat, fsync, fsync_dir, ferror) and errors.
+-- Dependencies: core (stat, fsync, fsync_dir, chmod, ferror) and errors.
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
 
@@ -186,11 +186,12 @@ end
 -- replaced) and a resume (`startpos` > 0) are written in place, so that a
 -- failure leaves the partial data to resume from. `atomic` true always uses
 -- the temporary file (for a regular file or an absent path), false never.
+-- A replaced file keeps its permission bits (not its owner).
 -- @param op the operation, for errors
 -- @param path the destination
 -- @param startpos the offset to write from
 -- @param atomic nil (as above), true or false
--- @return {file =, path = where the data goes, finish = function(ok, err)
+-- @return {file =, path = where the data goes, finish = function(err)
 --   -> true | nil, err}, or nil, err (local_io)
 function M.sink(op, path, startpos, atomic)
 	local st = core.stat(path)
@@ -205,6 +206,14 @@ function M.sink(op, path, startpos, atomic)
 	local target = replace and M.temp_name(path) or path
 	local f, err = M.open_sink(op, target, startpos)
 	if not f then return nil, err end
+	if replace and st then -- the new file takes the old one's permission bits
+		local ok, e = core.chmod(f, st.mode)
+		if not ok then
+			f:close()
+			os.remove(target)
+			return nil, fail(op, path, e)
+		end
+	end
 	local sink = { file = f, path = target }
 	--- End the download. After a success (terr nil) the data is kept:
 	-- synced, and a temporary file renamed over path. After a failure a

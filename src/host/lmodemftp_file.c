@@ -1,5 +1,5 @@
 /*
-** lmodemftp_file.c: local file services: stat, fsync, fsync_dir, ferror
+** lmodemftp_file.c: local file services: stat, fsync, fsync_dir, chmod, ferror
 ** (see header).
 */
 #include "lmodemftp_file.h"
@@ -138,6 +138,22 @@ static int l_fsync_dir(lua_State *L)
 	return 1;
 }
 
+/* core.chmod(path | file, mode) -> true | nil, err */
+static int l_chmod(lua_State *L)
+{
+	FILE *f = opt_stream(L, 1);
+	const char *what = f ? "file" : luaL_checkstring(L, 1);
+	lua_Integer mode = luaL_checkinteger(L, 2);
+	luaL_argcheck(L, mode >= 0 && mode <= 07777, 2, "mode must be 0..07777");
+	int rc = f ? fchmod(fileno(f), (mode_t)mode) : chmod(what, (mode_t)mode);
+	if (rc != 0) {
+		int e = errno;
+		return mf_lua_fail(L, "io", e, "chmod %s: %s", what, strerror(e));
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* core.ferror(file) -> boolean */
 static int l_ferror(lua_State *L)
 {
@@ -151,7 +167,8 @@ static int l_ferror(lua_State *L)
 void mf_lua_register_file(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
-		{"stat", l_stat}, {"fsync", l_fsync}, {"fsync_dir", l_fsync_dir}, {"ferror", l_ferror}, {NULL, NULL},
+		{"stat", l_stat}, {"fsync", l_fsync}, {"fsync_dir", l_fsync_dir}, {"chmod", l_chmod},
+		{"ferror", l_ferror}, {NULL, NULL},
 	};
 	luaL_setfuncs(L, fns, 0);
 }

@@ -15,6 +15,10 @@
 **       fsync of a directory, so that a rename or a new name in it
 **       survives a power loss; a file system that cannot sync directories
 **       (EINVAL) counts as done.
+**   core.chmod(path | file, mode) -> true | nil, err
+**       set the permission bits (mode & 07777, as core.stat gives them);
+**       a Lua file is fchmod'ed: a temporary file takes the mode of the
+**       file it will replace.
 **   core.ferror(file)       -> boolean
 **       the stream's error indicator: a write or read through it failed
 **       (the core's file sinks and sources use the same FILE).

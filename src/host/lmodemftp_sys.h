@@ -3,7 +3,7 @@
 ** modemftp.core: serial port discovery (libserialport), per-port locks
 ** (flock with a deadline), syslog, isatty, a whole-job deadline timer
 ** (SIGALRM, see core.deadline), realpath, and the local file services of
-** lmodemftp_file.h (stat, fsync, fsync_dir, ferror).
+** lmodemftp_file.h (stat, fsync, fsync_dir, chmod, ferror).
 */
 #ifndef LMODEMFTP_SYS_H
 #define LMODEMFTP_SYS_H
