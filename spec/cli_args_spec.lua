@@ -135,6 +135,15 @@ describe("cli pieces", function()
 		assert.equal("tempfail", exitstatus.RESULT[75])
 	end)
 
+	it("maps a local file failure to 74 (local_io) or 66 (local_missing), never retried", function()
+		local e = errors.new { name = "local_io", message = "No space left on device" }
+		assert.is_false(e.retryable)
+		assert.equal(74, exitstatus.of(e))
+		assert.is_false(errors.new { name = "local_missing" }.retryable)
+		assert.equal(66, exitstatus.of(errors.new { name = "local_missing" }))
+		assert.equal("ioerr", exitstatus.RESULT[74])
+	end)
+
 	it("logs timestamped lines, redacts secrets (as \\*, the core's mask), holds them back when quiet", function()
 		local path = os.tmpname()
 		local f = assert(io.open(path, "w+"))

@@ -89,6 +89,29 @@ describe("modemftp run with ec20sim", function()
 		os.execute("rm -f " .. sim.q(h.root .. "/.s.bin.part"))
 	end)
 
+	it("a local file problem is permanent: exit 66 for a missing source, 74 for an unwritable target", function()
+		sim.write(h.root .. "/cfg.txt", "x")
+		local job = h.dir .. "/local.lua"
+		sim.write(job, [[
+			local m, args, job = ...
+			local f = job:flow { base = 0.05, jitter = 0 }
+			local n, err
+			if args[1] == "publish" then n, err = f:publish(args[2], "never.bin")
+			else n, err = f:fetch("cfg.txt", args[2]) end
+			if not n then return nil, err end
+			return true
+		]])
+		local r = run({ "--json", job, "publish", h.dir .. "/no-such-file" })
+		assert.equal(66, r.code, r.stderr)
+		assert.truthy(r.stdout:find('"error_name":"local_missing"', 1, true), r.stdout)
+		assert.truthy(r.stdout:find('"retries":0', 1, true), r.stdout)
+		r = run({ "--json", job, "fetch", h.dir .. "/no/such/folder/cfg.txt" })
+		assert.equal(74, r.code, r.stderr)
+		assert.truthy(r.stdout:find('"result":"ioerr"', 1, true), r.stdout)
+		assert.truthy(r.stdout:find('"retries":0', 1, true), r.stdout)
+		assert.is_nil(sim.read(h.root .. "/never.bin"))
+	end)
+
 	it("runs the example jobs: upload-logs, fetch-config, mirror", function()
 		local d = h.dir .. "/ex"
 		os.execute("mkdir -p " .. sim.q(d .. "/logs") .. " " .. sim.q(h.root .. "/etc/sub"))

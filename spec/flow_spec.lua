@@ -181,6 +181,44 @@ describe("flow against ec20sim", function()
 		f:close()
 	end)
 
+	it("starts a resumed download over when the remote file was replaced by one of the same size", function()
+		sim.make_file(h.root .. "/v.bin", 150000, 21)
+		local stats, replaced = {}, false
+		local f = newflow { stats = stats }
+		finally(function() f:close() end)
+		sim.control(h, "drop-data 70000")
+		assert.equal(150000, f:download("v.bin", dir .. "/v.bin", { before_retry = function()
+			-- between the attempts: another version, same size, another MDTM
+			sim.make_file(h.root .. "/v.new", 150000, 22)
+			os.execute("touch -d '2001-02-03 04:05:06' " .. sim.q(h.root .. "/v.new"))
+			replaced = os.rename(h.root .. "/v.new", h.root .. "/v.bin")
+			return true
+		end }))
+		assert.is_true(replaced)
+		assert.equal(1, stats.retries)
+		assert.equal(sim.sha256(h.root .. "/v.bin"), sim.sha256(dir .. "/v.bin"))
+		assert.is_nil(sim.read(dir .. "/v.bin.part"))
+		assert.is_nil(sim.read(dir .. "/v.bin.part.meta"))
+	end)
+
+	it("starts a resumed upload over when the local file changed meanwhile", function()
+		sim.make_file(dir .. "/u.bin", 200000, 23)
+		local stats, changed = {}, false
+		local f = newflow { stats = stats }
+		finally(function() f:close() end)
+		sim.control(h, "drop-data 100000")
+		assert.equal(200000, f:upload(dir .. "/u.bin", "u.bin", { before_retry = function()
+			-- between the attempts: rewritten in place, same size, another mtime
+			sim.make_file(dir .. "/u.bin", 200000, 24)
+			changed = os.execute("touch -d '2001-02-03 04:05:06' " .. sim.q(dir .. "/u.bin"))
+			return true
+		end }))
+		assert.is_true(changed)
+		assert.equal(1, stats.retries)
+		assert.equal(sim.sha256(dir .. "/u.bin"), sim.sha256(h.root .. "/u.bin"))
+		assert.is_nil(sim.read(h.root .. "/.u.bin.part"))
+	end)
+
 	it("keeps the old local file when a download fails, and drops the part", function()
 		sim.write(dir .. "/g.bin", "old contents")
 		sim.make_file(h.root .. "/g.bin", 80000, 7)

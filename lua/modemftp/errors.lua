@@ -19,8 +19,13 @@
 --                      (a +CME ERROR outside 601-631), "no_carrier",
 --                      "interrupted", "mismatch", "unsupported",
 --                      "pdp_deactivated", "rebooted", "ftp_error" (an FTP reply
---                      outside chapter 5), "unknown_error"; and for the
---                      `modemftp` command "usage" (a bad command line or
+--                      outside chapter 5), "unknown_error", "local_io" (a
+--                      local file cannot be opened, read, written, flushed,
+--                      synced, closed or renamed: a full or read-only file
+--                      system, a missing directory, a directory or a device
+--                      where a file was meant), "local_missing" (the local
+--                      file to send does not exist); and for the `modemftp`
+--                      command "usage" (a bad command line or
 --                      configuration) and "busy" (the port's lock is held).
 --   * `code`           EC20 `<err>` (chapter 4, 601-631) or nil.
 --   * `protocol_error` FTP reply code from the server (chapter 5) or nil; the
@@ -35,6 +40,7 @@
 --                      progress, so a flow can resume), optional.
 --   * `detail`         extra context appended to the printed line, optional.
 --   * `seconds`        for timeouts: the deadline that expired, optional.
+--   * `errno`          for local_io and local_missing: the OS error number.
 --   * `cme`, `cme_text`, `final`, `lines`: what the modem actually said, kept
 --                      from the core's failure table (see `errors.from_core`).
 --
@@ -53,7 +59,9 @@
 --      pdp_deactivated, rebooted and busy are retryable, and so are the +CME
 --      ERROR codes 14 (SIM busy), 30 (no network service) and 31 (network
 --      timeout); argument, protocol, modem_error, other cme_error,
---      interrupted, mismatch, unsupported and usage are not.
+--      interrupted, mismatch, unsupported, usage, local_io and
+--      local_missing are not ("io" is the port's own I/O and is retryable;
+--      a local disk that is full or read-only stays so on the next try).
 --
 -- A caller may override the rule by passing `retryable` to `errors.new`.
 local M = {}
@@ -195,6 +203,8 @@ local by_kind = {
 	unknown_error = { retry = false, message = "unknown error" },
 	usage = { retry = false, message = "usage error" },
 	busy = { retry = true, message = "busy" },
+	local_io = { retry = false, message = "local I/O error" },
+	local_missing = { retry = false, message = "local file not found" },
 }
 local retry_cme = { [14] = true, [30] = true, [31] = true }
 
@@ -204,7 +214,7 @@ local core_kind = {
 	protocol = "protocol", interrupted = "interrupted", mismatch = "mismatch",
 	unsupported = "unsupported", pdpdeact = "pdp_deactivated",
 	pdp_deactivated = "pdp_deactivated", rebooted = "rebooted",
-	no_carrier = "no_carrier",
+	no_carrier = "no_carrier", local_io = "local_io",
 }
 
 -- Verbose-text comparison key: case, surrounding space and a final period
@@ -375,6 +385,25 @@ function M.from_core(op, t, extra)
 		if t.message ~= nil and t.message ~= "" then e.message = tostring(t.message) end
 	end
 	return M.new(e)
+end
+
+local ENOENT = 2
+
+--- The failure of a local file (never retryable: see the retry rule).
+-- @param op the operation ("get", "put", "download", ...)
+-- @param path the local file
+-- @param message what failed; a leading "PATH: " (io.open's form) is dropped,
+--   the error prints the path as its target
+-- @param errno the OS error number, if known (io.open's third result)
+-- @param source true when path is a file to send: then a missing file
+--   (ENOENT) is named "local_missing", else "local_io"
+-- @return the error object
+function M.local_io(op, path, message, errno, source)
+	message = tostring(message or "local I/O error")
+	if path and message:sub(1, #path + 2) == path .. ": " then message = message:sub(#path + 3) end
+	errno = toint(errno)
+	return M.new { op = op, target = path, message = message, errno = errno, retryable = false,
+		name = (source and errno == ENOENT) and "local_missing" or "local_io" }
 end
 
 --- The failure for a bad argument (a caller's value the EC20 cannot take).

@@ -22,6 +22,7 @@
 -- wrong argument types raise.
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
+local localfile = require "modemftp.localfile"
 local util = require "modemftp.util"
 
 local checkopts = util.checkopts
@@ -255,16 +256,6 @@ function Flow:run(fn, opts)
 	end, self:_retry_opts(opts, "run"))
 end
 
-local function local_size(path, op)
-	local f, msg = io.open(path, "rb")
-	if not f then
-		return nil, errors.new { op = op, target = path, name = "io", message = msg, retryable = false }
-	end
-	local n = f:seek("end")
-	f:close()
-	return n
-end
-
 local function is_missing(err)
 	return err.protocol_error == 550 or err.name == "file_unavailable"
 end
@@ -279,18 +270,27 @@ end
 --- Upload a local file, resumable and (by default) atomic.
 -- Attempt 1 writes from byte 0 (a leftover temporary file of an earlier run
 -- is overwritten: its bytes may be of another file); a later attempt asks
--- the remote size and continues from there (`startpos`). With `atomic`, the
--- data goes to a temporary name, its size is checked, then it is renamed to
--- `remote` (replacing an older file: if the server refuses to rename over
--- it, the old file is deleted first). On failure the temporary file is
--- deleted when the session still works; it is never renamed.
+-- the remote size and continues from there (`startpos`), but only when the
+-- local file is still the one the upload began with (same device, inode,
+-- size and modification time): a file replaced or rewritten meanwhile is
+-- sent again from byte 0, never spliced onto the old one's bytes. With
+-- `atomic`, the data goes to a temporary name, its size is checked against
+-- the bytes actually read, then it is renamed to `remote` (replacing an
+-- older file: if the server refuses to rename over it, the old file is
+-- deleted first). On failure the temporary file is deleted when the session
+-- still works; it is never renamed. A source that is not a regular file (a
+-- device, a pipe) needs `length` or `limit` (see `Session:put`), is never
+-- resumed, and is refused before anything is sent without one. A local
+-- file that cannot be read is a `local_io` error, a missing one
+-- `local_missing`: neither is retried.
 -- @param path the local file
 -- @param remote the name on the server
 -- @param opts {atomic = true, resume = true, verify = true (SIZE check),
 --   tmp = name or function(remote) -> name (default `flow.temp_name`),
 --   replace = true, progress = fn(bytes, total), progress_interval = seconds,
---   plus retry options}
--- @return bytes (the file size), or nil, err
+--   length = n, limit = n (a source that is not a regular file), plus retry
+--   options}
+-- @return bytes (what was read from the file and is on the server), or nil, err
 function Flow:upload(path, remote, opts)
 	if type(path) ~= "string" then error("bad argument #1 to 'upload' (path expected)", 2) end
 	if type(remote) ~= "string" then error("bad argument #2 to 'upload' (remote name expected)", 2) end
@@ -298,20 +298,38 @@ function Flow:upload(path, remote, opts)
 	local atomic = opts.atomic ~= false
 	local resume = opts.resume ~= false
 	local verify = opts.verify ~= false
-	local size, serr = local_size(path, "upload")
-	if not size then return nil, serr end
+	local st, serr = localfile.stat("upload", path, true)
+	if not st then return nil, serr end
+	if st.type == "directory" then return nil, localfile.not_a_file("upload", path) end
+	local regular = st.type == "file"
+	if not regular and opts.length == nil and opts.limit == nil then
+		return nil, localfile.unbounded("upload", path, st.type)
+	end
+	-- size: what the temporary file must hold (nil: a stream, known once sent);
+	-- ident: the local file the bytes on the server came from
+	local size, ident = regular and st.size or opts.length, localfile.identity(st)
 	local target = remote
 	if atomic then
 		target = type(opts.tmp) == "function" and opts.tmp(remote) or opts.tmp or M.temp_name(remote)
 		if target == remote then error("upload: the temporary name must differ from the final name", 2) end
 	end
+	local log = util.merge(self.opts, opts).log
 	local renaming = false -- a rename was sent: its reply may have been lost
+	local began = false -- the temporary file holds bytes of this upload (not of an earlier run)
 	local res, err = self:run(function(s, attempt)
 		local startpos = 0
+		if attempt > 1 and regular then
+			local now, e = localfile.stat("upload", path, true)
+			if not now then return nil, e end
+			if localfile.identity(now) ~= ident then
+				say(log, "info", "%s changed since the upload began: sending it again from byte 0", path)
+				began, renaming, size, ident = false, false, now.size, localfile.identity(now)
+			end
+		end
 		if attempt > 1 and (resume or renaming) then
 			local rs, e = s:size(target)
 			if rs then
-				if rs <= size and resume then startpos = rs end
+				if began and regular and resume and rs <= size then startpos = rs end
 			elseif not is_missing(e) then
 				return nil, e
 			elseif renaming then
@@ -321,17 +339,21 @@ function Flow:upload(path, remote, opts)
 			end
 		end
 		self.pending[target] = atomic or nil
-		if startpos < size or size == 0 then
-			local n, perr = s:put(target, path, { startpos = startpos, progress = opts.progress,
-				progress_interval = opts.progress_interval })
+		local total = size
+		if size == nil or startpos < size or size == 0 then
+			local n, perr = s:put(target, path, { startpos = startpos, length = opts.length, limit = opts.limit,
+				progress = opts.progress, progress_interval = opts.progress_interval })
+			began = began or n ~= nil or (perr.bytes or 0) > 0 -- the server truncated it when bytes came
 			if not n then return nil, perr end
+			total = startpos + n -- what was read, whatever the file's size said
+			if not regular then size = total end
 		end
 		if verify then
 			local rs, e = s:size(target)
 			if not rs then return nil, e end
-			if rs ~= size then
+			if rs ~= total then
 				return nil, errors.new { op = "upload", target = remote, name = "protocol", retryable = true,
-					message = string.format("size check failed: server has %d bytes, local file %d", rs, size) }
+					message = string.format("size check failed: server has %d bytes, %d were read from the local file", rs, total) }
 			end
 		end
 		if atomic then
@@ -350,7 +372,7 @@ function Flow:upload(path, remote, opts)
 			self.pending[target] = nil
 		end
 		self.stats.files = (self.stats.files or 0) + 1
-		return size
+		return total
 	end, opts)
 	if not res then
 		err.op = err.op or "upload"
@@ -360,14 +382,57 @@ function Flow:upload(path, remote, opts)
 	return res
 end
 
+-- The sidecar of a part file: which version of the remote file the part's
+-- bytes are from (its SIZE and MDTM when the part began), so that a resume
+-- never splices two versions.
+local function meta_name(part) return part .. ".meta" end
+
+local function read_meta(part)
+	local f = io.open(meta_name(part), "rb")
+	if not f then return nil end
+	local text = f:read("a")
+	f:close()
+	return text and text:match("^remote (.-)\n$")
+end
+
+local function write_meta(part, stamp)
+	local name = meta_name(part)
+	local f, err = localfile.open_sink("download", name, 0)
+	if not f then return nil, err end
+	local ok, wmsg, wno = f:write("remote ", stamp, "\n")
+	if not ok then f:close(); return nil, errors.local_io("download", name, wmsg, wno) end
+	return localfile.close("download", name, f, false)
+end
+
+-- A part file and its sidecar go (a device or a pipe given as `part` stays).
+local function drop_part(part)
+	local st = core.stat(part)
+	if st and st.type == "file" then os.remove(part) end
+	os.remove(meta_name(part))
+end
+
+-- What tells one version of a remote file from another: "SIZE MDTM" ("-"
+-- for a server without MDTM: then the size alone).
+-- @return the stamp, or nil, err (a retryable failure)
+local function remote_stamp(s, remote, total)
+	local t, e = s:mdtm(remote)
+	if not t and e.retryable then return nil, e end
+	return string.format("%s %s", tostring(total or "-"), t and (t.text or tostring(t.epoch)) or "-")
+end
+
 --- Download a remote file, resumable and (by default) atomic.
 -- The data goes to `part` (default `path .. ".part"`); attempt 1 starts
--- from byte 0 unless `continue` is set (then an existing part is trusted:
--- only when the remote file does not change), later attempts continue from
--- the part's size. The part's size is checked against the remote SIZE,
--- then it is renamed to `path` (os.rename: atomic within one file system).
--- On failure the part is removed (unless `keep_partial`); `path` is never
--- touched.
+-- from byte 0 unless `continue` is set, later attempts continue from the
+-- part's size, but only when the remote file is still the version the part
+-- began with (its SIZE and MDTM, kept beside the part in `part .. ".meta"`):
+-- a file replaced meanwhile, even by one of the same size, is fetched again
+-- from byte 0. The part's size is checked against the remote SIZE, then it
+-- is flushed, fsync'ed and closed, renamed to `path` (atomic within one file
+-- system) and the folder fsync'ed: after a power loss `path` holds the old
+-- file or the whole new one. On failure the part is removed (unless
+-- `keep_partial`); `path` is never touched. A local file that cannot be
+-- written (a full or read-only disk, a missing folder) is a `local_io`
+-- error, never retried.
 -- @param remote the name on the server
 -- @param path the local file
 -- @param opts {atomic = true, resume = true, verify = true, part = path,
@@ -382,39 +447,62 @@ function Flow:download(remote, path, opts)
 	local resume = opts.resume ~= false
 	local verify = opts.verify ~= false
 	local part = atomic and (opts.part or path .. ".part") or path
+	local log = util.merge(self.opts, opts).log
 	local res, err = self:run(function(s, attempt)
 		local total, e = s:size(remote)
 		if not total then
 			if verify or is_missing(e) or not e.retryable then return nil, e end
 		end
+		local stamp -- the remote version a part may continue
+		if resume or opts.continue then
+			stamp, e = remote_stamp(s, remote, total)
+			if not stamp then return nil, e end
+		end
 		local startpos = 0
 		if (attempt > 1 and resume) or (attempt == 1 and opts.continue) then
-			startpos = local_size(part, "download") or 0
+			local st = core.stat(part)
+			if st and st.type == "file" and stamp and read_meta(part) == stamp then
+				startpos = st.size
+			elseif st then
+				say(log, "info", "%s changed since %s began: fetching it again from byte 0", remote, part)
+			end
 			if total and startpos > total then startpos = 0 end
 		end
-		if not (total and startpos == total and total > 0) then
-			if startpos == 0 then os.remove(part) end
-			local n, gerr = s:get(remote, part, { startpos = startpos, progress = opts.progress,
-				progress_interval = opts.progress_interval })
-			if not n then return nil, gerr end
+		if startpos == 0 and stamp then
+			local ok, merr = write_meta(part, stamp)
+			if not ok then return nil, merr end
 		end
-		local got = local_size(part, "download") or 0
+		if not (total and startpos == total and total > 0) then
+			local f, ferr = localfile.open_sink("download", part, startpos)
+			if not f then return nil, ferr end
+			local n, gerr = s:get(remote, f, { startpos = startpos, progress = opts.progress,
+				progress_interval = opts.progress_interval })
+			local ok, cerr = localfile.close("download", part, f, n ~= nil)
+			-- a disk that lost the data is the failure to report: a retry would not help
+			if not ok and (n or gerr.retryable) then return nil, cerr end
+			if not n then return nil, gerr end
+		else
+			local ok, serr = core.fsync(part)
+			if not ok then return nil, errors.local_io("download", part, serr.message, serr.errno) end
+		end
+		local st, serr = localfile.stat("download", part)
+		if not st then return nil, serr end
+		local got = st.size
 		if verify and total and got ~= total then
 			return nil, errors.new { op = "download", target = remote, name = "protocol", retryable = true,
 				message = string.format("size check failed: %d bytes arrived, the server has %d", got, total) }
 		end
 		if atomic then
-			local ok, msg = os.rename(part, path)
-			if not ok then
-				return nil, errors.new { op = "download", target = path, name = "io", message = msg, retryable = false }
-			end
+			local ok, rerr = localfile.rename("download", part, path)
+			if not ok then return nil, rerr end
 		end
+		os.remove(meta_name(part))
 		self.stats.files = (self.stats.files or 0) + 1
 		return got
 	end, opts)
 	if not res then
 		err.op = err.op or "download"
-		if atomic and not opts.keep_partial then os.remove(part) end
+		if atomic and not opts.keep_partial then drop_part(part) end
 		return nil, err
 	end
 	return res

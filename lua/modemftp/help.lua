@@ -70,12 +70,15 @@ exit status:
     0  success
     1  the job failed (a permanent error: 530, 550, bad argument, ...)
    64  usage: bad option or configuration, no port configured
-   66  the job file cannot be read or compiled
+   66  the job file cannot be read or compiled, or a local file to send
+       does not exist
    69  --max-temp-failures N: the Nth temporary failure (75 or 73) in a row
        of this job on this port (logged: "N consecutive temporary failures
        since TIME"); a success starts the count again
    70  internal error in modemftp
    73  the port is locked by another modemftp (after --lock-timeout)
+   74  local I/O error: a local file cannot be read or written (disk full,
+       read-only file system, missing directory, a directory as source)
    75  temporary failure (network, timeout, connection closed, pdpdeact,
        module reboot, port unavailable): a later run may succeed
   124  --timeout expired

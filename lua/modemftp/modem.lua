@@ -79,10 +79,11 @@ function Modem:__tostring()
 	return string.format("modemftp.modem (%s%s)", self.name, self.port:is_open() and "" or ", closed")
 end
 
--- Hand one URC line to the handlers registered by `m:on`.
+-- Hand one URC line to the handlers registered by `m:on` (a handler may
+-- raise, not yield).
 local function deliver(self, line)
 	for _, h in ipairs(self.handlers) do
-		if h.pattern == nil or line:find(h.pattern) then h.fn(line) end
+		if h.pattern == nil or line:find(h.pattern) then util.callback("URC handler", h.fn, line) end
 	end
 end
 
@@ -90,6 +91,7 @@ end
 -- Called after every command; call `m:poll(seconds)` to wait for URCs.
 -- @return the list of URC lines dispatched
 function Modem:dispatch()
+	if not self.port:is_open() then return {} end -- closed by a callback of the operation
 	local urcs = self.port:urcs()
 	for _, line in ipairs(urcs) do
 		local class = core.line_class(line)
@@ -370,8 +372,18 @@ function Modem:replay_finished()
 end
 
 --- Close the port (idempotent). An open FTP session is not logged out: call
--- `s:close()` first for a clean logout.
+-- `s:close()` first for a clean logout. From a callback of a transfer (a
+-- sink, a source, progress, an observer's progress) it raises an error
+-- object named "closed": that stops the transfer (the core leaves data
+-- mode cleanly), then the port closes and the transfer returns nil and that
+-- error.
+-- @return true
 function Modem:close()
+	if self.transferring then
+		self.closing = true
+		error(errors.new { op = "close", name = "closed",
+			message = "the modem was closed by a callback of the transfer" }, 2)
+	end
 	if self.port:is_open() then self.port:close() end
 	return true
 end

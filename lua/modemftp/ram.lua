@@ -8,6 +8,7 @@ local errors = require "modemftp.errors"
 local atarg = require "modemftp.atarg"
 local reply = require "modemftp.reply"
 local transfer = require "modemftp.transfer"
+local localfile = require "modemftp.localfile"
 local util = require "modemftp.util"
 
 local M = {}
@@ -74,23 +75,29 @@ function M.upload(m, name, source, opts)
 end
 
 --- Download a RAM file (AT+QFDWL) into a sink (path, Lua file, function, nil).
+-- A path is written as `Session:get` writes one (checked, synced, an
+-- existing file replaced only by a complete download).
 -- @return bytes [, data when sink is nil], or nil, err
 function M.download(m, name, sink, opts)
 	opts = util.checkopts(opts, "ram_download")
 	local q, err
 	name, q = ramfile("ram_download", name)
 	if not name then return nil, q end
-	local f, close = sink, nil
-	if type(sink) == "string" then
-		f, err = io.open(sink, "wb")
-		if not f then return nil, errors.new { op = "ram_download", name = "io", message = err, target = sink } end
-		close = true
+	local f, finish = sink, nil
+	if type(sink) == "string" then -- the session's own file: see `localfile.sink`
+		local ls
+		ls, err = localfile.sink("ram_download", sink, 0)
+		if not ls then return nil, err end
+		f, finish = ls.file, ls.finish
 	end
 	local cmd = atarg.command("QFDWL", q)
 	local n, derr, data = transfer.get(m, { op = "ram_download", cmd = cmd, target = name, sink = f,
 		result = "+QFDWL", options = { trailer = "lensum", timeout_ms = util.ms(opts.timeout or 60),
 			progress = opts.progress } })
-	if close then f:close() end
+	if finish then
+		local ok, ferr = finish(not n and localfile.transfer_error("ram_download", sink, f, derr) or nil)
+		if not ok then return nil, ferr end
+	end
 	if not n then return nil, derr end
 	if f == nil then return n, data end
 	return n

@@ -8,12 +8,14 @@
 -- Transfers (put, get, ato, the listings) go through `modemftp.transfer`;
 -- with `via = "ram"` they go through a module RAM file (`modemftp.ram`).
 -- put and get tell the modem's observers (`m:observe`) how they went.
+local core = require "modemftp.core"
 local errors = require "modemftp.errors"
 local atarg = require "modemftp.atarg"
 local reply = require "modemftp.reply"
 local listing = require "modemftp.listing"
 local ram = require "modemftp.ram"
 local transfer = require "modemftp.transfer"
+local localfile = require "modemftp.localfile"
 local util = require "modemftp.util"
 
 local Session = {}
@@ -98,6 +100,10 @@ function Session:__tostring()
 end
 
 function Session:_alive(op, target)
+	if not self.closed and not self.modem.port:is_open() then
+		return nil, errors.new { op = op, target = target, name = "closed", retryable = true,
+			message = "session lost: the modem port is closed" }
+	end
 	if self.closed then
 		return nil, errors.new { op = op, target = target, name = "closed", retryable = true,
 			message = self.modem.state.rebooted and "session lost: the module restarted"
@@ -230,32 +236,97 @@ local function progress_of(opts, total, base)
 	return function(bytes) return fn(base + bytes, total) end
 end
 
--- A Lua source for put: file, function, string ({string = s}), or path.
--- Returns what the core takes, the byte count if known, and a closer.
-local function open_source(source, startpos)
-	local t = type(source)
-	if t == "string" then
-		local f, msg = io.open(source, "rb")
-		if not f then return nil, errors.new { name = "io", message = msg, target = source } end
-		local size = f:seek("end")
-		if startpos > size then
-			f:close()
-			return nil, errors.new { name = "argument", message = string.format(
-				"startpos %d is past the end of %s (%d bytes)", startpos, source, size), target = source }
+-- The source cut after `limit` bytes: a function for the core (streamed,
+-- ended with +++).
+local function bounded(src, limit)
+	local left = limit
+	local read
+	if type(src) == "string" then
+		local pos = 1
+		read = function(n)
+			local c = src:sub(pos, pos + n - 1)
+			pos = pos + #c
+			return c ~= "" and c or nil
 		end
-		f:seek("set", startpos)
-		return f, size - startpos, function() f:close() end
-	elseif io.type(source) == "file" then
-		local here = source:seek()
-		local size = here and source:seek("end")
-		if size then source:seek("set", here); return source, size - here, function() end end
-		return source, nil, function() end -- a pipe: length unknown, ends with +++
-	elseif t == "function" then
-		return source, nil, function() end
-	elseif t == "table" and type(source.string) == "string" then
-		return source.string, #source.string, function() end
+	elseif io.type(src) == "file" then
+		read = function(n) return src:read(n) end
+	else
+		read = function() return src() end
 	end
-	error("bad argument #2 to 'put' (path, file, function or {string = s} expected, got " .. t .. ")", 3)
+	return function()
+		if left <= 0 then return nil end
+		local c = read(math.min(left, 65536))
+		if type(c) ~= "string" then return c end -- nil ends it; the core names anything else
+		if #c > left then c = c:sub(1, left) end
+		left = left - #c
+		return c
+	end
+end
+
+-- A Lua source for put: a path (the session's own file, `localfile`), a
+-- Lua file, a function returning chunks then nil, or {string = s}.
+-- opts.length (send exactly that many bytes) and opts.limit (stream, at most
+-- that many) bound it; a source that is not a regular file needs one.
+-- @return what the core takes, the byte count if known (nil: ended with
+--   +++), the local file (for its errors, or nil) and a closer; or nil, err
+local function open_source(source, startpos, opts)
+	local t = type(source)
+	local src, length, file, close, regular, what, kind = source, nil, nil, function() end, true, nil, nil
+	if t == "string" then
+		local f, st = localfile.open_source("put", source)
+		if not f then return nil, st end
+		src, file, what, kind = f, f, source, st.type
+		close = function() f:close() end
+		regular = st.type == "file"
+		if regular then
+			length = f:seek("end")
+			if startpos > length then
+				f:close()
+				return nil, errors.new { name = "argument", message = string.format(
+					"startpos %d is past the end of %s (%d bytes)", startpos, source, length), target = source }
+			end
+			f:seek("set", startpos)
+			length = length - startpos
+		elseif startpos > 0 then
+			f:close()
+			return nil, errors.argument("put", source .. " is not a regular file: startpos cannot skip into it")
+		end
+	elseif io.type(source) == "file" then
+		local st = core.stat(source)
+		file, what, kind = source, "the source file", st and st.type or "pipe"
+		regular = kind == "file"
+		local here = regular and source:seek()
+		local size = here and source:seek("end")
+		if size then
+			source:seek("set", here)
+			length = size - here
+		end
+	elseif t == "table" and type(source.string) == "string" then
+		src, length = source.string, #source.string
+	elseif t ~= "function" then
+		error("bad argument #2 to 'put' (path, file, function or {string = s} expected, got " .. t .. ")", 3)
+	end
+	if opts.length ~= nil or opts.limit ~= nil then
+		local key = opts.length ~= nil and "length" or "limit"
+		local bound = opts[key]
+		if math.type(bound) ~= "integer" or bound < 0 then
+			close()
+			error("option '" .. key .. "' must be a non-negative integer", 4)
+		end
+		if key == "length" then
+			if length and length < bound then
+				close()
+				return nil, errors.argument("put", string.format("length %d: the source has %d bytes", bound, length))
+			end
+			length = bound
+		elseif length == nil or length > bound then
+			src, length = bounded(src, bound), nil
+		end
+	elseif not regular then
+		close()
+		return nil, localfile.unbounded("put", what, kind)
+	end
+	return src, length, file, close
 end
 
 -- put and get tell the modem's observers (m:observe) that a transfer
@@ -271,7 +342,7 @@ local function observed(self, op, remote, opts, run)
 		for k, v in pairs(base) do ev[k] = v end
 		ev.phase = phase
 		for _, w in ipairs(watchers) do
-			if phase ~= "progress" or w.progress then w.fn(ev) end
+			if phase ~= "progress" or w.progress then util.callback("observer", w.fn, ev) end
 		end
 	end
 	tell("start", { bytes = 0 })
@@ -356,7 +427,7 @@ end
 local function put(self, remote, source, opts)
 	local startpos, err = checked(self, "put", remote, opts)
 	if not startpos then return nil, err end
-	local src, length, done = open_source(source, startpos)
+	local src, length, file, done = open_source(source, startpos, opts)
 	if not src then return argfail("put", length, remote) end
 	local n
 	if opts.via == "ram" then
@@ -369,6 +440,7 @@ local function put(self, remote, source, opts)
 			cmd = atarg.put_command(remote, "COM:", startpos, length, 1)
 		else
 			cmd = atarg.put_command(remote, "COM:", startpos)
+			if opts.length and length then src = bounded(src, length) end -- the core reads to the end
 			length = nil
 		end
 		local count
@@ -383,44 +455,57 @@ local function put(self, remote, source, opts)
 				message = string.format("module reports %d bytes transferred, %d were sent", count, n) }
 		end
 	end
+	if not n then err = localfile.transfer_error("put", type(source) == "string" and source or nil, file, err, true) end
 	done()
 	if not n then return nil, err end
 	return n
 end
 
 --- Upload a file (AT+QFTPPUT from COM, data mode).
--- A source of known size (path, seekable file, {string = s}) is sent with
--- <uploadlen>/<beof>: no guard-time delay. Unknown size (function, pipe) is
--- ended with "+++" framed by the guard times (section 1.3), or by a DTR drop
--- with `dtr = true` (AT&D1 must be set).
+-- A source of known size (a regular file by path or as a Lua file, {string
+-- = s}, or any source with `length`) is sent with <uploadlen>/<beof>: no
+-- guard-time delay. Unknown size (a function, or any source with `limit`)
+-- is ended with "+++" framed by the guard times (section 1.3), or by a DTR
+-- drop with `dtr = true` (AT&D1 must be set). A source that is not a
+-- regular file (a device such as /dev/zero, a pipe) has no size and may
+-- never end: without `length` or `limit` it is refused before anything is
+-- sent. A local file that cannot be read is a `local_io` error, a missing
+-- one `local_missing` (never retried).
 -- @param remote the name on the server (max 255 bytes)
 -- @param source local path, Lua file, function returning chunks then nil, or {string = data}
 -- @param opts {startpos = 0 (remote offset; for a path also the local offset:
 --   resume), progress = fn(bytes, total), escape = false (force "+++"),
 --   dtr = false, via = "com"|"ram" (upload through a module RAM file),
---   packet = n (send in packets of n bytes: <beof> 0 until the last)}
--- @return bytes sent, or nil, err (err.bytes = bytes that left the host)
+--   packet = n (send in packets of n bytes: <beof> 0 until the last),
+--   length = n (send exactly n bytes of the source), limit = n (stream the
+--   source, ended with "+++", at most n bytes)}
+-- @return bytes sent (what was read from the source), or nil, err
+--   (err.bytes = bytes that left the host)
 function Session:put(remote, source, opts)
 	return observed(self, "put", remote, opts or {}, function(o) return put(self, remote, source, o) end)
 end
 
--- A sink for get: path, file, function or nil (collect).
-local function open_sink(dest, startpos)
+-- A sink for get: a path (the session's own file: `localfile.sink`), a
+-- Lua file, a function or nil (collect). Returns what the core takes (false
+-- for nil) and a function(err) that ends it: true, or nil and the error to
+-- report (the transfer's, or the local file's own failure).
+local function open_sink(op, dest, startpos, atomic)
 	local t = type(dest)
 	if t == "string" then
-		local f, msg
-		if startpos > 0 then f = io.open(dest, "r+b") end
-		if f then
-			f:seek("set", startpos)
-		else
-			f, msg = io.open(dest, "wb")
-			if not f then return nil, errors.new { name = "io", message = msg, target = dest } end
+		local sink, err = localfile.sink(op, dest, startpos, atomic)
+		if not sink then return nil, err end
+		return sink.file, function(terr)
+			return sink.finish(terr and localfile.transfer_error(op, dest, sink.file, terr))
 		end
-		return f, function() return f:close() end
-	elseif io.type(dest) == "file" or t == "function" or t == "nil" then
-		return dest or false, function() end
+	elseif io.type(dest) == "file" then
+		return dest, function(terr)
+			if terr then return nil, localfile.transfer_error(op, nil, dest, terr) end
+			return true
+		end
+	elseif t == "function" or t == "nil" then
+		return dest or false, function(terr) return terr == nil, terr end
 	end
-	error("bad argument #2 to 'get' (path, file, function or nil expected, got " .. t .. ")", 3)
+	error("bad argument #2 to '" .. op .. "' (path, file, function or nil expected, got " .. t .. ")", 3)
 end
 
 -- get through RAM: AT+QFTPGET="remote","RAM:x",startpos, then QFDWL, then QFDEL.
@@ -454,8 +539,8 @@ local function get(self, remote, dest, opts)
 			return nil, serr
 		end -- else: the server has no SIZE: end by count alone
 	end
-	local sink, done = open_sink(dest, startpos)
-	if sink == nil then return argfail("get", done, remote) end
+	local sink, done = open_sink("get", dest, startpos, opts.atomic)
+	if sink == nil then return nil, done end
 	local n, data
 	if opts.via == "ram" then
 		n, data = get_via_ram(self, remote, sink or nil, startpos, opts)
@@ -467,8 +552,8 @@ local function get(self, remote, dest, opts)
 				progress_interval_ms = opts.progress_interval and util.ms(opts.progress_interval) } })
 		if not n then data = rerr end
 	end
-	done()
-	if not n then return nil, data end
+	local ok, err = done(not n and data or nil)
+	if not ok then return nil, err end
 	if sink then return n end
 	return n, data
 end
@@ -478,12 +563,21 @@ end
 -- `size = false` (or filetype is ascii) SIZE is asked first, so that only a
 -- trailer at exactly that count can end the file (a file that contains a
 -- recorded modem trailer still arrives whole) and progress knows the total.
+-- A local path is the session's own file (`modemftp.localfile`): every
+-- write, the flush, fsync and close are checked (a failure is a `local_io`
+-- error, never retried). A path that holds a file already is replaced only
+-- by a complete download (a temporary file beside it, synced, renamed over
+-- it); a failure leaves the old file. A new path, or a resume (startpos),
+-- is written in place: a failure leaves the partial data there (err.part).
 -- @param remote the name on the server
 -- @param dest local path (written from startpos), Lua file, function(chunk), or nil (returns the data)
 -- @param opts {startpos = 0, downloadlen = nil, progress = fn(bytes, total),
---   size = true, via = "com"|"ram" (through a module RAM file)}; a progress
---   function that returns false pauses the download (see `ato`)
--- @return bytes received [, data when dest is nil], or nil, err (err.bytes = bytes written)
+--   size = true, via = "com"|"ram" (through a module RAM file), atomic =
+--   nil (see above) | true (always through a temporary file) | false (always
+--   in place)}; a progress function that returns false pauses the download
+--   (see `ato`)
+-- @return bytes received [, data when dest is nil], or nil, err (err.bytes =
+--   bytes written, err.part = the local file that keeps them)
 function Session:get(remote, dest, opts)
 	return observed(self, "get", remote, opts or {}, function(o) return get(self, remote, dest, o) end)
 end
@@ -500,13 +594,13 @@ end
 function Session:ato(dest, opts)
 	opts = opts or {}
 	local offset = opts.offset or 0
-	local sink, done = open_sink(dest, offset)
-	if sink == nil then return argfail("ato", done) end
+	local sink, done = open_sink("ato", dest, offset, false)
+	if sink == nil then return nil, done end
 	local bytes, rerr, data = transfer.get(self.modem, { op = "ato", cmd = "ATO", sink = sink or nil,
 		result = opts.result or "+QFTPGET", options = self:_limits {
 			offset = offset, expect = opts.expect or -1, progress = progress_of(opts, opts.expect, offset) } })
-	done()
-	if not bytes then return nil, rerr end
+	local ok, err = done(not bytes and rerr or nil)
+	if not ok then return nil, err end
 	if sink then return bytes end
 	return bytes, data
 end

@@ -20,7 +20,9 @@
 --
 -- Dependencies point one way: modem, session and ram use this module; it
 -- uses none of them. The modem is an argument (its `port`, `dispatch` and
--- `note`).
+-- `note`; `transferring` is set while the core moves the bytes, and
+-- `closing` by an `m:close()` from a callback meanwhile: the port closes
+-- once the transfer has stopped, and the transfer fails as "closed").
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
 local reply = require "modemftp.reply"
@@ -104,7 +106,20 @@ end
 local function run(m, t, move, endpoint)
 	local o = t.options or {}
 	o.result = t.result
-	local bytes, r, data = move(m.port, t.cmd, endpoint, o)
+	m.transferring = true
+	local ok, bytes, r, data = pcall(move, m.port, t.cmd, endpoint, o)
+	m.transferring = nil
+	if m.closing then
+		-- a callback called m:close(): its error stopped the transfer (the
+		-- core left data mode cleanly), now the port can close
+		m.closing = nil
+		m.port:close()
+		if not ok and errors.is(bytes) and bytes.name == "closed" then
+			bytes.op, bytes.target = t.op, t.target
+			return nil, bytes
+		end
+	end
+	if not ok then error(bytes, 0) end -- a callback's error, raised again
 	m:dispatch()
 	if not bytes then return nil, failure(m, t, r) end
 	local value, more = (READ[t.result] or read_ftp)(t, r, bytes)

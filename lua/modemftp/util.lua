@@ -7,6 +7,7 @@
 -- * Text: `util.quote` (a string as a quoted literal; JSON and the console
 --   differ only in how a control byte is written) and `util.getenv` (an
 --   empty variable counts as unset).
+-- * Callbacks: `util.callback` (a script's function that must not yield).
 local M = {}
 
 --- Seconds to whole milliseconds (the core's unit), rounded.
@@ -54,6 +55,30 @@ function M.quote(s, byte_format)
 	return '"' .. s:gsub('[%c"\\]', function(c)
 		return ESCAPES[c] or string.format(byte_format, c:byte())
 	end) .. '"'
+end
+
+--- Call a script's callback (a URC handler, an observer) so that it cannot
+-- suspend the modem operation that calls it: it runs in a coroutine of its
+-- own, and a yield there is an error ("observer yielded: ..."), raised at
+-- once; an error the callback raises is raised again as it is (a string
+-- with the callback's traceback).
+-- @param what the callback's name, for the error
+-- @param fn the callback
+-- @param ... its arguments
+-- @return its results
+function M.callback(what, fn, ...)
+	local co = coroutine.create(fn)
+	local r = table.pack(coroutine.resume(co, ...))
+	if not r[1] then
+		local e = r[2]
+		if type(e) == "string" then e = debug.traceback(co, e) end
+		error(e, 0)
+	end
+	if coroutine.status(co) ~= "dead" then
+		coroutine.close(co)
+		error(what .. " yielded: a callback cannot yield (it runs inside a modem operation)", 0)
+	end
+	return table.unpack(r, 2, r.n)
 end
 
 --- An environment variable, nil when unset or empty.

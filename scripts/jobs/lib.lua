@@ -56,17 +56,32 @@ function L.read_state(path)
 	return t
 end
 
---- Write a state table atomically (temporary file, then rename).
+--- Write a state table atomically and durably: a temporary file, every
+-- write checked, flushed, fsync'ed and closed, renamed over the old one,
+-- then the folder fsync'ed (modemftp.localfile). After a power loss the
+-- state file is the old one or the new one, never a short one.
+-- @return true, or nil, err (a local_io error object)
 function L.write_state(path, t)
+	local localfile = require "modemftp.localfile"
 	local keys = {}
 	for k in pairs(t) do keys[#keys + 1] = k end
 	table.sort(keys)
 	local tmp = path .. ".tmp"
-	local f, err = io.open(tmp, "w")
+	local f, err = localfile.open_sink("state", tmp, 0)
 	if not f then return nil, err end
-	for _, k in ipairs(keys) do f:write(k, " ", tostring(t[k]), "\n") end
-	f:close()
-	return os.rename(tmp, path)
+	for _, k in ipairs(keys) do
+		local ok, msg, no = f:write(k, " ", tostring(t[k]), "\n")
+		if not ok then
+			f:close()
+			os.remove(tmp)
+			return nil, require("modemftp.errors").local_io("state", tmp, msg, no)
+		end
+	end
+	local ok
+	ok, err = localfile.close("state", tmp, f, true)
+	if ok then ok, err = localfile.rename("state", tmp, path) end
+	if not ok then os.remove(tmp) end
+	return ok, err
 end
 
 --- mkdir -p

@@ -51,7 +51,8 @@ local function walk(rel, depth)
 					if not n then return nil, gerr end
 					job.log:info("fetched %s (%d bytes)", relname, n)
 					state[relname] = stamp
-					lib.write_state(statefile, state)
+					local ok, werr = lib.write_state(statefile, state)
+					if not ok then return nil, werr end
 				end
 			end
 		end
@@ -68,7 +69,7 @@ if ok and opts.delete then
 			job.log:info("removed %s (gone from the server)", relname)
 		end
 	end
-	lib.write_state(statefile, state)
+	ok, err = lib.write_state(statefile, state)
 end
 f:close()
 if not ok then return nil, err end

@@ -43,10 +43,17 @@ for _, name in ipairs(todo) do
 	if n then
 		job.log:info("uploaded %s (%d bytes)", remote, n)
 		if opts.delete then
+			-- the file is whole on the server (size checked, renamed): only then
+			-- does the local copy go
 			os.remove(path)
 		else
 			state[name] = tostring(n)
-			lib.write_state(statefile, state)
+			local ok, werr = lib.write_state(statefile, state)
+			if not ok then
+				job.log:error("state file: %s", tostring(werr))
+				failed = werr
+				break
+			end
 		end
 	else
 		job.log:error("%s: %s", name, tostring(err))

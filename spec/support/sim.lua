@@ -134,6 +134,23 @@ function M.stop(h)
 	return log
 end
 
+--- Open a modem on the simulator of h, its PDP context active.
+-- @param h the handle of `start`
+-- @param guard the host's +++ guard time in seconds (0.15: above the
+--   simulator's 100 ms)
+-- @return the modem
+function M.modem(h, guard)
+	local m = assert(require("modemftp").open(h.port, { guard = guard or 0.15 }))
+	assert(m:pdp {})
+	return m
+end
+
+--- Log in to the FTP server of h through the modem m.
+-- @return the session, or nil, err
+function M.login(m, h)
+	return m:ftp { host = "127.0.0.1", port = h.ftp_port, user = h.user, password = h.password, timeout = 20 }
+end
+
 --- A file of n pseudo-random bytes (deterministic), written to path.
 function M.make_file(path, n, seed)
 	local f = assert(io.open(path, "wb"))

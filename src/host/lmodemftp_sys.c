@@ -3,6 +3,7 @@
 */
 #include "lmodemftp_sys.h"
 #include "lmodemftp_fail.h"
+#include "lmodemftp_file.h"
 #include "mf_transport.h"
 
 #include <errno.h>
@@ -242,4 +243,5 @@ void mf_lua_register_sys(lua_State *L)
 		{"deadline_expired", l_deadline_expired}, {"realpath", l_realpath}, {NULL, NULL},
 	};
 	luaL_setfuncs(L, fns, 0);
+	mf_lua_register_file(L);
 }
