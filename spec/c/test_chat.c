@@ -538,8 +538,39 @@ static void test_get_ato_progress(void)
 	stop();
 }
 
+/* A password the module prints (the answer to AT+QFTPCFG="account") never
+** reaches the trace: the engine learns secrets from both directions, as
+** the recorder does, before anything is written. */
+static void test_trace_redacts_answers(size_t chunk)
+{
+	start("AT+QFTPCFG=\"account\"\r\r\n+QFTPCFG: \"account\",\"alice\",\"pw-S3cret!\"\r\n\r\nOK\r\n"
+	      "\r\n+QIURC: \"x\",\"pw-S3cret!\"\r\n",
+	      chunk);
+	char *text = NULL;
+	size_t len = 0;
+	chat.trace = open_memstream(&text, &len);
+	mf_reply r;
+	mf_reply_init(&r);
+	mf_cmd_opts o = copts(1000, NULL, 0);
+	int rc = mf_chat_command(&chat, "AT+QFTPCFG=\"account\"", &o, &r);
+	mf_chat_poll(&chat, 50);
+	fclose(chat.trace);
+	chat.trace = NULL;
+	ok(rc == MF_OK && strstr(text, "+QFTPCFG: \"account\",\"alice\",\"\\*\"") != NULL,
+	   "chunk %zu: the answer is traced with its password blanked", chunk);
+	ok(strstr(text, "S3cret") == NULL, "chunk %zu: the password appears nowhere in the trace", chunk);
+	char red[64];
+	mf_redact(chat.redact, "\"pw-S3cret!\"", 12, red);
+	is_str(red, "\"\\*\"", "chunk %zu: and the engine's redactor knows it (port:redact)", chunk);
+	free(text);
+	mf_reply_free(&r);
+	stop();
+}
+
 int main(void)
 {
+	test_trace_redacts_answers(1);
+	test_trace_redacts_answers(4096);
 	test_put_dtr();
 	test_get_ato_progress();
 	test_get_fake_trailer(4096, -1);

@@ -95,6 +95,10 @@ void mf_reply_free(mf_reply *r)
 
 void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len)
 {
+	/* Every line the engine sends or takes passes here: learn its secrets
+	** first, whichever way it went (the module prints the password when
+	** asked for the account), traced or not (port:redact uses them). */
+	mf_redact_learn(c->redact, text, len);
 	if (!c->trace)
 		return;
 	char stamp[32];
@@ -155,8 +159,7 @@ int mf_chat_send(mf_chat *c, const char *cmd, int timeout_ms)
 		return MF_EMEM;
 	memcpy(line, cmd, n);
 	line[n] = '\r';
-	mf_redact_learn(c->redact, cmd, n);
-	mf_chat_trace(c, '>', cmd, n);
+	mf_chat_trace(c, '>', cmd, n); /* learns its secrets too */
 	int rc = mf_write_all(c->t, line, n + 1, mf_now_ms() + timeout_ms, NULL);
 	free(line);
 	if (rc != MF_OK)

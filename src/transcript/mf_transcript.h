@@ -106,7 +106,9 @@ mf_redactor *mf_record_redactor(mf_transport *t);
 ** "+QICSGP" appears, spaces around commas are allowed, empty passwords and
 ** ones longer than 255 bytes are ignored, and the 16 most recent secrets
 ** are kept. mf_redact_add() adds one directly (e.g. an FTP password the Lua
-** layer knows).
+** layer knows). The rule for every writer of traffic (the AT engine's
+** trace, the recorder): learn from each byte of traffic, whichever way it
+** went, before writing any of it; then redact.
 ** mf_redact() then copies src to dst replacing each quoted occurrence of a
 ** known secret ("p") by "\*" (the quotes stay). Unquoted occurrences are
 ** left alone: AT commands quote passwords, and matching bare substrings
