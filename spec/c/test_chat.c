@@ -373,36 +373,52 @@ static void test_put_escape(void)
 	stop();
 }
 
-/* QFUPL's ack mode: the module sends a raw 'A' after each ack_every bytes,
-** and the upload waits for it (read through the receive window). */
-static void test_put_ack(size_t chunk)
+#define ACK_CMD "AT+QFUPL=\"a\",10,5,1"
+
+/* A module in QFUPL ack mode (ack every 4 of 10 bytes) that says after4
+** once the host sent 4 bytes, after8 after 8 and after10 after all 10 (NULL:
+** nothing more); the command sent and CONNECT taken. Returns the command's length with its CR. */
+static size_t ack_modem(const char *after4, const char *after8, const char *after10, size_t chunk, mf_reply *r)
 {
-	const char *cmd = "AT+QFUPL=\"a\",10,5,1";
 	static char in[256];
-	size_t cl = strlen(cmd) + 1;
-	int n = snprintf(in, sizeof in, "%s\r\r\nCONNECT\r\n", cmd);
-	size_t a1 = (size_t)n;
-	n += snprintf(in + n, sizeof in - (size_t)n, "A");
-	size_t a2 = (size_t)n;
-	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nA");
-	size_t end = (size_t)n;
-	n += snprintf(in + n, sizeof in - (size_t)n, "\r\n+QFUPL: 10,1a2b\r\n\r\nOK\r\n");
+	size_t cl = strlen(ACK_CMD) + 1;
+	int n = snprintf(in, sizeof in, "%s\r\r\nCONNECT\r\n", ACK_CMD);
+	const char *says[] = {after4, after8, after10};
+	size_t at[3], after[] = {cl + 4, cl + 8, cl + 10};
+	int k = 0;
+	for (; k < 3 && says[k]; k++) {
+		at[k] = (size_t)n;
+		n += snprintf(in + n, sizeof in - (size_t)n, "%s", says[k]);
+	}
 	m = mock_new(in, (size_t)n, chunk);
-	mock_gate(m, a1, cl + 4);
-	mock_gate(m, a2, cl + 8);
-	mock_gate(m, end, cl + 10);
-	mf_reply r;
-	int rc = enter(cmd, "+QFUPL", &r);
+	for (int i = 0; i < k; i++)
+		mock_gate(m, at[i], after[i]);
+	enter(ACK_CMD, "+QFUPL", r);
+	return cl;
+}
+
+/* Upload "0123456789" to the ack_modem with the given deadline. */
+static int ack_upload(int idle_ms, int64_t *bytes, mf_reply *r)
+{
 	mf_put_opts po = {0};
-	po.cmd = cmd;
+	po.cmd = ACK_CMD;
 	po.result = "+QFUPL";
 	po.length = 10;
 	po.ack_every = 4;
 	po.guard_ms = 1000;
-	po.idle_ms = po.final_timeout_ms = po.result_timeout_ms = 1000;
+	po.idle_ms = po.final_timeout_ms = po.result_timeout_ms = idle_ms;
 	memsrc src = {"0123456789", 10, 0};
+	return mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, bytes, r);
+}
+
+/* QFUPL's ack mode: the module sends a raw 'A' after each ack_every bytes,
+** and the upload waits for it (read through the receive window). */
+static void test_put_ack(size_t chunk)
+{
+	mf_reply r;
 	int64_t bytes;
-	rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
+	size_t cl = ack_modem("A", "\r\nA", "\r\n+QFUPL: 10,1a2b\r\n\r\nOK\r\n", chunk, &r);
+	int rc = ack_upload(1000, &bytes, &r);
 	ok(rc == MF_OK && bytes == 10 && strcmp(r.result, "+QFUPL: 10,1a2b") == 0 && strcmp(r.final, "OK") == 0,
 	   "chunk %zu: ack mode upload, an 'A' after each 4 bytes (rc %d, %s)", chunk, rc, chat.err);
 	ok(m->out_len == cl + 10, "chunk %zu: exactly the payload after the command", chunk);
@@ -410,13 +426,50 @@ static void test_put_ack(size_t chunk)
 	stop();
 
 	/* no ack: the upload stops at its deadline */
-	m = mock_new(in, a1, chunk);
-	enter(cmd, "+QFUPL", &r);
-	po.idle_ms = 30;
-	src.pos = 0;
-	rc = mf_data_put(&chat, &po, &(mf_source){mem_read, &src}, &bytes, &r);
+	ack_modem(NULL, NULL, NULL, chunk, &r);
+	rc = ack_upload(30, &bytes, &r);
 	ok(rc == MF_ETIMEOUT && bytes == 4 && strstr(chat.err, "no ack"), "chunk %zu: no ack: timeout after 4 bytes (%s)",
 	   chunk, chat.err);
+	mf_reply_free(&r);
+	stop();
+}
+
+/* Ack mode: an ack is a lone 'A', not the A of a line; the module's lines
+** while the upload waits for an ack are lines: an error ends the upload at
+** once with that error, a URC is queued. */
+static void test_put_ack_lines(size_t chunk)
+{
+	static const struct {
+		const char *after4; /* what the module says after the first 4 bytes */
+		int rc, cme;
+		const char *final;
+		const char *what;
+	} cases[] = {
+		{"\r\nNO CARRIER\r\n", MF_EMODEM, -1, "NO CARRIER", "NO CARRIER is no ack: the upload ends with it"},
+		{"\r\n+CME ERROR: 409\r\n", MF_EMODEM, 409, "+CME ERROR: 409", "+CME ERROR ends the upload with its code"},
+		{"\r\nERROR\r\n", MF_EMODEM, -1, "ERROR", "ERROR ends the upload"},
+	};
+	mf_reply r;
+	int64_t bytes;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t cl = ack_modem(cases[i].after4, NULL, NULL, chunk, &r);
+		int64_t t0 = mf_now_ms();
+		int rc = ack_upload(2000, &bytes, &r);
+		int64_t dt = mf_now_ms() - t0;
+		ok(rc == cases[i].rc && r.cme == cases[i].cme && strcmp(r.final, cases[i].final) == 0 && bytes == 4 &&
+		       m->out_len == cl + 4 && dt < 1500,
+		   "chunk %zu: %s (rc %s, final \"%s\", cme %d, %lld bytes, %lld ms: %s)", chunk, cases[i].what,
+		   mf_strerror(rc), r.final, r.cme, (long long)bytes, (long long)dt, chat.err);
+		mf_reply_free(&r);
+		stop();
+	}
+
+	/* a URC before the ack is queued, and the ack still counts */
+	ack_modem("\r\n+QIURC: \"recv\",1\r\nA", "A", "\r\n+QFUPL: 10,1a2b\r\n\r\nOK\r\n", chunk, &r);
+	int rc = ack_upload(1000, &bytes, &r);
+	ok(rc == MF_OK && bytes == 10 && chat.urcs.n == 1 && strcmp(chat.urcs.buf, "+QIURC: \"recv\",1") == 0,
+	   "chunk %zu: a URC before an ack is queued, the ack counts (rc %s, %zu URCs, %s)", chunk, mf_strerror(rc),
+	   chat.urcs.n, chat.err);
 	mf_reply_free(&r);
 	stop();
 }
@@ -582,6 +635,7 @@ int main(void)
 		test_get(chunks[i]);
 		test_put(chunks[i]);
 		test_put_ack(chunks[i]);
+		test_put_ack_lines(chunks[i]);
 		test_get_big_end(chunks[i]);
 	}
 	test_timeouts();

@@ -413,6 +413,18 @@ long mf_chat_rx_read(mf_chat *c, size_t consumed, int timeout_ms, mf_rx_window *
 	return n;
 }
 
+int mf_chat_rx_lines(mf_chat *c, size_t n, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
+{
+	/* The parser sees exactly those bytes: what follows them (an ack that
+	** is no line) stays in the window. */
+	size_t len = c->len;
+	if (n < c->len - c->pos)
+		c->len = c->pos + n;
+	int done = parse_buffered(c, cmd, o, r);
+	c->len = len;
+	return done;
+}
+
 /* Queue the URCs among the complete lines in buf[0..n) (the module's own
 ** lines that came between a download's payload and its trailer); OK lines
 ** are the download's and dropped. */

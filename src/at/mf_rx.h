@@ -56,6 +56,14 @@ long mf_chat_rx_read(mf_chat *c, size_t consumed, int timeout_ms, mf_rx_window *
 ** it); the rest stays for the next reader (data mode, or the line parser). */
 void mf_chat_rx_consume(mf_chat *c, size_t n);
 
+/* The window's first n bytes are complete lines of the module's (they end
+** at a CR or LF): parse them as the engine's lines for cmd (o, r as in
+** mf_chat_wait: URCs queued, a final result or the result line into r).
+** Data mode calls this for lines that come while it waits for raw bytes (a
+** QFUPL ack). Returns 1 when they ended the wait for cmd (r->done, r->rc),
+** else 0. */
+int mf_chat_rx_lines(mf_chat *c, size_t n, const char *cmd, const mf_cmd_opts *o, mf_reply *r);
+
 /* Where a download ended, in bytes from the window's front. */
 typedef struct mf_rx_end {
 	size_t payload;  /* [0, payload): the payload (the caller delivered it) */

@@ -289,27 +289,43 @@ static int write_watching(mf_chat *c, const char *buf, size_t n, int idle_ms, si
 	}
 }
 
-/* Wait for the 'A' the module sends after each ack_every bytes (QFUPL):
-** a raw byte, not a line, so it is read through the receive window. */
-static int wait_ack(mf_chat *c, int timeout_ms)
+/* Wait for the 'A' the module sends after each ack_every bytes (QFUPL): a
+** raw byte, not a line, so it is read through the receive window. An ack
+** is a lone 'A' at the start of a line (after line ends or noise) with
+** nothing but a line end after it yet: the A of "NO CARRIER", or of any
+** line, is none. Complete lines that come meanwhile are the module's
+** (mf_chat_rx_lines): a URC is queued; ERROR, +CME ERROR or NO CARRIER end
+** the wait. Returns 0 on the ack, 1 when the module's lines ended the
+** upload (r->done), or MF_E*. */
+static int wait_ack(mf_chat *c, const char *cmd, const mf_cmd_opts *wo, mf_reply *r, int timeout_ms)
 {
 	int64_t deadline = mf_now_ms() + timeout_ms;
 	mf_rx_window w;
 	mf_chat_rx_window(c, &w);
 	for (;;) {
-		const char *ack = memchr(w.data, 'A', w.len);
-		if (ack) {
-			mf_chat_rx_consume(c, (size_t)(ack - w.data) + 1);
-			return MF_OK;
+		size_t i = 0;
+		while (i < w.len && ((unsigned char)w.data[i] < 0x20 || (unsigned char)w.data[i] >= 0x7f))
+			i++; /* line ends and noise */
+		if (i < w.len && w.data[i] == 'A' && (i + 1 == w.len || w.data[i + 1] == '\r' || w.data[i + 1] == '\n')) {
+			mf_chat_rx_consume(c, i + 1);
+			return 0;
 		}
-		/* what came before the ack is line noise: dropped */
+		size_t e = i;
+		while (e < w.len && w.data[e] != '\r' && w.data[e] != '\n')
+			e++;
+		if (e < w.len) { /* a line: the module's, not an ack */
+			if (mf_chat_rx_lines(c, e + 1, cmd, wo, r))
+				return 1;
+			mf_chat_rx_window(c, &w);
+			continue;
+		}
 		int left_ms = mf_left_ms(deadline);
 		if (left_ms == 0) {
 			mf_chat_rx_consume(c, w.len);
 			snprintf(c->err, sizeof c->err, "no ack from the module within %d ms", timeout_ms);
 			return MF_ETIMEOUT;
 		}
-		long n = mf_chat_rx_read(c, w.len, left_ms, &w);
+		long n = mf_chat_rx_read(c, 0, left_ms, &w);
 		if (n < 0)
 			return (int)n;
 	}
@@ -374,14 +390,11 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 				escape = 0; /* the line does not take bytes: "+++" would not pass either */
 				goto out;
 			}
-			if (o->ack_every > 0 && sent % o->ack_every == 0 && (o->length < 0 || sent < o->length)) {
-				rc = wait_ack(c, o->idle_ms);
-				if (rc != MF_OK) {
-					escape = 0;
-					goto out;
-				}
-			}
-			int peek = mf_chat_peek(c, o->cmd, &wo, r);
+			int peek = 0;
+			if (o->ack_every > 0 && sent % o->ack_every == 0 && (o->length < 0 || sent < o->length))
+				peek = wait_ack(c, o->cmd, &wo, r, o->idle_ms);
+			if (peek == 0)
+				peek = mf_chat_peek(c, o->cmd, &wo, r);
 			if (peek < 0) {
 				rc = peek;
 				escape = 0;
