@@ -591,6 +591,44 @@ static void test_get_ato_progress(void)
 	stop();
 }
 
+/* Leaving data mode by "+++": an OK inside the payload still in flight is
+** not the escape's answer (only an OK that comes a guard time after "+++"
+** counts); a URC that comes with the answer is queued, not dropped; and the
+** next command gets its own answer. */
+static void test_escape_lines(size_t chunk)
+{
+	static char in[512];
+	int n = snprintf(in, sizeof in, "%s\r\r\nCONNECT\r\nfirst payload", GET_CMD);
+	size_t flight = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "payload line\r\nOK\r\nmore payload");
+	size_t answer = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n");
+	size_t next = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "AT\r\r\nERROR\r\n");
+	m = mock_new(in, (size_t)n, chunk);
+	size_t cl = strlen(GET_CMD) + 1;
+	mock_gate(m, flight, cl + 3);           /* in flight when "+++" left */
+	mock_gate_ms(m, answer, cl + 3, 600);   /* the module's OK: a guard time (200 ms) after "+++", and more */
+	mock_gate(m, next, cl + 3 + 3);         /* the next command's answer */
+	mf_reply r;
+	enter(GET_CMD, "+QFTPGET", &r);
+	int64_t t0 = mf_now_ms();
+	int rc = mf_data_escape(&chat, 200);
+	int64_t dt = mf_now_ms() - t0;
+	ok(rc == MF_OK && dt >= 200 + 600, "chunk %zu: the OK inside the payload is not the escape's answer (%lld ms, %s)",
+	   chunk, (long long)dt, rc == MF_OK ? "ok" : chat.err);
+	mf_reply_free(&r);
+	mf_reply_init(&r);
+	mf_cmd_opts o = copts(2000, NULL, 0);
+	rc = mf_chat_command(&chat, "AT", &o, &r);
+	ok(rc == MF_EMODEM && strcmp(r.final, "ERROR") == 0, "chunk %zu: the next command gets its own answer (%s)", chunk,
+	   r.final);
+	ok(chat.urcs.n == 1 && strcmp(chat.urcs.buf, "+QIURC: \"pdpdeact\",1") == 0,
+	   "chunk %zu: the pdpdeact that came with the answer is queued (%zu queued)", chunk, chat.urcs.n);
+	mf_reply_free(&r);
+	stop();
+}
+
 /* A password the module prints (the answer to AT+QFTPCFG="account") never
 ** reaches the trace: the engine learns secrets from both directions, as
 ** the recorder does, before anything is written. */
@@ -624,6 +662,8 @@ int main(void)
 {
 	test_trace_redacts_answers(1);
 	test_trace_redacts_answers(4096);
+	test_escape_lines(1);
+	test_escape_lines(4096);
 	test_put_dtr();
 	test_get_ato_progress();
 	test_get_fake_trailer(4096, -1);

@@ -457,31 +457,72 @@ int mf_chat_rx_end(mf_chat *c, const mf_rx_end *e, char *final, size_t cap)
 	return mf_chat_wait_final(c, e->cmd, e->ok_wait_ms, final, cap);
 }
 
-int mf_chat_rx_drop_to_ok(mf_chat *c, int timeout_ms)
+/* The rest of the read that brought the escape's OK: the module is in
+** command mode, so its complete lines are its own. Those of the table (a
+** URC, a late result of the aborted transfer) are queued, never left for
+** the next command to take as its own result; others are dropped. A line
+** still incomplete stays for the next wait. */
+static void take_after_ok(mf_chat *c)
 {
-	int64_t deadline = mf_now_ms() + timeout_ms;
+	size_t end = c->len;
+	while (end > c->pos && c->buf[end - 1] != '\r' && c->buf[end - 1] != '\n')
+		end--;
+	mf_at_init(&c->p);
+	while (c->pos < end) {
+		int ready;
+		c->pos += mf_at_feed(&c->p, c->buf + c->pos, end - c->pos, &ready);
+		if (ready) {
+			mf_chat_trace(c, '<', c->p.line, c->p.len);
+			if (mf_at_is_known_urc(c->p.line))
+				queue_urc(c, c->p.line);
+		}
+	}
+	mf_at_init(&c->p);
+}
+
+int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms)
+{
+	int64_t now = mf_now_ms(), deadline = now + timeout_ms, ok_from = now + guard_ms;
 	/* Payload, and a partial line glued to it, mean nothing now. */
 	c->pos = c->len = 0;
 	mf_at_init(&c->p);
+	int counting = guard_ms <= 0;
 	for (;;) {
 		int left_ms = mf_left_ms(deadline);
 		if (left_ms == 0)
 			break;
+		if (!counting) {
+			/* Until the guard time has passed the module is still in data
+			** mode: what comes is payload, an OK in it too. */
+			int guard_left_ms = mf_left_ms(ok_from);
+			if (guard_left_ms == 0) {
+				counting = 1;
+				continue;
+			}
+			long n = fill(c, guard_left_ms < left_ms ? guard_left_ms : left_ms);
+			c->pos = c->len = 0;
+			if (n < 0)
+				return (int)n;
+			continue;
+		}
 		long n = fill(c, left_ms);
 		if (n < 0)
 			return (int)n;
 		while (c->pos < c->len) {
 			int ready;
 			c->pos += mf_at_feed(&c->p, c->buf + c->pos, c->len - c->pos, &ready);
-			if (ready && strcmp(c->p.line, "OK") == 0) {
-				/* The rest of the read that brought the OK is dropped too,
-				** as the escape always did: after an aborted transfer it
-				** may hold that transfer's late result line, which the
-				** next command waiting for the same result would take for
-				** its own. */
-				c->pos = c->len;
-				mf_at_init(&c->p);
+			if (!ready)
+				continue;
+			if (strcmp(c->p.line, "OK") == 0) {
+				mf_chat_trace(c, '<', c->p.line, c->p.len);
+				take_after_ok(c);
 				return MF_OK;
+			}
+			/* Before the OK: payload still in flight, or the module's
+			** own line (a URC that came with the answer): kept. */
+			if (mf_at_is_known_urc(c->p.line)) {
+				mf_chat_trace(c, '<', c->p.line, c->p.len);
+				queue_urc(c, c->p.line);
 			}
 		}
 	}

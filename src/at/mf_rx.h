@@ -26,7 +26,8 @@
 **     and, when its framing had no OK, waits for one.
 **   - Leaving data mode by "+++" ends with mf_chat_rx_drop_to_ok: payload
 **     still in flight is dropped up to the module's OK, through the
-**     engine's own parser.
+**     engine's own parser; the module's own lines around that OK are
+**     queued.
 **
 ** A window stays valid until the next call into the engine. Every wait has
 ** a deadline. Failures are MF_E* (mf_transport.h) with the reason in c->err.
@@ -85,10 +86,18 @@ typedef struct mf_rx_end {
 ** that OK came (its line in final, cap bytes), else 0. */
 int mf_chat_rx_end(mf_chat *c, const mf_rx_end *e, char *final, size_t cap);
 
-/* After "+++": drop the window and what still arrives (payload until the
-** module has seen the guard time) up to and including the module's OK line,
-** within timeout_ms. MF_OK; MF_ETIMEOUT (no OK: still in data mode?); or
-** MF_E* from the transport. */
-int mf_chat_rx_drop_to_ok(mf_chat *c, int timeout_ms);
+/* Right after "+++" left the host: drop the window and what still arrives
+** up to and including the module's OK line, within timeout_ms. The module
+** says OK only once it has seen guard_ms of silence after "+++": whatever
+** is read before guard_ms have passed is payload, an OK line in it too,
+** and is dropped unparsed. After that, lines are parsed: the first OK is
+** the answer; the module's own lines (mf_at_is_known_urc: a "pdpdeact",
+** a late result of the aborted transfer) before it and in the rest of the
+** read that brought it are queued as URCs (never left for the next command
+** to take as its result); other complete lines are payload still in
+** flight, dropped; a line still incomplete after the OK stays for the next
+** wait. MF_OK; MF_ETIMEOUT (no OK: still in data mode?); or MF_E* from the
+** transport. */
+int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms);
 
 #endif

@@ -49,8 +49,9 @@ int mf_data_escape(mf_chat *c, int guard_ms)
 		return rc;
 	mf_chat_trace(c, '>', "+++ (escape)", 12);
 	/* Payload may still flow until the module sees the guard after "+++";
-	** the engine drops it up to the module's OK, within a deadline. */
-	return mf_chat_rx_drop_to_ok(c, 2 * guard_ms + ESCAPE_SLACK_MS);
+	** the engine drops it up to the module's OK (which cannot come sooner
+	** than guard_ms from now), within a deadline. */
+	return mf_chat_rx_drop_to_ok(c, guard_ms, 2 * guard_ms + ESCAPE_SLACK_MS);
 }
 
 static void reset_reply(mf_reply *r)

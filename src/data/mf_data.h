@@ -72,8 +72,11 @@ typedef struct mf_put_opts {
 int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes, mf_reply *r);
 int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes, mf_reply *r);
 
-/* Leave data mode by "+++" with guard times and discard what the modem
-** still sends until it is quiet (used on interrupt and sink failure). */
+/* Leave data mode by "+++" with guard times (used on interrupt and sink
+** failure): the payload still in flight is dropped up to the module's OK,
+** which counts only a guard time after "+++" (an OK line in the payload is
+** payload); the module's own lines around it are queued as URCs
+** (mf_chat_rx_drop_to_ok). */
 int mf_data_escape(mf_chat *c, int guard_ms);
 
 #endif
