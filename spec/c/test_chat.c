@@ -63,7 +63,7 @@ static mf_get_opts get_opts(int quiet_ms, int confirm_ms, int64_t expect)
 }
 
 typedef struct membuf {
-	char data[1 << 16];
+	char data[1 << 17];
 	size_t len;
 } membuf;
 
@@ -522,6 +522,40 @@ static void test_get_big_end(size_t chunk)
 	stop();
 }
 
+/* A line that could end the transfer (an unconfirmed end) followed by more
+** lines that look like the module's own than the engine's buffer holds:
+** the end cannot be confirmed by what follows while the buffer is full, so
+** it was payload. Data mode never asks the port for 0 bytes (read as "port
+** closed" on a real port): it delivers and goes on. */
+static void test_get_full_window(size_t chunk)
+{
+	static char in[MF_CHAT_BUF * 2];
+	static char payload[MF_CHAT_BUF + 8192];
+	size_t plen = 0;
+	plen += (size_t)snprintf(payload, sizeof payload, "log start\r\nNO CARRIER\r\n");
+	while (plen + 40 < sizeof payload)
+		plen += (size_t)snprintf(payload + plen, sizeof payload - plen, "+QIND: \"csq\",%08zu\r\n", plen);
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n");
+	memcpy(in + n, payload, plen);
+	n += (int)plen;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", plen);
+	mf_reply r;
+	enter_get(in, (size_t)n, chunk, &r);
+	mf_get_opts g = get_opts(5000, 30, -1); /* the line's quiet cannot pass before the buffer fills */
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int64_t t0 = mf_now_ms();
+	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	int64_t dt = mf_now_ms() - t0;
+	ok(rc == MF_OK && b->len == plen && memcmp(b->data, payload, plen) == 0 && dt < 4000,
+	   "chunk %zu: %zu bytes of module-like lines after an end line fill the buffer: delivered, the real end taken "
+	   "(rc %s, %zu bytes, %lld ms, %s)",
+	   chunk, plen, mf_strerror(rc), b->len, (long long)dt, chat.err);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
 static int progress_calls;
 static void count_progress(void *ud, int64_t bytes) { (void)ud; (void)bytes; progress_calls++; }
 
@@ -664,6 +698,8 @@ int main(void)
 	test_trace_redacts_answers(4096);
 	test_escape_lines(1);
 	test_escape_lines(4096);
+	test_get_full_window(7);
+	test_get_full_window(4096);
 	test_put_dtr();
 	test_get_ato_progress();
 	test_get_fake_trailer(4096, -1);

@@ -143,6 +143,10 @@ static long fill(mf_chat *c, int timeout_ms)
 		c->len -= c->pos;
 		c->pos = 0;
 	}
+	if (c->len == MF_CHAT_BUF) { /* a read of 0 bytes would look like end of file */
+		snprintf(c->err, sizeof c->err, "receive buffer full (%d bytes not taken)", MF_CHAT_BUF);
+		return MF_EPROTO;
+	}
 	long n = c->t->ops->read(c->t, c->buf + c->len, MF_CHAT_BUF - c->len, timeout_ms);
 	if (n > 0)
 		c->len += (size_t)n;

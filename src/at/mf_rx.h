@@ -38,6 +38,11 @@
 
 #include "mf_chat.h"
 
+/* The most the window holds: a read when the caller consumed nothing of a
+** full window has no room and fails (MF_EPROTO), never asks the port for 0
+** bytes. The caller consumes (delivers) before it reads again. */
+#define MF_RX_MAX MF_CHAT_BUF
+
 /* A view of the engine's received, unparsed bytes. */
 typedef struct mf_rx_window {
 	const char *data;
@@ -50,7 +55,8 @@ void mf_chat_rx_window(mf_chat *c, mf_rx_window *w);
 /* Drop the window's first `consumed` bytes (the caller is done with them),
 ** then wait at most timeout_ms for more and refresh *w. Returns the bytes
 ** that arrived (> 0), 0 when none did before the deadline, or MF_E* < 0
-** (*w still shows what is held). */
+** (*w still shows what is held): MF_EPROTO when the window still holds
+** MF_RX_MAX bytes (no room to read into). */
 long mf_chat_rx_read(mf_chat *c, size_t consumed, int timeout_ms, mf_rx_window *w);
 
 /* Drop the window's first n bytes without reading (n past its end: all of

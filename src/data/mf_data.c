@@ -218,6 +218,13 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			mf_chat_trace(c, '>', "+++ (pause)", 11);
 			paused = 1;
 		}
+		if (pend != PEND_NONE && len >= MF_RX_MAX) {
+			/* Nothing delivered past the pending end and no room to read
+			** what would confirm it: a full buffer of lines after an end
+			** is more than a module says there; it was payload. */
+			pend = PEND_NONE;
+			continue;
+		}
 		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0;
 		int left_ms = mf_left_ms(pend != PEND_NONE ? pend_deadline
 		                      : paused_end        ? last_rx + o->quiet_ms
