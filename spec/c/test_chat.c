@@ -556,6 +556,59 @@ static void test_get_full_window(size_t chunk)
 	stop();
 }
 
+/* A sink that fails once it is given the byte at index fail_at. */
+typedef struct failsink {
+	size_t got, fail_at;
+	int calls;
+} failsink;
+
+static int fail_write(void *ud, const char *buf, size_t n, char *err, size_t errlen)
+{
+	failsink *f = ud;
+	(void)buf;
+	f->calls++;
+	if (f->got + n > f->fail_at) {
+		snprintf(err, errlen, "disk full");
+		return -1;
+	}
+	f->got += n;
+	return 0;
+}
+
+/* A sink that fails on the last delivery (or any delivery once the end
+** was seen), after the module has already left data mode: the end is finished (trailer taken, lines after it kept)
+** and then the sink's failure reported; no "+++" goes to a module in
+** command mode. */
+static void test_get_sink_fails_at_end(int64_t expect, size_t plen, size_t fail_at)
+{
+	static char in[8192];
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n");
+	memset(in + n, 'd', plen);
+	n += (int)plen;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n\r\n+QIURC: \"x\"\r\n", plen);
+	mf_reply r;
+	enter_get(in, (size_t)n, 4096, &r);
+	mf_get_opts g = get_opts(30, 30, expect);
+	g.guard_ms = 10;
+	failsink f = {0, fail_at, 0};
+	int64_t bytes;
+	int64_t t0 = mf_now_ms();
+	int rc = mf_data_get(&chat, &g, &(mf_sink){fail_write, &f}, &bytes, &r);
+	int64_t dt = mf_now_ms() - t0;
+	int sent_escape = memmem(m->out, m->out_len, "+++", 3) != NULL;
+	ok(rc == MF_EIO && strcmp(chat.err, "disk full") == 0 && !sent_escape && dt < 1000,
+	   "expect %lld: the sink fails on the last delivery: its failure, no +++ (rc %s, %s, %lld ms, +++ %s)",
+	   (long long)expect, mf_strerror(rc), chat.err, (long long)dt, sent_escape ? "sent" : "not sent");
+	char want[64];
+	snprintf(want, sizeof want, "+QFTPGET: 0,%zu", plen);
+	ok(strcmp(r.result, want) == 0, "expect %lld: the trailer was taken (%s)", (long long)expect, r.result);
+	mf_chat_poll(&chat, 20);
+	ok(chat.urcs.n == 1 && strcmp(chat.urcs.buf, "+QIURC: \"x\"") == 0,
+	   "expect %lld: the line after the trailer is kept (%zu queued)", (long long)expect, chat.urcs.n);
+	mf_reply_free(&r);
+	stop();
+}
+
 static int progress_calls;
 static void count_progress(void *ud, int64_t bytes) { (void)ud; (void)bytes; progress_calls++; }
 
@@ -700,6 +753,10 @@ int main(void)
 	test_escape_lines(4096);
 	test_get_full_window(7);
 	test_get_full_window(4096);
+	test_get_sink_fails_at_end(100, 100, 99);
+	test_get_sink_fails_at_end(-1, 100, 99);
+	test_get_sink_fails_at_end(3000, 3000, 2999);
+	test_get_sink_fails_at_end(3000, 3000, 100); /* before the last delivery, the end seen */
 	test_put_dtr();
 	test_get_ato_progress();
 	test_get_fake_trailer(4096, -1);

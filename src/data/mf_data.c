@@ -66,13 +66,18 @@ static void reset_reply(mf_reply *r)
 	r->rc = 0;
 }
 
-/* Deliver n bytes to the sink; on failure the caller aborts. */
-static int deliver(mf_chat *c, mf_sink *sink, const char *buf, size_t n, int64_t *bytes)
+/* Deliver n bytes to the sink. Once the sink has failed (*failed) nothing
+** more goes to it: MF_EIO, with its reason in c->err. */
+static int deliver(mf_chat *c, mf_sink *sink, const char *buf, size_t n, int64_t *bytes, int *failed)
 {
+	if (*failed)
+		return MF_EIO;
 	if (!n)
 		return MF_OK;
-	if (sink->write(sink->ud, buf, n, c->err, sizeof c->err) != 0)
+	if (sink->write(sink->ud, buf, n, c->err, sizeof c->err) != 0) {
+		*failed = 1;
 		return MF_EIO;
+	}
 	*bytes += (int64_t)n;
 	return MF_OK;
 }
@@ -80,29 +85,31 @@ static int deliver(mf_chat *c, mf_sink *sink, const char *buf, size_t n, int64_t
 /* End data mode at a trailer h found in buf (the window past its first
 ** `done` bytes, already delivered): deliver the payload before it, and hand
 ** the rest back to the engine, which takes the module's lines around the
-** trailer and, with ok_wait_ms >= 0, an OK that trails it. */
+** trailer and, with ok_wait_ms >= 0, an OK that trails it. The module has
+** left data mode: the end is taken also when the sink failed (now or
+** before); then its failure (MF_EIO, reason in c->err) is returned. */
 static int take_trailer(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
-                        const mf_dlend_hit *h, int ok_wait_ms, int64_t *bytes, mf_reply *r)
+                        const mf_dlend_hit *h, int ok_wait_ms, int64_t *bytes, int *sink_failed, mf_reply *r)
 {
-	int rc = deliver(c, sink, buf, h->payload_end, bytes);
-	if (rc != MF_OK) {
-		mf_chat_rx_consume(c, SIZE_MAX); /* the sink failed: what is held is nobody's */
-		return rc;
-	}
+	int rc = deliver(c, sink, buf, h->payload_end, bytes, sink_failed);
+	char why[MF_ERRLEN];
+	snprintf(why, sizeof why, "%s", c->err);
 	snprintf(r->result, sizeof r->result, "%s", h->line);
 	mf_rx_end end = {done + h->payload_end, h->line_start - h->payload_end, h->end - h->line_start, ok_wait_ms,
 	                 o->cmd};
 	mf_chat_rx_end(c, &end, r->final, sizeof r->final);
-	return MF_OK;
+	if (rc != MF_OK)
+		snprintf(c->err, sizeof c->err, "%s", why);
+	return rc;
 }
 
 /* Accept a validated end; the OK that belongs to it came before the
 ** trailer, or may follow it (no OK in the framing). */
 static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
-                      const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
+                      const mf_dlend_hit *h, int64_t *bytes, int *sink_failed, mf_reply *r)
 {
 	int ok_wait_ms = h->ok_seen ? -1 : o->trailer == MF_TRAILER_COUNT_CHECKSUM ? o->final_timeout_ms : o->quiet_ms;
-	int rc = take_trailer(c, o, sink, buf, done, h, ok_wait_ms, bytes, r);
+	int rc = take_trailer(c, o, sink, buf, done, h, ok_wait_ms, bytes, sink_failed, r);
 	if (rc == MF_OK && h->ok_seen)
 		snprintf(r->final, sizeof r->final, "OK");
 	return rc;
@@ -110,9 +117,9 @@ static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const cha
 
 /* Accept an unvalidated trailer after quiet: the transfer failed. */
 static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
-                            const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
+                            const mf_dlend_hit *h, int64_t *bytes, int *sink_failed, mf_reply *r)
 {
-	int rc = take_trailer(c, o, sink, buf, done, h, -1, bytes, r);
+	int rc = take_trailer(c, o, sink, buf, done, h, -1, bytes, sink_failed, r);
 	if (rc != MF_OK)
 		return rc; /* no escape: the module left data mode */
 	int is_result = h->line[0] == '+';
@@ -146,6 +153,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 	int64_t now = mf_now_ms(), last_progress = now;
 	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
 	int pend = PEND_NONE, paused = 0;
+	int sink_failed = 0; /* the sink refused bytes: with an end pending, finish it first */
 	int64_t last_rx = now;
 	mf_dlend_hit ph, hit; /* the pending end or candidate, and a fresh hit */
 	int rc;
@@ -178,10 +186,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		size_t n = safe;
 		if (pend != PEND_NONE && n > ph.payload_end)
 			n = ph.payload_end;
-		if (n) {
-			rc = deliver(c, sink, buf, n, bytes);
-			if (rc != MF_OK)
-				goto abort;
+		if (n && deliver(c, sink, buf, n, bytes, &sink_failed) == MF_OK) {
 			done += n;
 			buf += n;
 			len -= n;
@@ -192,12 +197,16 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 				ph.end -= n;
 			}
 		}
+		if (sink_failed && pend == PEND_NONE) {
+			rc = MF_EIO; /* no end in sight: the module still sends */
+			goto abort;
+		}
 		if (pend == PEND_END && mf_left_ms(pend_deadline) == 0) {
-			rc = accept_end(c, o, sink, buf, done, &ph, bytes, r);
-			if (rc != MF_OK)
-				goto abort;
-			progress(&o->progress, *bytes, &last_progress, 1);
-			return MF_OK;
+			/* The module has left data mode: no escape, also when the sink failed */
+			rc = accept_end(c, o, sink, buf, done, &ph, bytes, &sink_failed, r);
+			if (rc == MF_OK)
+				progress(&o->progress, *bytes, &last_progress, 1);
+			return rc;
 		}
 		progress(&o->progress, *bytes, &last_progress, 0);
 		if (interrupted(c)) {
@@ -230,7 +239,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		                      : paused_end        ? last_rx + o->quiet_ms
 		                                          : idle_deadline);
 		if (left_ms == 0 && paused_end) {
-			rc = deliver(c, sink, buf, len - 6, bytes);
+			rc = deliver(c, sink, buf, len - 6, bytes, &sink_failed);
 			if (rc != MF_OK)
 				goto drop;
 			progress(&o->progress, *bytes, &last_progress, 1);
@@ -241,7 +250,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		}
 		if (left_ms == 0) {
 			if (pend == PEND_CAND)
-				return accept_candidate(c, o, sink, buf, done, &ph, bytes, r);
+				return accept_candidate(c, o, sink, buf, done, &ph, bytes, &sink_failed, r);
 			snprintf(c->err, sizeof c->err, "no data for %d ms (after %lld bytes)", o->idle_ms,
 			         (long long)*bytes);
 			rc = MF_ETIMEOUT;
