@@ -609,6 +609,65 @@ static void test_get_sink_fails_at_end(int64_t expect, size_t plen, size_t fail_
 	stop();
 }
 
+/* Lines that can end a transfer, inside a payload whose size is known and
+** not reached (a downloaded modem log), followed by a pause in the payload
+** longer than quiet_ms: the download goes on (only the module's full
+** rsptimeout of silence would end it there). */
+static void test_get_end_line_in_payload(const char *line, const char *what, size_t chunk)
+{
+	static char in[4096], payload[1024];
+	size_t plen = (size_t)snprintf(payload, sizeof payload, "modem log\r\n%s\r\n", line);
+	size_t first = plen;
+	plen += (size_t)snprintf(payload + plen, sizeof payload - plen, "after the pause: more log\r\n");
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n");
+	memcpy(in + n, payload, plen);
+	size_t stall = (size_t)n + first;
+	n += (int)plen;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", plen);
+	mf_reply r;
+	m = mock_new(in, (size_t)n, chunk);
+	mock_gate_ms(m, stall, 0, 600); /* the payload pauses 600 ms after the line */
+	enter(GET_CMD, "+QFTPGET", &r);
+	mf_get_opts g = get_opts(100, 30, (int64_t)plen);
+	g.idle_ms = 5000;
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	ok(rc == MF_OK && b->len == plen && memcmp(b->data, payload, plen) == 0,
+	   "chunk %zu: %s in a payload of known size, then a pause: the download goes on (rc %s, %zu of %zu bytes, %s)",
+	   chunk, what, mf_strerror(rc), b->len, plen, rc == MF_OK ? "" : chat.err);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
+/* A transfer that really ends early, size known: after the module's own
+** account of a lost session (a restart and its boot burst, a PDP
+** deactivation and the error result) the quiet ends it; a bare error line
+** ends it only after the idle timeout. */
+static void test_get_early_end(const char *tail, int fast, const char *final)
+{
+	static char in[4096];
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n0123456789%s", tail);
+	mf_reply r;
+	enter_get(in, (size_t)n, 4096, &r);
+	mf_get_opts g = get_opts(50, 30, 100000);
+	g.idle_ms = 1500;
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int64_t t0 = mf_now_ms();
+	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	int64_t dt = mf_now_ms() - t0;
+	ok((rc == MF_EMODEM || rc == MF_EPROTO) && bytes == 10 && (fast ? dt < 1000 : dt >= 1500) &&
+	       strcmp(fast ? r.final : r.result[0] ? r.result : r.final, final) == 0,
+	   "size known, %s: ends %s (rc %s, %lld bytes, %lld ms, final \"%s\", result \"%s\")", final,
+	   fast ? "after the quiet" : "only after the idle timeout", mf_strerror(rc), (long long)bytes, (long long)dt,
+	   r.final, r.result);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
 static int progress_calls;
 static void count_progress(void *ud, int64_t bytes) { (void)ud; (void)bytes; progress_calls++; }
 
@@ -757,6 +816,20 @@ int main(void)
 	test_get_sink_fails_at_end(-1, 100, 99);
 	test_get_sink_fails_at_end(3000, 3000, 2999);
 	test_get_sink_fails_at_end(3000, 3000, 100); /* before the last delivery, the end seen */
+	static const char *const end_lines[][2] = {
+		{"NO CARRIER", "NO CARRIER"},
+		{"RDY", "RDY"},
+		{"+QFTPGET: 607,0", "+QFTPGET: 607,0"},
+		{"\r\nOK\r\n\r\n+QFTPGET: 607,0", "OK and +QFTPGET: 607,0"},
+	};
+	for (size_t i = 0; i < sizeof end_lines / sizeof end_lines[0]; i++) {
+		test_get_end_line_in_payload(end_lines[i][0], end_lines[i][1], 1);
+		test_get_end_line_in_payload(end_lines[i][0], end_lines[i][1], 4096);
+	}
+	test_get_early_end("\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n", 1, "RDY");
+	test_get_early_end("\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n\r\n+QFTPGET: 605,0\r\n", 1, "+QFTPGET: 605,0");
+	test_get_early_end("\r\nOK\r\n\r\n+QFTPGET: 607,0\r\n", 0, "+QFTPGET: 607,0");
+	test_get_early_end("\r\nNO CARRIER\r\n", 0, "NO CARRIER");
 	test_put_dtr();
 	test_get_ato_progress();
 	test_get_fake_trailer(4096, -1);

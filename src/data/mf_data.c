@@ -2,6 +2,7 @@
 ** mf_data.c: data-mode streaming (see mf_data.h).
 */
 #include "mf_data.h"
+#include "mf_lines.h"
 #include "mf_rx.h"
 
 #include <stdint.h>
@@ -137,6 +138,25 @@ static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, con
 
 enum { PEND_NONE, PEND_END, PEND_CAND };
 
+/* The quiet that confirms a candidate h (buf[0..len): the bytes not
+** delivered, buf[0] at payload offset s->base). Short of a known size
+** such a line is as likely payload (a modem log) as the module's: only the
+** idle timeout confirms it, the silence after which the module itself
+** gives a transfer up, unless the module said why the session is gone: a
+** restart or PDP-deactivation line and another of its own lines (the boot
+** burst after RDY, the error result after "pdpdeact") near the candidate.
+** Otherwise (size unknown or reached) quiet_ms. */
+static int candidate_quiet_ms(const mf_get_opts *o, const mf_dlend *s, const char *buf, size_t len,
+                              const mf_dlend_hit *h)
+{
+	if (o->expect < 0 || s->base + (int64_t)h->payload_end >= o->expect)
+		return o->quiet_ms;
+	size_t near = len - h->payload_end < MF_DLEND_HOLD ? len - h->payload_end : MF_DLEND_HOLD;
+	int lines;
+	unsigned cls = mf_dlend_own_lines(buf + h->payload_end, near, &lines);
+	return lines >= 2 && (cls & (MF_LC_REBOOT | MF_LC_PDP_LOST)) ? o->quiet_ms : o->idle_ms;
+}
+
 int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes, mf_reply *r)
 {
 	mf_dlend s;
@@ -176,7 +196,6 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			} else if (pend != PEND_END) {
 				ph = hit;
 				pend = PEND_CAND;
-				pend_deadline = mf_now_ms() + o->quiet_ms;
 			}
 			continue;
 		}
@@ -234,6 +253,8 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			pend = PEND_NONE;
 			continue;
 		}
+		if (pend == PEND_CAND) /* its quiet counts from the last byte received */
+			pend_deadline = last_rx + candidate_quiet_ms(o, &s, buf, len, &ph);
 		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0;
 		int left_ms = mf_left_ms(pend != PEND_NONE ? pend_deadline
 		                      : paused_end        ? last_rx + o->quiet_ms
@@ -266,8 +287,6 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		if (got > 0) {
 			last_rx = mf_now_ms();
 			idle_deadline = last_rx + o->idle_ms;
-			if (pend == PEND_CAND)
-				pend_deadline = mf_now_ms() + o->quiet_ms;
 		}
 	}
 drop:

@@ -11,6 +11,20 @@
 ** to the AT interpreter. Memory is constant; progress is reported at most
 ** every interval_ms. Every wait has a deadline.
 **
+** How a download ends (mf_data_get, with mf_dlend):
+**   - A validated end (a trailer whose count is the payload before it)
+**     with the size known (expect): only the count expect ends it, at once.
+**   - A line that can end a transfer but is not validated (NO CARRIER, RDY,
+**     "+QFTPGET: <err>,...", a count that does not match) ends it after a
+**     silence: quiet_ms when the size is unknown or already reached; while
+**     a known size is not reached, idle_ms (rsptimeout: the module itself
+**     gives up a transfer that silent), because the same line is as likely
+**     payload (a downloaded modem log); unless the module said why the
+**     session is gone (a restart or PDP-deactivation line with another of
+**     its own lines near it: the boot burst after RDY, the error result
+**     after "pdpdeact"), then quiet_ms. Bytes that arrive meanwhile and are
+**     not the module's own lines cancel it.
+**
 ** Data mode reads the modem through the AT engine's receive window
 ** (mf_rx.h): one engine call per chunk, never the engine's buffer or
 ** parser. What follows a download's end goes back to the engine.
