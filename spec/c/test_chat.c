@@ -668,6 +668,54 @@ static void test_get_early_end(const char *tail, int fast, const char *final)
 	stop();
 }
 
+/* Quectel's file checksum, written out as the FILE manual says: XOR of the
+** data taken as big-endian 16-bit words, an odd last byte the high byte. */
+static unsigned word_xor(const unsigned char *d, size_t n)
+{
+	unsigned c = 0;
+	for (size_t i = 0; i < n; i += 2)
+		c ^= (unsigned)d[i] << 8 | (i + 1 < n ? d[i + 1] : 0);
+	return c;
+}
+
+/* A RAM download (QFDWL) ends at "+QFDWL: <len>,<checksum>": the length
+** validates the end, the checksum the data; a checksum that does not match
+** is a protocol error (once the module's end was taken). */
+static void test_qfdwl_checksum(size_t plen, int corrupt, size_t chunk)
+{
+	static char in[8192];
+	static unsigned char data[4096];
+	const char *cmd = "AT+QFDWL=\"RAM:a.bin\"";
+	for (size_t i = 0; i < plen; i++)
+		data[i] = (unsigned char)(i * 37 + 11);
+	unsigned sum = word_xor(data, plen) ^ (corrupt ? 0x0100u : 0);
+	int n = snprintf(in, sizeof in, "%s\r\r\nCONNECT\r\n", cmd);
+	memcpy(in + n, data, plen);
+	n += (int)plen;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\n+QFDWL: %zu,%x\r\n\r\nOK\r\n", plen, sum);
+	m = mock_new(in, (size_t)n, chunk);
+	mf_reply r;
+	enter(cmd, "+QFDWL", &r);
+	mf_get_opts g = get_opts(30, 30, -1);
+	g.cmd = cmd;
+	g.result = "+QFDWL";
+	g.trailer = MF_TRAILER_COUNT_CHECKSUM;
+	g.final_timeout_ms = 1000;
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	if (corrupt)
+		ok(rc == MF_EPROTO && strstr(chat.err, "checksum") && bytes == (int64_t)plen && strcmp(r.final, "OK") == 0,
+		   "chunk %zu, %zu bytes: a checksum that does not match is a protocol error (rc %s, %s)", chunk, plen,
+		   mf_strerror(rc), chat.err);
+	else
+		ok(rc == MF_OK && b->len == plen && memcmp(b->data, data, plen) == 0 && strcmp(r.final, "OK") == 0,
+		   "chunk %zu, %zu bytes: the checksum matches (rc %s, %s)", chunk, plen, mf_strerror(rc), chat.err);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
 static int progress_calls;
 static void count_progress(void *ud, int64_t bytes) { (void)ud; (void)bytes; progress_calls++; }
 
@@ -830,6 +878,12 @@ int main(void)
 	test_get_early_end("\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n\r\n+QFTPGET: 605,0\r\n", 1, "+QFTPGET: 605,0");
 	test_get_early_end("\r\nOK\r\n\r\n+QFTPGET: 607,0\r\n", 0, "+QFTPGET: 607,0");
 	test_get_early_end("\r\nNO CARRIER\r\n", 0, "NO CARRIER");
+	size_t qf_sizes[] = {0, 1, 2, 1001, 3000};
+	for (size_t i = 0; i < sizeof qf_sizes / sizeof qf_sizes[0]; i++)
+		for (int corrupt = 0; corrupt < 2; corrupt++) {
+			test_qfdwl_checksum(qf_sizes[i], corrupt, 7);
+			test_qfdwl_checksum(qf_sizes[i], corrupt, 4096);
+		}
 	test_put_dtr();
 	test_get_ato_progress();
 	test_get_fake_trailer(4096, -1);

@@ -67,19 +67,32 @@ static void reset_reply(mf_reply *r)
 	r->rc = 0;
 }
 
-/* Deliver n bytes to the sink. Once the sink has failed (*failed) nothing
-** more goes to it: MF_EIO, with its reason in c->err. */
-static int deliver(mf_chat *c, mf_sink *sink, const char *buf, size_t n, int64_t *bytes, int *failed)
+/* One download in progress: where its bytes go and what they add up to. */
+typedef struct get_run {
+	mf_chat *c;
+	const mf_get_opts *o;
+	mf_sink *sink;
+	mf_reply *r;
+	int64_t *bytes;  /* delivered to the sink */
+	int sink_failed; /* the sink refused bytes: nothing more goes to it */
+	unsigned sum;    /* QFDWL: the checksum of the bytes delivered */
+} get_run;
+
+/* Deliver n bytes to the sink. Once the sink has failed nothing more goes
+** to it: MF_EIO, with its reason in c->err. */
+static int deliver(get_run *g, const char *buf, size_t n)
 {
-	if (*failed)
+	if (g->sink_failed)
 		return MF_EIO;
 	if (!n)
 		return MF_OK;
-	if (sink->write(sink->ud, buf, n, c->err, sizeof c->err) != 0) {
-		*failed = 1;
+	if (g->sink->write(g->sink->ud, buf, n, g->c->err, sizeof g->c->err) != 0) {
+		g->sink_failed = 1;
 		return MF_EIO;
 	}
-	*bytes += (int64_t)n;
+	if (g->o->trailer == MF_TRAILER_COUNT_CHECKSUM) /* QFDWL only: GET pays nothing */
+		g->sum = mf_dlend_checksum(g->sum, *g->bytes, buf, n);
+	*g->bytes += (int64_t)n;
 	return MF_OK;
 }
 
@@ -89,50 +102,59 @@ static int deliver(mf_chat *c, mf_sink *sink, const char *buf, size_t n, int64_t
 ** trailer and, with ok_wait_ms >= 0, an OK that trails it. The module has
 ** left data mode: the end is taken also when the sink failed (now or
 ** before); then its failure (MF_EIO, reason in c->err) is returned. */
-static int take_trailer(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
-                        const mf_dlend_hit *h, int ok_wait_ms, int64_t *bytes, int *sink_failed, mf_reply *r)
+static int take_trailer(get_run *g, const char *buf, size_t done, const mf_dlend_hit *h, int ok_wait_ms)
 {
-	int rc = deliver(c, sink, buf, h->payload_end, bytes, sink_failed);
+	mf_chat *c = g->c;
+	int rc = deliver(g, buf, h->payload_end);
 	char why[MF_ERRLEN];
 	snprintf(why, sizeof why, "%s", c->err);
-	snprintf(r->result, sizeof r->result, "%s", h->line);
+	snprintf(g->r->result, sizeof g->r->result, "%s", h->line);
 	mf_rx_end end = {done + h->payload_end, h->line_start - h->payload_end, h->end - h->line_start, ok_wait_ms,
-	                 o->cmd};
-	mf_chat_rx_end(c, &end, r->final, sizeof r->final);
+	                 g->o->cmd};
+	mf_chat_rx_end(c, &end, g->r->final, sizeof g->r->final);
 	if (rc != MF_OK)
 		snprintf(c->err, sizeof c->err, "%s", why);
 	return rc;
 }
 
 /* Accept a validated end; the OK that belongs to it came before the
-** trailer, or may follow it (no OK in the framing). */
-static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
-                      const mf_dlend_hit *h, int64_t *bytes, int *sink_failed, mf_reply *r)
+** trailer, or may follow it (no OK in the framing). QFDWL's trailer also
+** carries the data's checksum: one that does not match is a protocol
+** error, reported once the end is taken. */
+static int accept_end(get_run *g, const char *buf, size_t done, const mf_dlend_hit *h)
 {
+	const mf_get_opts *o = g->o;
 	int ok_wait_ms = h->ok_seen ? -1 : o->trailer == MF_TRAILER_COUNT_CHECKSUM ? o->final_timeout_ms : o->quiet_ms;
-	int rc = take_trailer(c, o, sink, buf, done, h, ok_wait_ms, bytes, sink_failed, r);
+	int rc = take_trailer(g, buf, done, h, ok_wait_ms);
 	if (rc == MF_OK && h->ok_seen)
-		snprintf(r->final, sizeof r->final, "OK");
+		snprintf(g->r->final, sizeof g->r->final, "OK");
+	if (rc == MF_OK && o->trailer == MF_TRAILER_COUNT_CHECKSUM && h->b != (long long)g->sum) {
+		snprintf(g->c->err, sizeof g->c->err,
+		         "checksum mismatch: module reports %llx, the %lld bytes received sum to %x", h->b,
+		         (long long)*g->bytes, g->sum);
+		return MF_EPROTO;
+	}
 	return rc;
 }
 
 /* Accept an unvalidated trailer after quiet: the transfer failed. */
-static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
-                            const mf_dlend_hit *h, int64_t *bytes, int *sink_failed, mf_reply *r)
+static int accept_candidate(get_run *g, const char *buf, size_t done, const mf_dlend_hit *h)
 {
-	int rc = take_trailer(c, o, sink, buf, done, h, -1, bytes, sink_failed, r);
+	const mf_get_opts *o = g->o;
+	mf_chat *c = g->c;
+	int rc = take_trailer(g, buf, done, h, -1);
 	if (rc != MF_OK)
 		return rc; /* no escape: the module left data mode */
 	int is_result = h->line[0] == '+';
 	long long claimed = o->trailer == MF_TRAILER_COUNT_CHECKSUM ? h->a : h->b;
 	if (is_result && (o->trailer == MF_TRAILER_COUNT_CHECKSUM || h->a == 0)) {
 		snprintf(c->err, sizeof c->err, "byte count mismatch: module reports %lld, received %lld%s", claimed,
-		         (long long)(o->offset + *bytes),
+		         (long long)(o->offset + *g->bytes),
 		         o->expect >= 0 ? " (or the file changed size since SIZE)" : "");
 		return MF_EPROTO;
 	}
-	snprintf(r->final, sizeof r->final, "%s", h->line);
-	snprintf(c->err, sizeof c->err, "transfer ended with %.80s after %lld bytes", h->line, (long long)*bytes);
+	snprintf(g->r->final, sizeof g->r->final, "%s", h->line);
+	snprintf(c->err, sizeof c->err, "transfer ended with %.80s after %lld bytes", h->line, (long long)*g->bytes);
 	return MF_EMODEM;
 }
 
@@ -173,7 +195,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 	int64_t now = mf_now_ms(), last_progress = now;
 	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
 	int pend = PEND_NONE, paused = 0;
-	int sink_failed = 0; /* the sink refused bytes: with an end pending, finish it first */
+	get_run g = {c, o, sink, r, bytes, 0, 0};
 	int64_t last_rx = now;
 	mf_dlend_hit ph, hit; /* the pending end or candidate, and a fresh hit */
 	int rc;
@@ -205,7 +227,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		size_t n = safe;
 		if (pend != PEND_NONE && n > ph.payload_end)
 			n = ph.payload_end;
-		if (n && deliver(c, sink, buf, n, bytes, &sink_failed) == MF_OK) {
+		if (n && deliver(&g, buf, n) == MF_OK) {
 			done += n;
 			buf += n;
 			len -= n;
@@ -216,13 +238,13 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 				ph.end -= n;
 			}
 		}
-		if (sink_failed && pend == PEND_NONE) {
-			rc = MF_EIO; /* no end in sight: the module still sends */
+		if (g.sink_failed && pend == PEND_NONE) {
+			rc = MF_EIO; /* no end in sight (the sink refused bytes): the module still sends */
 			goto abort;
 		}
 		if (pend == PEND_END && mf_left_ms(pend_deadline) == 0) {
 			/* The module has left data mode: no escape, also when the sink failed */
-			rc = accept_end(c, o, sink, buf, done, &ph, bytes, &sink_failed, r);
+			rc = accept_end(&g, buf, done, &ph);
 			if (rc == MF_OK)
 				progress(&o->progress, *bytes, &last_progress, 1);
 			return rc;
@@ -260,7 +282,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		                      : paused_end        ? last_rx + o->quiet_ms
 		                                          : idle_deadline);
 		if (left_ms == 0 && paused_end) {
-			rc = deliver(c, sink, buf, len - 6, bytes, &sink_failed);
+			rc = deliver(&g, buf, len - 6);
 			if (rc != MF_OK)
 				goto drop;
 			progress(&o->progress, *bytes, &last_progress, 1);
@@ -271,7 +293,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		}
 		if (left_ms == 0) {
 			if (pend == PEND_CAND)
-				return accept_candidate(c, o, sink, buf, done, &ph, bytes, &sink_failed, r);
+				return accept_candidate(&g, buf, done, &ph);
 			snprintf(c->err, sizeof c->err, "no data for %d ms (after %lld bytes)", o->idle_ms,
 			         (long long)*bytes);
 			rc = MF_ETIMEOUT;

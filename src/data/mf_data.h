@@ -3,6 +3,9 @@
 **
 ** GET (QFTPGET/LIST/NLST/MLSD/QFDWL to COM): bytes go from the transport to
 ** a sink in large chunks; the end is found by mf_dlend (count-validated).
+** QFDWL's trailer "+QFDWL: <len>,<checksum>" also carries the data's
+** checksum (mf_dlend_checksum): a mismatch is MF_EPROTO, once the end is
+** taken.
 ** PUT (QFTPPUT/QFUPL from COM): bytes go from a source to the transport;
 ** the upload ends after exactly `length` bytes (uploadlen/beof: no guard
 ** time), or with "+++" framed by guard times, or by a DTR drop (AT&D1).

@@ -68,6 +68,19 @@ unsigned mf_dlend_own_lines(const char *buf, size_t n, int *count)
 	return cls;
 }
 
+unsigned mf_dlend_checksum(unsigned sum, int64_t at, const char *buf, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	size_t i = 0;
+	if ((at & 1) && n) /* the low byte of a word begun before */
+		sum ^= p[i++];
+	for (; i + 1 < n; i += 2)
+		sum ^= (unsigned)p[i] << 8 | p[i + 1];
+	if (i < n)
+		sum ^= (unsigned)p[i] << 8;
+	return sum;
+}
+
 void mf_dlend_consume(mf_dlend *s, size_t n)
 {
 	s->base += (int64_t)n;

@@ -8,7 +8,8 @@
 ** framing: the count validates the end. Framing variants ("OK\r\n" without
 ** the leading CRLF, no blank line, or no OK at all, URCs between the OK and
 ** the result, or the QFDWL form "<data>+QFDWL: <len>,<checksum>") are
-** tried, the count decides.
+** tried, the count decides. (QFDWL's <checksum>, hex, is checked by the
+** caller against the data once the end is taken: mf_dlend_checksum.)
 **
 ** A file can hold a fake trailer whose count matches its own position (a
 ** recorded modem session starting "\r\nOK\r\n\r\n+QFTPGET: 0,0\r\n"): when
@@ -92,6 +93,12 @@ int mf_dlend_run(mf_dlend *s, const char *buf, size_t len, mf_dlend_hit *hit, si
 ** mf_lines.h's table; OK, blank lines and an incomplete last line do not
 ** count): returns the OR of their classes, and their number in *count. */
 unsigned mf_dlend_own_lines(const char *buf, size_t n, int *count);
+
+/* QFDWL's <checksum> (Quectel FILE manual): the XOR of the data taken as
+** big-endian 16-bit words, an odd last byte the high byte of a last word.
+** Running form: sum so far, then buf[0..n), buf[0] at offset `at` of the
+** data (its parity says which half of a word it is). Start with 0. */
+unsigned mf_dlend_checksum(unsigned sum, int64_t at, const char *buf, size_t n);
 
 /* The caller dropped n leading bytes (flushed to the sink). */
 void mf_dlend_consume(mf_dlend *s, size_t n);
