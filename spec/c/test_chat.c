@@ -495,6 +495,55 @@ static void test_get_fake_trailer(size_t chunk, int64_t expect)
 	stop();
 }
 
+/* The policy with the size unknown (listings, ASCII mode, size = false): a
+** validated end is accepted once confirm_ms pass with nothing after it but
+** the module's own lines. A file that ends in a self-consistent fake
+** trailer, its real trailer 600 ms later, is therefore cut at the fake
+** (nothing else tells them apart without the size); the real trailer then
+** reaches the engine as a late result, queued. With the size known the
+** same file arrives whole. */
+static void test_get_fake_trailer_at_end(int64_t expect, size_t chunk)
+{
+	static char in[4096];
+	static const char body[] = "recorded modem session:\r\nAT+QFTPGET=\"x\",\"COM:\"\r\nCONNECT\r\n0123456789";
+	char payload[512];
+	size_t blen = sizeof body - 1;
+	size_t plen = (size_t)snprintf(payload, sizeof payload, "%s\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", body, blen);
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n%s", payload);
+	size_t late = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", plen);
+	m = mock_new(in, (size_t)n, chunk);
+	mock_gate_ms(m, late, 0, 600);
+	mf_reply r;
+	enter(GET_CMD, "+QFTPGET", &r);
+	mf_get_opts g = get_opts(500, 100, expect >= 0 ? (int64_t)plen : -1);
+	g.idle_ms = 5000;
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	if (expect < 0) {
+		char fake[64], real[64];
+		snprintf(fake, sizeof fake, "+QFTPGET: 0,%zu", blen);
+		snprintf(real, sizeof real, "+QFTPGET: 0,%zu", plen);
+		ok(rc == MF_OK && b->len == blen && memcmp(b->data, body, blen) == 0 && strcmp(r.result, fake) == 0,
+		   "chunk %zu, size unknown: a file ending in a self-consistent fake trailer is cut there after confirm_ms "
+		   "(rc %s, %zu of %zu bytes, %s)",
+		   chunk, mf_strerror(rc), b->len, plen, r.result);
+		int queued = 0;
+		for (int64_t until = mf_now_ms() + 3000; !queued && mf_chat_poll(&chat, mf_left_ms(until)) == MF_OK;)
+			for (const char *u = mf_strlist_next(&chat.urcs, NULL); u; u = mf_strlist_next(&chat.urcs, u))
+				queued |= strcmp(u, real) == 0;
+		ok(queued, "chunk %zu, size unknown: the real trailer, 600 ms later, is queued as a late result", chunk);
+	} else {
+		ok(rc == MF_OK && b->len == plen && memcmp(b->data, payload, plen) == 0,
+		   "chunk %zu, size known: the same file arrives whole (rc %s, %zu of %zu bytes)", chunk, mf_strerror(rc),
+		   b->len, plen);
+	}
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
 /* A download bigger than the scanner's hold-back, whose end arrives in one
 ** read with more payload before it: only the module's own lines between
 ** payload and trailer are queued, never the trailer or payload bytes. */
@@ -878,6 +927,9 @@ int main(void)
 	test_get_early_end("\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n\r\n+QFTPGET: 605,0\r\n", 1, "+QFTPGET: 605,0");
 	test_get_early_end("\r\nOK\r\n\r\n+QFTPGET: 607,0\r\n", 0, "+QFTPGET: 607,0");
 	test_get_early_end("\r\nNO CARRIER\r\n", 0, "NO CARRIER");
+	test_get_fake_trailer_at_end(-1, 7);
+	test_get_fake_trailer_at_end(-1, 4096);
+	test_get_fake_trailer_at_end(1, 4096);
 	size_t qf_sizes[] = {0, 1, 2, 1001, 3000};
 	for (size_t i = 0; i < sizeof qf_sizes / sizeof qf_sizes[0]; i++)
 		for (int corrupt = 0; corrupt < 2; corrupt++) {

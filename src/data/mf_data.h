@@ -17,6 +17,15 @@
 ** How a download ends (mf_data_get, with mf_dlend):
 **   - A validated end (a trailer whose count is the payload before it)
 **     with the size known (expect): only the count expect ends it, at once.
+**   - With the size unknown (listings, ASCII mode, size = false): a
+**     validated end is accepted once confirm_ms (100 ms by default) pass
+**     with nothing after it but the module's own lines; payload after it
+**     cancels it, and a later validated end replaces it. So a file that
+**     ends in a self-consistent fake trailer (a recorded session) whose
+**     real trailer comes more than confirm_ms later is cut at the fake:
+**     without the size nothing tells them apart. The real trailer then
+**     reaches the engine as a late result (queued). Ask SIZE first where
+**     that matters (binary downloads do).
 **   - A line that can end a transfer but is not validated (NO CARRIER, RDY,
 **     "+QFTPGET: <err>,...", a count that does not match) ends it after a
 **     silence: quiet_ms when the size is unknown or already reached; while
