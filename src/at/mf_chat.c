@@ -99,7 +99,8 @@ void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len)
 	** first, whichever way it went (the module prints the password when
 	** asked for the account), traced or not (port:redact uses them). */
 	mf_redact_learn(c->redact, text, len);
-	if (!c->trace)
+	FILE *out = c->trace_stream ? c->trace_stream(c->trace_ud) : c->trace;
+	if (!out)
 		return;
 	char stamp[32];
 	struct timespec ts;
@@ -111,8 +112,8 @@ void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len)
 	if (!red)
 		return;
 	size_t n = mf_redact(c->redact, text, len, red);
-	fprintf(c->trace, "%s.%03ld %c %.*s\n", stamp, ts.tv_nsec / 1000000, dir, (int)n, red);
-	fflush(c->trace);
+	fprintf(out, "%s.%03ld %c %.*s\n", stamp, ts.tv_nsec / 1000000, dir, (int)n, red);
+	fflush(out);
 	free(red);
 }
 

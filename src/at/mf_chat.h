@@ -56,7 +56,16 @@ typedef struct mf_chat {
 	size_t urcs_total; /* URCs ever queued */
 	mf_redactor *redact;
 	FILE *trace;                    /* AT traffic log (redacted), or NULL */
+	/* When set, asked before each trace write for the stream to write to
+	** (NULL: none), instead of trace: a stream the caller does not own (a
+	** Lua file) may have been closed since. */
+	FILE *(*trace_stream)(void *ud);
+	void *trace_ud;
 	volatile sig_atomic_t *interrupt; /* set by a signal handler: abort waits */
+	/* Set by the engine's user (a transfer callback asked to stop): data mode
+	** stops as on an interrupt, but it is not a signal and never touches
+	** *interrupt. The user clears it. */
+	int cancel;
 	char err[MF_ERRLEN];
 } mf_chat;
 

@@ -29,9 +29,10 @@ static void progress(const mf_progress *p, int64_t bytes, int64_t *last, int for
 	}
 }
 
+/* A signal (Ctrl-C), or the engine's user asked the transfer to stop. */
 static int interrupted(const mf_chat *c)
 {
-	return c->interrupt && *c->interrupt;
+	return c->cancel || (c->interrupt && *c->interrupt);
 }
 
 int mf_data_escape(mf_chat *c, int guard_ms)
