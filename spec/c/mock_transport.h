@@ -5,6 +5,9 @@
 ** given number of bytes (`gate`, so replies follow commands). Host writes are
 ** captured. When the canned bytes run out, reads time out (no sleeping: the
 ** tests' deadlines are short) or, with `eof`, report the port closed.
+** A gate may also hold its bytes back for some milliseconds after the host
+** wrote its count (`mock_gate_ms`: a module that answers a guard time after
+** "+++"); the test's other checks then keep a generous margin to it.
 */
 #ifndef MOCK_TRANSPORT_H
 #define MOCK_TRANSPORT_H
@@ -30,6 +33,9 @@ typedef struct mock {
 	int dtr;
 	int dtr_changes;
 	int closed;
+	/* mock_gate_ms: gate i opens gate_ms[i] after the host reached its count */
+	int gate_ms[8];
+	int64_t gate_open[8]; /* when it opens; 0 while the count is not reached */
 } mock;
 
 static long mock_read(mf_transport *t, void *buf, size_t len, int timeout_ms)
@@ -38,9 +44,16 @@ static long mock_read(mf_transport *t, void *buf, size_t len, int timeout_ms)
 	size_t limit = m->in_len;
 	/* a DTR change counts as MOCK_DTR_WEIGHT written bytes, so a gate can wait for it */
 	size_t written = m->out_total + (size_t)m->dtr_changes * MOCK_DTR_WEIGHT;
-	for (int i = 0; i < m->ngates; i++)
-		if (written < m->gate[i] && m->gate_at[i] < limit)
+	for (int i = 0; i < m->ngates; i++) {
+		int shut = written < m->gate[i];
+		if (!shut && m->gate_ms[i] > 0) {
+			if (!m->gate_open[i])
+				m->gate_open[i] = mf_now_ms() + m->gate_ms[i];
+			shut = mf_now_ms() < m->gate_open[i];
+		}
+		if (shut && m->gate_at[i] < limit)
 			limit = m->gate_at[i];
+	}
 	if (m->in_pos >= limit) {
 		if (m->eof && m->in_pos >= m->in_len) {
 			snprintf(t->err, sizeof t->err, "read: port closed (end of file)");
@@ -85,6 +98,14 @@ static void mock_gate(mock *m, size_t at, size_t written)
 {
 	m->gate_at[m->ngates] = at;
 	m->gate[m->ngates++] = written;
+}
+
+/* The same, and only ms milliseconds after the host wrote them (the time
+** counts from the first read that finds the count reached). */
+__attribute__((unused)) static void mock_gate_ms(mock *m, size_t at, size_t written, int ms)
+{
+	m->gate_ms[m->ngates] = ms;
+	mock_gate(m, at, written);
 }
 
 static mock *mock_new(const char *in, size_t in_len, size_t chunk)

@@ -1,5 +1,6 @@
 /* test_dlend.c: the count-validated end of a download, at every split. */
 #include "mf_dlend.h"
+#include "mf_lines.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -218,6 +219,35 @@ int main(void)
 		ok(o.st == MF_DLEND_VALIDATED && o.len == big && memcmp(o.buf, b, big) == 0, "3 MB payload exact");
 		free(o.buf);
 		free(b);
+	}
+	/* QFDWL's checksum, run over any split: the same as over the whole */
+	{
+		unsigned char d[1001];
+		unsigned whole = 0;
+		for (size_t i = 0; i < sizeof d; i++) {
+			d[i] = (unsigned char)(i * 131 + 7);
+			whole ^= i % 2 ? d[i] : (unsigned)d[i] << 8;
+		}
+		int same = mf_dlend_checksum(0, 0, (const char *)d, sizeof d) == whole;
+		for (size_t chunk = 1; chunk <= 9; chunk++) {
+			unsigned sum = 0;
+			for (size_t at = 0; at < sizeof d; at += chunk)
+				sum = mf_dlend_checksum(sum, (int64_t)at, (const char *)d + at,
+				                        sizeof d - at < chunk ? sizeof d - at : chunk);
+			same = same && sum == whole;
+		}
+		ok(same, "QFDWL checksum (big-endian 16-bit XOR, odd last byte high) is the same over every split");
+		ok(mf_dlend_checksum(0, 0, "\x12\x34\x56", 3) == (0x1234u ^ 0x5600u), "checksum of 12 34 56 is 1234 ^ 5600");
+	}
+	/* the module's own lines near a candidate */
+	{
+		int count;
+		const char *burst = "\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: REA";
+		unsigned cls = mf_dlend_own_lines(burst, strlen(burst), &count);
+		ok(count == 2 && (cls & MF_LC_REBOOT) && (cls & MF_LC_OWN), "own lines: RDY and +CFUN counted, the half line not");
+		const char *mixed = "\r\nOK\r\nlog text\r\nNO CARRIER\r\n";
+		cls = mf_dlend_own_lines(mixed, strlen(mixed), &count);
+		ok(count == 1 && cls == MF_LC_ENDS_TRANSFER, "OK and text are not the module's own lines; NO CARRIER is");
 	}
 	return tap_done();
 }

@@ -202,7 +202,7 @@ static void test_drop_to_ok(size_t chunk)
 	mock_gate(m, connect_len + LEN(FLIGHT ESC_OK), cmd_len + 3 + 3);
 	connect_();
 	mf_write_all(&m->base, "+++", 3, mf_now_ms() + 100, NULL);
-	int rc = mf_chat_rx_drop_to_ok(&chat, 500);
+	int rc = mf_chat_rx_drop_to_ok(&chat, 0, 500);
 	ok(rc == MF_OK, "chunk %zu: OK found behind payload lines that only end in OK", chunk);
 	mf_cmd_opts o = {0};
 	o.timeout_ms = 500;
@@ -217,7 +217,7 @@ static void test_drop_to_ok(size_t chunk)
 	start("\r\n", "payload without end", 19, chunk);
 	connect_();
 	int64_t t0 = mf_now_ms();
-	rc = mf_chat_rx_drop_to_ok(&chat, 40);
+	rc = mf_chat_rx_drop_to_ok(&chat, 0, 40);
 	int64_t dt = mf_now_ms() - t0;
 	ok(rc == MF_ETIMEOUT && dt >= 40 && strstr(chat.err, "no OK after +++"),
 	   "chunk %zu: no OK: timeout after the deadline (%lld ms, %s)", chunk, (long long)dt, chat.err);

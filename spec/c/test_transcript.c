@@ -3,6 +3,7 @@
 ** recorder and the redactor. Pauses are a few tens of ms; every timing
 ** check is a lower bound or has a generous deadline.
 */
+#include "mf_chat.h"
 #include "mf_transcript.h"
 #include "mf_transcript_int.h"
 #include "tap.h"
@@ -442,6 +443,45 @@ static void test_pause(void)
 	k = t->ops->read(t, buf, sizeof buf, 20);
 	ok(k == 0 && mf_now_ms() - t0 >= 19, "end of transcript: reads time out");
 	t->ops->close(t);
+}
+
+/* A transcript that ends while the host still waits for bytes: the host
+** is told at once (after a short silence the end of a session may hold)
+** instead of waiting out its whole deadline. */
+static void test_ended_early(void)
+{
+	char buf[16];
+	mf_transport *t = replay_of("early.tx", "> AT+QFTPSIZE=\"a\"\\r\n< \\r\\nOK\\r\\n\n");
+	wr(t, "AT+QFTPSIZE=\"a\"\r");
+	ok(t->ops->read(t, buf, sizeof buf, 0) == 6, "the bytes there are come first");
+	int64_t t0 = mf_now_ms();
+	long k = 0;
+	while ((k = t->ops->read(t, buf, sizeof buf, 200)) == 0 && mf_now_ms() - t0 < 10000)
+		;
+	int64_t el = mf_now_ms() - t0;
+	ok(k == MF_ECLOSED && el < 3000, "a host that keeps waiting at the end: MF_ECLOSED after %lld ms", (long long)el);
+	is_str(t->err, "transcript ended at line 2", "and the message names the line");
+	ok(t->ops->read(t, buf, sizeof buf, 10) == MF_ECLOSED, "and stays so");
+	t->ops->close(t);
+
+	/* the engine waiting for a result URC with a 100 s deadline */
+	t = replay_of("early.tx", "> AT+QFTPSIZE=\"a\"\\r\n< \\r\\nOK\\r\\n\n");
+	mf_chat c;
+	mf_chat_init(&c, t);
+	mf_reply r;
+	mf_reply_init(&r);
+	mf_cmd_opts o = {0};
+	o.timeout_ms = 100000;
+	o.result = "+QFTPSIZE";
+	o.result_timeout_ms = 100000;
+	t0 = mf_now_ms();
+	int rc = mf_chat_command(&c, "AT+QFTPSIZE=\"a\"", &o, &r);
+	el = mf_now_ms() - t0;
+	ok(rc == MF_ECLOSED && el < 3000 && strstr(c.err, "transcript ended at line 2"),
+	   "a command whose answer the transcript lacks fails in %lld ms, not 100 s: %s (%s)", (long long)el,
+	   mf_strerror(rc), c.err);
+	mf_reply_free(&r);
+	mf_chat_free(&c);
 }
 
 static const char guard_tx[] = "> AT+QFTPPUT=\"f\",\"COM:\",0\\r\n"
@@ -1102,6 +1142,7 @@ int main(void)
 	test_skip_rule();
 	test_pause();
 	test_guard();
+	test_ended_early();
 	test_close_and_lines();
 	test_finished();
 	test_redact();

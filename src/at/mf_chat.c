@@ -95,7 +95,12 @@ void mf_reply_free(mf_reply *r)
 
 void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len)
 {
-	if (!c->trace)
+	/* Every line the engine sends or takes passes here: learn its secrets
+	** first, whichever way it went (the module prints the password when
+	** asked for the account), traced or not (port:redact uses them). */
+	mf_redact_learn(c->redact, text, len);
+	FILE *out = c->trace_stream ? c->trace_stream(c->trace_ud) : c->trace;
+	if (!out)
 		return;
 	char stamp[32];
 	struct timespec ts;
@@ -107,8 +112,8 @@ void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len)
 	if (!red)
 		return;
 	size_t n = mf_redact(c->redact, text, len, red);
-	fprintf(c->trace, "%s.%03ld %c %.*s\n", stamp, ts.tv_nsec / 1000000, dir, (int)n, red);
-	fflush(c->trace);
+	fprintf(out, "%s.%03ld %c %.*s\n", stamp, ts.tv_nsec / 1000000, dir, (int)n, red);
+	fflush(out);
 	free(red);
 }
 
@@ -139,6 +144,10 @@ static long fill(mf_chat *c, int timeout_ms)
 		c->len -= c->pos;
 		c->pos = 0;
 	}
+	if (c->len == MF_CHAT_BUF) { /* a read of 0 bytes would look like end of file */
+		snprintf(c->err, sizeof c->err, "receive buffer full (%d bytes not taken)", MF_CHAT_BUF);
+		return MF_EPROTO;
+	}
 	long n = c->t->ops->read(c->t, c->buf + c->len, MF_CHAT_BUF - c->len, timeout_ms);
 	if (n > 0)
 		c->len += (size_t)n;
@@ -155,8 +164,7 @@ int mf_chat_send(mf_chat *c, const char *cmd, int timeout_ms)
 		return MF_EMEM;
 	memcpy(line, cmd, n);
 	line[n] = '\r';
-	mf_redact_learn(c->redact, cmd, n);
-	mf_chat_trace(c, '>', cmd, n);
+	mf_chat_trace(c, '>', cmd, n); /* learns its secrets too */
 	int rc = mf_write_all(c->t, line, n + 1, mf_now_ms() + timeout_ms, NULL);
 	free(line);
 	if (rc != MF_OK)
@@ -410,6 +418,18 @@ long mf_chat_rx_read(mf_chat *c, size_t consumed, int timeout_ms, mf_rx_window *
 	return n;
 }
 
+int mf_chat_rx_lines(mf_chat *c, size_t n, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
+{
+	/* The parser sees exactly those bytes: what follows them (an ack that
+	** is no line) stays in the window. */
+	size_t len = c->len;
+	if (n < c->len - c->pos)
+		c->len = c->pos + n;
+	int done = parse_buffered(c, cmd, o, r);
+	c->len = len;
+	return done;
+}
+
 /* Queue the URCs among the complete lines in buf[0..n) (the module's own
 ** lines that came between a download's payload and its trailer); OK lines
 ** are the download's and dropped. */
@@ -442,31 +462,72 @@ int mf_chat_rx_end(mf_chat *c, const mf_rx_end *e, char *final, size_t cap)
 	return mf_chat_wait_final(c, e->cmd, e->ok_wait_ms, final, cap);
 }
 
-int mf_chat_rx_drop_to_ok(mf_chat *c, int timeout_ms)
+/* The rest of the read that brought the escape's OK: the module is in
+** command mode, so its complete lines are its own. Those of the table (a
+** URC, a late result of the aborted transfer) are queued, never left for
+** the next command to take as its own result; others are dropped. A line
+** still incomplete stays for the next wait. */
+static void take_after_ok(mf_chat *c)
 {
-	int64_t deadline = mf_now_ms() + timeout_ms;
+	size_t end = c->len;
+	while (end > c->pos && c->buf[end - 1] != '\r' && c->buf[end - 1] != '\n')
+		end--;
+	mf_at_init(&c->p);
+	while (c->pos < end) {
+		int ready;
+		c->pos += mf_at_feed(&c->p, c->buf + c->pos, end - c->pos, &ready);
+		if (ready) {
+			mf_chat_trace(c, '<', c->p.line, c->p.len);
+			if (mf_at_is_known_urc(c->p.line))
+				queue_urc(c, c->p.line);
+		}
+	}
+	mf_at_init(&c->p);
+}
+
+int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms)
+{
+	int64_t now = mf_now_ms(), deadline = now + timeout_ms, ok_from = now + guard_ms;
 	/* Payload, and a partial line glued to it, mean nothing now. */
 	c->pos = c->len = 0;
 	mf_at_init(&c->p);
+	int counting = guard_ms <= 0;
 	for (;;) {
 		int left_ms = mf_left_ms(deadline);
 		if (left_ms == 0)
 			break;
+		if (!counting) {
+			/* Until the guard time has passed the module is still in data
+			** mode: what comes is payload, an OK in it too. */
+			int guard_left_ms = mf_left_ms(ok_from);
+			if (guard_left_ms == 0) {
+				counting = 1;
+				continue;
+			}
+			long n = fill(c, guard_left_ms < left_ms ? guard_left_ms : left_ms);
+			c->pos = c->len = 0;
+			if (n < 0)
+				return (int)n;
+			continue;
+		}
 		long n = fill(c, left_ms);
 		if (n < 0)
 			return (int)n;
 		while (c->pos < c->len) {
 			int ready;
 			c->pos += mf_at_feed(&c->p, c->buf + c->pos, c->len - c->pos, &ready);
-			if (ready && strcmp(c->p.line, "OK") == 0) {
-				/* The rest of the read that brought the OK is dropped too,
-				** as the escape always did: after an aborted transfer it
-				** may hold that transfer's late result line, which the
-				** next command waiting for the same result would take for
-				** its own. */
-				c->pos = c->len;
-				mf_at_init(&c->p);
+			if (!ready)
+				continue;
+			if (strcmp(c->p.line, "OK") == 0) {
+				mf_chat_trace(c, '<', c->p.line, c->p.len);
+				take_after_ok(c);
 				return MF_OK;
+			}
+			/* Before the OK: payload still in flight, or the module's
+			** own line (a URC that came with the answer): kept. */
+			if (mf_at_is_known_urc(c->p.line)) {
+				mf_chat_trace(c, '<', c->p.line, c->p.len);
+				queue_urc(c, c->p.line);
 			}
 		}
 	}

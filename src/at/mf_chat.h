@@ -56,7 +56,16 @@ typedef struct mf_chat {
 	size_t urcs_total; /* URCs ever queued */
 	mf_redactor *redact;
 	FILE *trace;                    /* AT traffic log (redacted), or NULL */
+	/* When set, asked before each trace write for the stream to write to
+	** (NULL: none), instead of trace: a stream the caller does not own (a
+	** Lua file) may have been closed since. */
+	FILE *(*trace_stream)(void *ud);
+	void *trace_ud;
 	volatile sig_atomic_t *interrupt; /* set by a signal handler: abort waits */
+	/* Set by the engine's user (a transfer callback asked to stop): data mode
+	** stops as on an interrupt, but it is not a signal and never touches
+	** *interrupt. The user clears it. */
+	int cancel;
 	char err[MF_ERRLEN];
 } mf_chat;
 
@@ -83,7 +92,8 @@ void mf_chat_free(mf_chat *c); /* closes the transport too */
 void mf_reply_init(mf_reply *r);
 void mf_reply_free(mf_reply *r);
 
-/* Write cmd followed by CR (deadline timeout_ms). Learns secrets from it. */
+/* Write cmd followed by CR (deadline timeout_ms). Learns secrets from it
+** (through mf_chat_trace). */
 int mf_chat_send(mf_chat *c, const char *cmd, int timeout_ms);
 
 /* Wait for the reply to cmd (already sent). */
@@ -115,7 +125,11 @@ int mf_chat_peek(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 ** number of lines dropped. */
 int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms);
 
-/* Trace one line of traffic ("> " host, "< " modem), redacted. */
+/* Trace one line of traffic ("> " host, "< " modem), redacted. Every line
+** the engine sends or takes passes here, traced or not: the secrets it
+** carries are learned first (mf_redact_learn, both directions: the module
+** prints the password of +QFTPCFG: "account"), so neither the trace nor
+** port:redact ever shows them. */
 void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len);
 
 #endif

@@ -26,7 +26,8 @@
 **     and, when its framing had no OK, waits for one.
 **   - Leaving data mode by "+++" ends with mf_chat_rx_drop_to_ok: payload
 **     still in flight is dropped up to the module's OK, through the
-**     engine's own parser.
+**     engine's own parser; the module's own lines around that OK are
+**     queued.
 **
 ** A window stays valid until the next call into the engine. Every wait has
 ** a deadline. Failures are MF_E* (mf_transport.h) with the reason in c->err.
@@ -36,6 +37,11 @@
 #define MF_RX_H
 
 #include "mf_chat.h"
+
+/* The most the window holds: a read when the caller consumed nothing of a
+** full window has no room and fails (MF_EPROTO), never asks the port for 0
+** bytes. The caller consumes (delivers) before it reads again. */
+#define MF_RX_MAX MF_CHAT_BUF
 
 /* A view of the engine's received, unparsed bytes. */
 typedef struct mf_rx_window {
@@ -49,12 +55,21 @@ void mf_chat_rx_window(mf_chat *c, mf_rx_window *w);
 /* Drop the window's first `consumed` bytes (the caller is done with them),
 ** then wait at most timeout_ms for more and refresh *w. Returns the bytes
 ** that arrived (> 0), 0 when none did before the deadline, or MF_E* < 0
-** (*w still shows what is held). */
+** (*w still shows what is held): MF_EPROTO when the window still holds
+** MF_RX_MAX bytes (no room to read into). */
 long mf_chat_rx_read(mf_chat *c, size_t consumed, int timeout_ms, mf_rx_window *w);
 
 /* Drop the window's first n bytes without reading (n past its end: all of
 ** it); the rest stays for the next reader (data mode, or the line parser). */
 void mf_chat_rx_consume(mf_chat *c, size_t n);
+
+/* The window's first n bytes are complete lines of the module's (they end
+** at a CR or LF): parse them as the engine's lines for cmd (o, r as in
+** mf_chat_wait: URCs queued, a final result or the result line into r).
+** Data mode calls this for lines that come while it waits for raw bytes (a
+** QFUPL ack). Returns 1 when they ended the wait for cmd (r->done, r->rc),
+** else 0. */
+int mf_chat_rx_lines(mf_chat *c, size_t n, const char *cmd, const mf_cmd_opts *o, mf_reply *r);
 
 /* Where a download ended, in bytes from the window's front. */
 typedef struct mf_rx_end {
@@ -77,10 +92,18 @@ typedef struct mf_rx_end {
 ** that OK came (its line in final, cap bytes), else 0. */
 int mf_chat_rx_end(mf_chat *c, const mf_rx_end *e, char *final, size_t cap);
 
-/* After "+++": drop the window and what still arrives (payload until the
-** module has seen the guard time) up to and including the module's OK line,
-** within timeout_ms. MF_OK; MF_ETIMEOUT (no OK: still in data mode?); or
-** MF_E* from the transport. */
-int mf_chat_rx_drop_to_ok(mf_chat *c, int timeout_ms);
+/* Right after "+++" left the host: drop the window and what still arrives
+** up to and including the module's OK line, within timeout_ms. The module
+** says OK only once it has seen guard_ms of silence after "+++": whatever
+** is read before guard_ms have passed is payload, an OK line in it too,
+** and is dropped unparsed. After that, lines are parsed: the first OK is
+** the answer; the module's own lines (mf_at_is_known_urc: a "pdpdeact",
+** a late result of the aborted transfer) before it and in the rest of the
+** read that brought it are queued as URCs (never left for the next command
+** to take as its result); other complete lines are payload still in
+** flight, dropped; a line still incomplete after the OK stays for the next
+** wait. MF_OK; MF_ETIMEOUT (no OK: still in data mode?); or MF_E* from the
+** transport. */
+int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms);
 
 #endif

@@ -9,7 +9,20 @@
 ** the Lua layer through core.set_error_metatable); misuse raises.
 ** Lua callbacks (progress, sources, sinks) are called once per large chunk
 ** through one protected call; their errors abort the transfer cleanly and
-** are re-raised once the port is consistent again.
+** are re-raised once the port is consistent again. A callback cannot free
+** what the transfer uses: port:close() from inside one is deferred (it
+** returns true, the transfer stops at its next check, unwinds, and then the
+** port is closed); the transfer then fails with kind "closed", message
+** "port closed by a callback" (a callback's own error, if it raised one,
+** is raised instead, after the close). Other methods called from inside a
+** callback raise ("busy"). A callback's failure stops the transfer through
+** the engine's cancel flag, never the signal flag: a SIGINT/SIGTERM that
+** arrives meanwhile stays reported by core.interrupted().
+** A file sink (io.open) gets every write checked, and is flushed when the
+** transfer ends: a short write or a failed flush fails the transfer with
+** kind "io" and errno. The binding opens no file for a transfer (sinks and
+** sources are the caller's, and stay open); port:trace(f) keeps f alive and
+** writes nothing more once f is closed.
 */
 #include "mf_chat.h"
 #include "mf_data.h"
@@ -35,7 +48,8 @@ static volatile sig_atomic_t g_interrupt;
 typedef struct lport {
 	mf_chat chat;
 	int open;
-	int busy; /* inside a transfer: callbacks must not re-enter */
+	int busy;          /* inside a transfer: callbacks must not re-enter */
+	int close_pending; /* port:close() from a callback: close once the transfer unwound */
 	char spec[256];
 } lport;
 
@@ -101,7 +115,7 @@ static int push_reply(lua_State *L, const mf_reply *r)
 static lport *check_port(lua_State *L, int idx)
 {
 	lport *p = luaL_checkudata(L, idx, PORT_MT);
-	if (!p->open)
+	if (!p->open || p->close_pending)
 		luaL_error(L, "attempt to use a closed modem port");
 	if (p->busy)
 		luaL_error(L, "modem port is busy (called from inside a transfer callback)");
@@ -229,12 +243,24 @@ static int l_open(lua_State *L)
 	return 1;
 }
 
+static void close_port(lport *p)
+{
+	p->open = 0;
+	p->close_pending = 0;
+	mf_chat_free(&p->chat);
+}
+
+/* __gc, __close and port:close(). From a transfer callback (busy) the
+** engine's buffer is still in use: the close waits for the transfer to
+** unwind (finish_transfer), which it asks to stop. */
 static int l_close(lua_State *L)
 {
 	lport *p = luaL_checkudata(L, 1, PORT_MT);
-	if (p->open) {
-		p->open = 0;
-		mf_chat_free(&p->chat);
+	if (p->open && p->busy) {
+		p->close_pending = 1;
+		p->chat.cancel = 1;
+	} else if (p->open) {
+		close_port(p);
 	}
 	lua_pushboolean(L, 1);
 	return 1;
@@ -315,6 +341,7 @@ typedef struct endpoint_ops {
 struct endpoint {
 	const endpoint_ops *ops;
 	cb_state *cb; /* Lua functions are called through cb (the one protected call) */
+	int saved_errno; /* of the OS failure that stopped it, or 0 */
 	union {
 		FILE *file;
 		int fd;
@@ -337,6 +364,7 @@ struct endpoint {
 
 struct cb_state {
 	lua_State *L;
+	lport *port;
 	endpoint ep;
 	int progress_idx;   /* stack index of the progress function, or 0 */
 	int failed;         /* a Lua callback raised: error object at err_ref */
@@ -386,31 +414,35 @@ static void on_progress(void *ud, int64_t bytes)
 		lua_pop(s->L, 1);
 	}
 	if (s->failed)
-		g_interrupt = g_interrupt ? g_interrupt : -1; /* stop the transfer at the next check */
+		s->port->chat.cancel = 1; /* stop the transfer at the next check (not a signal) */
 }
 
 /* -- a Lua file (io.open) */
 
+/* An OS failure of the endpoint: its errno kept for the failure table. */
+static int endpoint_failed(endpoint *e, int saved, const char *what, char *err, size_t errlen)
+{
+	e->saved_errno = saved ? saved : EIO;
+	snprintf(err, errlen, "%s: %s", what, strerror(e->saved_errno));
+	return -1;
+}
+
 static int file_write(void *ud, const char *buf, size_t n, char *err, size_t errlen)
 {
 	endpoint *e = ud;
-	if (fwrite(buf, 1, n, e->u.file) != n) {
-		int saved = errno;
-		snprintf(err, errlen, "write to file: %s", strerror(saved));
-		return -1;
-	}
+	errno = 0;
+	if (fwrite(buf, 1, n, e->u.file) != n) /* short: the disk is full, or worse */
+		return endpoint_failed(e, errno, "write to file", err, errlen);
 	return 0;
 }
 
 static long file_read(void *ud, char *buf, size_t n, char *err, size_t errlen)
 {
 	endpoint *e = ud;
+	errno = 0;
 	size_t got = fread(buf, 1, n, e->u.file);
-	if (got == 0 && ferror(e->u.file)) {
-		int saved = errno;
-		snprintf(err, errlen, "read from file: %s", strerror(saved));
-		return -1;
-	}
+	if (got == 0 && ferror(e->u.file))
+		return endpoint_failed(e, errno, "read from file", err, errlen);
 	return (long)got;
 }
 
@@ -427,8 +459,9 @@ static int fd_write(void *ud, const char *buf, size_t n, char *err, size_t errle
 			int saved = errno;
 			if (saved == EINTR)
 				continue;
-			snprintf(err, errlen, "write to fd %d: %s", e->u.fd, strerror(saved));
-			return -1;
+			char what[32];
+			snprintf(what, sizeof what, "write to fd %d", e->u.fd);
+			return endpoint_failed(e, saved, what, err, errlen);
 		}
 		buf += w;
 		n -= (size_t)w;
@@ -445,8 +478,9 @@ static long fd_read(void *ud, char *buf, size_t n, char *err, size_t errlen)
 			return (long)got;
 		int saved = errno;
 		if (saved != EINTR) {
-			snprintf(err, errlen, "read from fd %d: %s", e->u.fd, strerror(saved));
-			return -1;
+			char what[32];
+			snprintf(what, sizeof what, "read from fd %d", e->u.fd);
+			return endpoint_failed(e, saved, what, err, errlen);
 		}
 	}
 }
@@ -563,10 +597,11 @@ static void collect_free(endpoint *e)
 
 static const endpoint_ops collect_ops = {"collect", collect_write, NULL, collect_push, collect_free};
 
-static void cb_init(cb_state *s, lua_State *L)
+static void cb_init(cb_state *s, lua_State *L, lport *p)
 {
 	memset(s, 0, sizeof *s);
 	s->L = L;
+	s->port = p;
 	s->err_ref = LUA_NOREF;
 }
 
@@ -636,18 +671,42 @@ static void setup_progress(lua_State *L, int opts, cb_state *s, mf_progress *pr)
 	pr->interval_ms = opt_int(L, opts, "progress_interval_ms", 250);
 }
 
-/* The end of a transfer: re-raise a callback's error now that the port is
-** consistent, else push bytes, reply [, data] or nil, err. */
-static int finish_transfer(lua_State *L, lport *p, cb_state *s, int rc, int64_t bytes, mf_reply *r)
+/* A file sink's bytes still in stdio's buffer go out now, checked: a full
+** disk often shows only here. Returns 0, or -1 with the reason in err. */
+static int flush_sink(endpoint *e, int is_sink, char *err, size_t errlen)
+{
+	if (!is_sink || e->ops != &file_ops)
+		return 0;
+	errno = 0;
+	if (fflush(e->u.file) != 0)
+		return endpoint_failed(e, errno, "write to file", err, errlen);
+	return 0;
+}
+
+/* The end of a transfer, on every path: flush a file sink; close the port
+** if a callback asked to; re-raise a callback's error now that the port is
+** consistent; else push bytes, reply [, data] or nil, err. */
+static int finish_transfer(lua_State *L, lport *p, cb_state *s, int is_sink, int rc, int64_t bytes, mf_reply *r)
 {
 	p->busy = 0;
+	p->chat.cancel = 0;
+	char flush_err[MF_ERRLEN];
+	if (flush_sink(&s->ep, is_sink, flush_err, sizeof flush_err) != 0 && rc != MF_EIO) {
+		/* the file does not hold what the transfer counted: that failure wins */
+		rc = MF_EIO;
+		snprintf(p->chat.err, sizeof p->chat.err, "%s", flush_err);
+	}
+	int closed = p->close_pending;
+	if (closed)
+		close_port(p);
 	if (s->failed) {
 		mf_reply_free(r);
-		g_interrupt = 0;
 		cb_rethrow(s);
 	}
 	int n;
-	if (rc == MF_OK) {
+	if (closed) {
+		n = push_fail(L, MF_ECLOSED, "port closed by a callback", r, bytes);
+	} else if (rc == MF_OK) {
 		lua_pushinteger(L, bytes);
 		push_reply(L, r);
 		n = 2;
@@ -656,6 +715,10 @@ static int finish_transfer(lua_State *L, lport *p, cb_state *s, int rc, int64_t 
 	} else {
 		/* a modem failure without a message of its own is its final line */
 		n = push_fail(L, rc, p->chat.err[0] ? p->chat.err : r->final, r, bytes);
+		if (rc == MF_EIO && s->ep.saved_errno > 0) {
+			lua_pushinteger(L, s->ep.saved_errno);
+			lua_setfield(L, -2, "errno");
+		}
 	}
 	p->chat.err[0] = 0;
 	mf_reply_free(r);
@@ -689,7 +752,7 @@ static int l_get(lua_State *L)
 	                                   "progress", "progress_interval_ms", NULL};
 	check_opt_keys(L, 4, keys);
 	cb_state s;
-	cb_init(&s, L);
+	cb_init(&s, L, p);
 	setup_endpoint(L, 3, &s, 0);
 	char result[64], trailer[16];
 	mf_get_opts o = {0};
@@ -719,7 +782,7 @@ static int l_get(lua_State *L)
 	int rc = enter_data_mode(p, cmd, timeout_ms, o.result, result_timeout_ms, &r);
 	if (rc == MF_OK && r.connect)
 		rc = mf_data_get(&p->chat, &o, &(mf_sink){s.ep.ops->write, &s.ep}, &bytes, &r);
-	return finish_transfer(L, p, &s, rc, bytes, &r);
+	return finish_transfer(L, p, &s, 1, rc, bytes, &r);
 }
 
 /* port:put(cmd, source, opts) -> bytes, reply | nil, err */
@@ -733,7 +796,7 @@ static int l_put(lua_State *L)
 	                                   "progress_interval_ms", NULL};
 	check_opt_keys(L, 4, keys);
 	cb_state s;
-	cb_init(&s, L);
+	cb_init(&s, L, p);
 	setup_endpoint(L, 3, &s, 1);
 	char result[64];
 	mf_put_opts o = {0};
@@ -758,7 +821,7 @@ static int l_put(lua_State *L)
 	int rc = enter_data_mode(p, cmd, timeout_ms, o.result, o.result_timeout_ms, &r);
 	if (rc == MF_OK && r.connect)
 		rc = mf_data_put(&p->chat, &o, &(mf_source){s.ep.ops->read, &s.ep}, &bytes, &r);
-	return finish_transfer(L, p, &s, rc, bytes, &r);
+	return finish_transfer(L, p, &s, 0, rc, bytes, &r);
 }
 
 static void push_urcs(lua_State *L, lport *p)
@@ -823,21 +886,32 @@ static int set_rts(mf_transport *t, int on) { return t->ops->set_rts(t, on); }
 static int l_set_dtr(lua_State *L) { return line_op(L, set_dtr); }
 static int l_set_rts(lua_State *L) { return line_op(L, set_rts); }
 
+/* The trace's stream, looked at before each write: the Lua file may have
+** been closed (f:close()) since port:trace(f); then nothing is written. */
+static FILE *trace_stream(void *ud)
+{
+	luaL_Stream *ls = ud;
+	return ls->closef ? ls->f : NULL;
+}
+
 /* port:trace(file | nil): log AT traffic (passwords redacted) to a Lua file */
 static int l_trace(lua_State *L)
 {
 	lport *p = check_port(L, 1);
+	p->chat.trace = NULL;
 	if (lua_isnoneornil(L, 2)) {
-		p->chat.trace = NULL;
+		p->chat.trace_stream = NULL;
+		p->chat.trace_ud = NULL;
 		lua_pushnil(L);
 	} else {
 		luaL_Stream *ls = luaL_checkudata(L, 2, LUA_FILEHANDLE);
 		if (!ls->closef)
 			luaL_argerror(L, 2, "attempt to use a closed file");
-		p->chat.trace = ls->f;
+		p->chat.trace_stream = trace_stream;
+		p->chat.trace_ud = ls;
 		lua_pushvalue(L, 2);
 	}
-	lua_setiuservalue(L, 1, 1); /* keep the file alive while traced */
+	lua_setiuservalue(L, 1, 1); /* keep the file (and ls) alive while traced */
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -900,7 +974,7 @@ static int l_kind(lua_State *L)
 static int l_isopen(lua_State *L)
 {
 	lport *p = luaL_checkudata(L, 1, PORT_MT);
-	lua_pushboolean(L, p->open);
+	lua_pushboolean(L, p->open && !p->close_pending);
 	return 1;
 }
 

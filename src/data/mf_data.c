@@ -2,6 +2,7 @@
 ** mf_data.c: data-mode streaming (see mf_data.h).
 */
 #include "mf_data.h"
+#include "mf_lines.h"
 #include "mf_rx.h"
 
 #include <stdint.h>
@@ -28,9 +29,10 @@ static void progress(const mf_progress *p, int64_t bytes, int64_t *last, int for
 	}
 }
 
+/* A signal (Ctrl-C), or the engine's user asked the transfer to stop. */
 static int interrupted(const mf_chat *c)
 {
-	return c->interrupt && *c->interrupt;
+	return c->cancel || (c->interrupt && *c->interrupt);
 }
 
 int mf_data_escape(mf_chat *c, int guard_ms)
@@ -49,8 +51,9 @@ int mf_data_escape(mf_chat *c, int guard_ms)
 		return rc;
 	mf_chat_trace(c, '>', "+++ (escape)", 12);
 	/* Payload may still flow until the module sees the guard after "+++";
-	** the engine drops it up to the module's OK, within a deadline. */
-	return mf_chat_rx_drop_to_ok(c, 2 * guard_ms + ESCAPE_SLACK_MS);
+	** the engine drops it up to the module's OK (which cannot come sooner
+	** than guard_ms from now), within a deadline. */
+	return mf_chat_rx_drop_to_ok(c, guard_ms, 2 * guard_ms + ESCAPE_SLACK_MS);
 }
 
 static void reset_reply(mf_reply *r)
@@ -65,69 +68,117 @@ static void reset_reply(mf_reply *r)
 	r->rc = 0;
 }
 
-/* Deliver n bytes to the sink; on failure the caller aborts. */
-static int deliver(mf_chat *c, mf_sink *sink, const char *buf, size_t n, int64_t *bytes)
+/* One download in progress: where its bytes go and what they add up to. */
+typedef struct get_run {
+	mf_chat *c;
+	const mf_get_opts *o;
+	mf_sink *sink;
+	mf_reply *r;
+	int64_t *bytes;  /* delivered to the sink */
+	int sink_failed; /* the sink refused bytes: nothing more goes to it */
+	unsigned sum;    /* QFDWL: the checksum of the bytes delivered */
+} get_run;
+
+/* Deliver n bytes to the sink. Once the sink has failed nothing more goes
+** to it: MF_EIO, with its reason in c->err. */
+static int deliver(get_run *g, const char *buf, size_t n)
 {
+	if (g->sink_failed)
+		return MF_EIO;
 	if (!n)
 		return MF_OK;
-	if (sink->write(sink->ud, buf, n, c->err, sizeof c->err) != 0)
+	if (g->sink->write(g->sink->ud, buf, n, g->c->err, sizeof g->c->err) != 0) {
+		g->sink_failed = 1;
 		return MF_EIO;
-	*bytes += (int64_t)n;
+	}
+	if (g->o->trailer == MF_TRAILER_COUNT_CHECKSUM) /* QFDWL only: GET pays nothing */
+		g->sum = mf_dlend_checksum(g->sum, *g->bytes, buf, n);
+	*g->bytes += (int64_t)n;
 	return MF_OK;
 }
 
 /* End data mode at a trailer h found in buf (the window past its first
 ** `done` bytes, already delivered): deliver the payload before it, and hand
 ** the rest back to the engine, which takes the module's lines around the
-** trailer and, with ok_wait_ms >= 0, an OK that trails it. */
-static int take_trailer(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
-                        const mf_dlend_hit *h, int ok_wait_ms, int64_t *bytes, mf_reply *r)
+** trailer and, with ok_wait_ms >= 0, an OK that trails it. The module has
+** left data mode: the end is taken also when the sink failed (now or
+** before); then its failure (MF_EIO, reason in c->err) is returned. */
+static int take_trailer(get_run *g, const char *buf, size_t done, const mf_dlend_hit *h, int ok_wait_ms)
 {
-	int rc = deliver(c, sink, buf, h->payload_end, bytes);
-	if (rc != MF_OK) {
-		mf_chat_rx_consume(c, SIZE_MAX); /* the sink failed: what is held is nobody's */
-		return rc;
-	}
-	snprintf(r->result, sizeof r->result, "%s", h->line);
+	mf_chat *c = g->c;
+	int rc = deliver(g, buf, h->payload_end);
+	char why[MF_ERRLEN];
+	snprintf(why, sizeof why, "%s", c->err);
+	snprintf(g->r->result, sizeof g->r->result, "%s", h->line);
 	mf_rx_end end = {done + h->payload_end, h->line_start - h->payload_end, h->end - h->line_start, ok_wait_ms,
-	                 o->cmd};
-	mf_chat_rx_end(c, &end, r->final, sizeof r->final);
-	return MF_OK;
+	                 g->o->cmd};
+	mf_chat_rx_end(c, &end, g->r->final, sizeof g->r->final);
+	if (rc != MF_OK)
+		snprintf(c->err, sizeof c->err, "%s", why);
+	return rc;
 }
 
 /* Accept a validated end; the OK that belongs to it came before the
-** trailer, or may follow it (no OK in the framing). */
-static int accept_end(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
-                      const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
+** trailer, or may follow it (no OK in the framing). QFDWL's trailer also
+** carries the data's checksum: one that does not match is a protocol
+** error, reported once the end is taken. */
+static int accept_end(get_run *g, const char *buf, size_t done, const mf_dlend_hit *h)
 {
+	const mf_get_opts *o = g->o;
 	int ok_wait_ms = h->ok_seen ? -1 : o->trailer == MF_TRAILER_COUNT_CHECKSUM ? o->final_timeout_ms : o->quiet_ms;
-	int rc = take_trailer(c, o, sink, buf, done, h, ok_wait_ms, bytes, r);
+	int rc = take_trailer(g, buf, done, h, ok_wait_ms);
 	if (rc == MF_OK && h->ok_seen)
-		snprintf(r->final, sizeof r->final, "OK");
+		snprintf(g->r->final, sizeof g->r->final, "OK");
+	if (rc == MF_OK && o->trailer == MF_TRAILER_COUNT_CHECKSUM && h->b != (long long)g->sum) {
+		snprintf(g->c->err, sizeof g->c->err,
+		         "checksum mismatch: module reports %llx, the %lld bytes received sum to %x", h->b,
+		         (long long)*g->bytes, g->sum);
+		return MF_EPROTO;
+	}
 	return rc;
 }
 
 /* Accept an unvalidated trailer after quiet: the transfer failed. */
-static int accept_candidate(mf_chat *c, const mf_get_opts *o, mf_sink *sink, const char *buf, size_t done,
-                            const mf_dlend_hit *h, int64_t *bytes, mf_reply *r)
+static int accept_candidate(get_run *g, const char *buf, size_t done, const mf_dlend_hit *h)
 {
-	int rc = take_trailer(c, o, sink, buf, done, h, -1, bytes, r);
+	const mf_get_opts *o = g->o;
+	mf_chat *c = g->c;
+	int rc = take_trailer(g, buf, done, h, -1);
 	if (rc != MF_OK)
 		return rc; /* no escape: the module left data mode */
 	int is_result = h->line[0] == '+';
 	long long claimed = o->trailer == MF_TRAILER_COUNT_CHECKSUM ? h->a : h->b;
 	if (is_result && (o->trailer == MF_TRAILER_COUNT_CHECKSUM || h->a == 0)) {
 		snprintf(c->err, sizeof c->err, "byte count mismatch: module reports %lld, received %lld%s", claimed,
-		         (long long)(o->offset + *bytes),
+		         (long long)(o->offset + *g->bytes),
 		         o->expect >= 0 ? " (or the file changed size since SIZE)" : "");
 		return MF_EPROTO;
 	}
-	snprintf(r->final, sizeof r->final, "%s", h->line);
-	snprintf(c->err, sizeof c->err, "transfer ended with %.80s after %lld bytes", h->line, (long long)*bytes);
+	snprintf(g->r->final, sizeof g->r->final, "%s", h->line);
+	snprintf(c->err, sizeof c->err, "transfer ended with %.80s after %lld bytes", h->line, (long long)*g->bytes);
 	return MF_EMODEM;
 }
 
 enum { PEND_NONE, PEND_END, PEND_CAND };
+
+/* The quiet that confirms a candidate h (buf[0..len): the bytes not
+** delivered, buf[0] at payload offset s->base). Short of a known size
+** such a line is as likely payload (a modem log) as the module's: only the
+** idle timeout confirms it, the silence after which the module itself
+** gives a transfer up, unless the module said why the session is gone: a
+** restart or PDP-deactivation line and another of its own lines (the boot
+** burst after RDY, the error result after "pdpdeact") near the candidate.
+** Otherwise (size unknown or reached) quiet_ms. */
+static int candidate_quiet_ms(const mf_get_opts *o, const mf_dlend *s, const char *buf, size_t len,
+                              const mf_dlend_hit *h)
+{
+	if (o->expect < 0 || s->base + (int64_t)h->payload_end >= o->expect)
+		return o->quiet_ms;
+	size_t near = len - h->payload_end < MF_DLEND_HOLD ? len - h->payload_end : MF_DLEND_HOLD;
+	int lines;
+	unsigned cls = mf_dlend_own_lines(buf + h->payload_end, near, &lines);
+	return lines >= 2 && (cls & (MF_LC_REBOOT | MF_LC_PDP_LOST)) ? o->quiet_ms : o->idle_ms;
+}
 
 int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes, mf_reply *r)
 {
@@ -145,6 +196,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 	int64_t now = mf_now_ms(), last_progress = now;
 	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
 	int pend = PEND_NONE, paused = 0;
+	get_run g = {c, o, sink, r, bytes, 0, 0};
 	int64_t last_rx = now;
 	mf_dlend_hit ph, hit; /* the pending end or candidate, and a fresh hit */
 	int rc;
@@ -167,7 +219,6 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			} else if (pend != PEND_END) {
 				ph = hit;
 				pend = PEND_CAND;
-				pend_deadline = mf_now_ms() + o->quiet_ms;
 			}
 			continue;
 		}
@@ -177,10 +228,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		size_t n = safe;
 		if (pend != PEND_NONE && n > ph.payload_end)
 			n = ph.payload_end;
-		if (n) {
-			rc = deliver(c, sink, buf, n, bytes);
-			if (rc != MF_OK)
-				goto abort;
+		if (n && deliver(&g, buf, n) == MF_OK) {
 			done += n;
 			buf += n;
 			len -= n;
@@ -191,12 +239,16 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 				ph.end -= n;
 			}
 		}
+		if (g.sink_failed && pend == PEND_NONE) {
+			rc = MF_EIO; /* no end in sight (the sink refused bytes): the module still sends */
+			goto abort;
+		}
 		if (pend == PEND_END && mf_left_ms(pend_deadline) == 0) {
-			rc = accept_end(c, o, sink, buf, done, &ph, bytes, r);
-			if (rc != MF_OK)
-				goto abort;
-			progress(&o->progress, *bytes, &last_progress, 1);
-			return MF_OK;
+			/* The module has left data mode: no escape, also when the sink failed */
+			rc = accept_end(&g, buf, done, &ph);
+			if (rc == MF_OK)
+				progress(&o->progress, *bytes, &last_progress, 1);
+			return rc;
 		}
 		progress(&o->progress, *bytes, &last_progress, 0);
 		if (interrupted(c)) {
@@ -217,12 +269,21 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			mf_chat_trace(c, '>', "+++ (pause)", 11);
 			paused = 1;
 		}
+		if (pend != PEND_NONE && len >= MF_RX_MAX) {
+			/* Nothing delivered past the pending end and no room to read
+			** what would confirm it: a full buffer of lines after an end
+			** is more than a module says there; it was payload. */
+			pend = PEND_NONE;
+			continue;
+		}
+		if (pend == PEND_CAND) /* its quiet counts from the last byte received */
+			pend_deadline = last_rx + candidate_quiet_ms(o, &s, buf, len, &ph);
 		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0;
 		int left_ms = mf_left_ms(pend != PEND_NONE ? pend_deadline
 		                      : paused_end        ? last_rx + o->quiet_ms
 		                                          : idle_deadline);
 		if (left_ms == 0 && paused_end) {
-			rc = deliver(c, sink, buf, len - 6, bytes);
+			rc = deliver(&g, buf, len - 6);
 			if (rc != MF_OK)
 				goto drop;
 			progress(&o->progress, *bytes, &last_progress, 1);
@@ -233,7 +294,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		}
 		if (left_ms == 0) {
 			if (pend == PEND_CAND)
-				return accept_candidate(c, o, sink, buf, done, &ph, bytes, r);
+				return accept_candidate(&g, buf, done, &ph);
 			snprintf(c->err, sizeof c->err, "no data for %d ms (after %lld bytes)", o->idle_ms,
 			         (long long)*bytes);
 			rc = MF_ETIMEOUT;
@@ -249,8 +310,6 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		if (got > 0) {
 			last_rx = mf_now_ms();
 			idle_deadline = last_rx + o->idle_ms;
-			if (pend == PEND_CAND)
-				pend_deadline = mf_now_ms() + o->quiet_ms;
 		}
 	}
 drop:
@@ -289,27 +348,43 @@ static int write_watching(mf_chat *c, const char *buf, size_t n, int idle_ms, si
 	}
 }
 
-/* Wait for the 'A' the module sends after each ack_every bytes (QFUPL):
-** a raw byte, not a line, so it is read through the receive window. */
-static int wait_ack(mf_chat *c, int timeout_ms)
+/* Wait for the 'A' the module sends after each ack_every bytes (QFUPL): a
+** raw byte, not a line, so it is read through the receive window. An ack
+** is a lone 'A' at the start of a line (after line ends or noise) with
+** nothing but a line end after it yet: the A of "NO CARRIER", or of any
+** line, is none. Complete lines that come meanwhile are the module's
+** (mf_chat_rx_lines): a URC is queued; ERROR, +CME ERROR or NO CARRIER end
+** the wait. Returns 0 on the ack, 1 when the module's lines ended the
+** upload (r->done), or MF_E*. */
+static int wait_ack(mf_chat *c, const char *cmd, const mf_cmd_opts *wo, mf_reply *r, int timeout_ms)
 {
 	int64_t deadline = mf_now_ms() + timeout_ms;
 	mf_rx_window w;
 	mf_chat_rx_window(c, &w);
 	for (;;) {
-		const char *ack = memchr(w.data, 'A', w.len);
-		if (ack) {
-			mf_chat_rx_consume(c, (size_t)(ack - w.data) + 1);
-			return MF_OK;
+		size_t i = 0;
+		while (i < w.len && ((unsigned char)w.data[i] < 0x20 || (unsigned char)w.data[i] >= 0x7f))
+			i++; /* line ends and noise */
+		if (i < w.len && w.data[i] == 'A' && (i + 1 == w.len || w.data[i + 1] == '\r' || w.data[i + 1] == '\n')) {
+			mf_chat_rx_consume(c, i + 1);
+			return 0;
 		}
-		/* what came before the ack is line noise: dropped */
+		size_t e = i;
+		while (e < w.len && w.data[e] != '\r' && w.data[e] != '\n')
+			e++;
+		if (e < w.len) { /* a line: the module's, not an ack */
+			if (mf_chat_rx_lines(c, e + 1, cmd, wo, r))
+				return 1;
+			mf_chat_rx_window(c, &w);
+			continue;
+		}
 		int left_ms = mf_left_ms(deadline);
 		if (left_ms == 0) {
 			mf_chat_rx_consume(c, w.len);
 			snprintf(c->err, sizeof c->err, "no ack from the module within %d ms", timeout_ms);
 			return MF_ETIMEOUT;
 		}
-		long n = mf_chat_rx_read(c, w.len, left_ms, &w);
+		long n = mf_chat_rx_read(c, 0, left_ms, &w);
 		if (n < 0)
 			return (int)n;
 	}
@@ -374,14 +449,11 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 				escape = 0; /* the line does not take bytes: "+++" would not pass either */
 				goto out;
 			}
-			if (o->ack_every > 0 && sent % o->ack_every == 0 && (o->length < 0 || sent < o->length)) {
-				rc = wait_ack(c, o->idle_ms);
-				if (rc != MF_OK) {
-					escape = 0;
-					goto out;
-				}
-			}
-			int peek = mf_chat_peek(c, o->cmd, &wo, r);
+			int peek = 0;
+			if (o->ack_every > 0 && sent % o->ack_every == 0 && (o->length < 0 || sent < o->length))
+				peek = wait_ack(c, o->cmd, &wo, r, o->idle_ms);
+			if (peek == 0)
+				peek = mf_chat_peek(c, o->cmd, &wo, r);
 			if (peek < 0) {
 				rc = peek;
 				escape = 0;

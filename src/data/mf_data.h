@@ -3,6 +3,9 @@
 **
 ** GET (QFTPGET/LIST/NLST/MLSD/QFDWL to COM): bytes go from the transport to
 ** a sink in large chunks; the end is found by mf_dlend (count-validated).
+** QFDWL's trailer "+QFDWL: <len>,<checksum>" also carries the data's
+** checksum (mf_dlend_checksum): a mismatch is MF_EPROTO, once the end is
+** taken.
 ** PUT (QFTPPUT/QFUPL from COM): bytes go from a source to the transport;
 ** the upload ends after exactly `length` bytes (uploadlen/beof: no guard
 ** time), or with "+++" framed by guard times, or by a DTR drop (AT&D1).
@@ -10,6 +13,29 @@
 ** data mode (error) stops the upload at once instead of feeding file bytes
 ** to the AT interpreter. Memory is constant; progress is reported at most
 ** every interval_ms. Every wait has a deadline.
+**
+** How a download ends (mf_data_get, with mf_dlend):
+**   - A validated end (a trailer whose count is the payload before it)
+**     with the size known (expect): only the count expect ends it, at once.
+**   - With the size unknown (listings, ASCII mode, size = false): a
+**     validated end is accepted once confirm_ms (100 ms by default) pass
+**     with nothing after it but the module's own lines; payload after it
+**     cancels it, and a later validated end replaces it. So a file that
+**     ends in a self-consistent fake trailer (a recorded session) whose
+**     real trailer comes more than confirm_ms later is cut at the fake:
+**     without the size nothing tells them apart. The real trailer then
+**     reaches the engine as a late result (queued). Ask SIZE first where
+**     that matters (binary downloads do).
+**   - A line that can end a transfer but is not validated (NO CARRIER, RDY,
+**     "+QFTPGET: <err>,...", a count that does not match) ends it after a
+**     silence: quiet_ms when the size is unknown or already reached; while
+**     a known size is not reached, idle_ms (rsptimeout: the module itself
+**     gives up a transfer that silent), because the same line is as likely
+**     payload (a downloaded modem log); unless the module said why the
+**     session is gone (a restart or PDP-deactivation line with another of
+**     its own lines near it: the boot burst after RDY, the error result
+**     after "pdpdeact"), then quiet_ms. Bytes that arrive meanwhile and are
+**     not the module's own lines cancel it.
 **
 ** Data mode reads the modem through the AT engine's receive window
 ** (mf_rx.h): one engine call per chunk, never the engine's buffer or
@@ -72,8 +98,11 @@ typedef struct mf_put_opts {
 int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes, mf_reply *r);
 int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes, mf_reply *r);
 
-/* Leave data mode by "+++" with guard times and discard what the modem
-** still sends until it is quiet (used on interrupt and sink failure). */
+/* Leave data mode by "+++" with guard times (used on interrupt and sink
+** failure): the payload still in flight is dropped up to the module's OK,
+** which counts only a guard time after "+++" (an OK line in the payload is
+** payload); the module's own lines around it are queued as URCs
+** (mf_chat_rx_drop_to_ok). */
 int mf_data_escape(mf_chat *c, int guard_ms);
 
 #endif

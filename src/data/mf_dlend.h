@@ -8,7 +8,8 @@
 ** framing: the count validates the end. Framing variants ("OK\r\n" without
 ** the leading CRLF, no blank line, or no OK at all, URCs between the OK and
 ** the result, or the QFDWL form "<data>+QFDWL: <len>,<checksum>") are
-** tried, the count decides.
+** tried, the count decides. (QFDWL's <checksum>, hex, is checked by the
+** caller against the data once the end is taken: mf_dlend_checksum.)
 **
 ** A file can hold a fake trailer whose count matches its own position (a
 ** recorded modem session starting "\r\nOK\r\n\r\n+QFTPGET: 0,0\r\n"): when
@@ -18,7 +19,13 @@
 **
 ** A trailer that cannot be validated by count (an error "+QFTPGET: 607,0",
 ** a count that does not match, NO CARRIER, RDY) is reported as a candidate:
-** the caller accepts it only if the modem then stays quiet.
+** the caller accepts it only if the modem then stays quiet. How long: the
+** same bytes are common in payloads (a downloaded modem log), so while a
+** known size is not reached the quiet is the idle timeout (rsptimeout: the
+** module itself ends a transfer that silent), unless the module said why
+** the session is gone: a restart or a PDP deactivation line together with
+** another of its own lines (the boot burst after RDY, the error result
+** after "pdpdeact"), which mf_dlend_own_lines finds (see mf_data.h).
 **
 ** The scanner is pure: it looks at the caller's buffer of unflushed bytes and
 ** says how many leading bytes are surely payload (all but the last
@@ -81,6 +88,17 @@ int mf_dlend_tail_plausible(const char *tail, size_t n);
 ** (an unvalidated trailer in *hit; scanning resumes after it next time), or
 ** MF_DLEND_NONE. *safe gets how many leading bytes are payload for sure. */
 int mf_dlend_run(mf_dlend *s, const char *buf, size_t len, mf_dlend_hit *hit, size_t *safe);
+
+/* The module's own lines among the complete lines of buf[0..n) (lines of
+** mf_lines.h's table; OK, blank lines and an incomplete last line do not
+** count): returns the OR of their classes, and their number in *count. */
+unsigned mf_dlend_own_lines(const char *buf, size_t n, int *count);
+
+/* QFDWL's <checksum> (Quectel FILE manual): the XOR of the data taken as
+** big-endian 16-bit words, an odd last byte the high byte of a last word.
+** Running form: sum so far, then buf[0..n), buf[0] at offset `at` of the
+** data (its parity says which half of a word it is). Start with 0. */
+unsigned mf_dlend_checksum(unsigned sum, int64_t at, const char *buf, size_t n);
 
 /* The caller dropped n leading bytes (flushed to the sink). */
 void mf_dlend_consume(mf_dlend *s, size_t n);

@@ -313,7 +313,7 @@ int mf_record_open(mf_transport *inner, const char *path, mf_transport **out, ch
 	}
 	rec->t.ops = &record_ops;
 	rec->inner = inner;
-	if (!(rec->f = fopen(path, "w"))) {
+	if (!(rec->f = fopen(path, "we"))) { /* "e": close on exec, as the port */
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rec_close(&rec->t);
 		return MF_EIO;

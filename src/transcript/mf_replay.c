@@ -43,6 +43,12 @@ typedef struct lineref {
 } lineref;
 
 #define GOTMAX 512  /* host bytes kept for a mismatch message */
+/* At the transcript's end the modem is silent for at most this much reading
+** in all: the quiet a session's last steps may hold (a download's 500 ms
+** quiet, a short poll). A host that waits longer waits for bytes the
+** transcript does not have: tell it at once instead of after its deadline
+** (rsptimeout + 10 s, 100 s by default). */
+#define END_QUIET_MS 1000
 #define SIDEMAX 110 /* chars per side of a mismatch message */
 
 typedef struct replay {
@@ -59,6 +65,7 @@ typedef struct replay {
 	/* The reader (modem side). */
 	size_t ri, roff;
 	int64_t r_ready; /* when the item at ri became due (a pause counts from here) */
+	int64_t end_quiet_ms; /* silence played so far at the transcript's end */
 	/* The writer (host side). */
 	size_t wi, woff;
 	size_t wwild;    /* next wildcard not yet passed */
@@ -605,6 +612,15 @@ static long rp_read(mf_transport *t, void *buf, size_t len, int timeout_ms)
 	/* Nothing due before the deadline: a silent modem. Sleep it out once;
 	** only the host can change that. */
 	int left_ms = mf_left_ms(deadline);
+	if (rp->ri >= rp->nitems) { /* nothing more, ever: END_QUIET_MS of it at most */
+		if (left_ms > END_QUIET_MS - rp->end_quiet_ms)
+			left_ms = (int)(END_QUIET_MS - rp->end_quiet_ms);
+		rp->end_quiet_ms += left_ms;
+		if (rp->end_quiet_ms >= END_QUIET_MS) {
+			mf_sleep_ms(left_ms);
+			return fail(rp, MF_ECLOSED, "transcript ended at line %d", rp->lastline);
+		}
+	}
 	if (left_ms > 0)
 		mf_sleep_ms(left_ms);
 	return 0;

@@ -36,8 +36,12 @@
 ** timeout, the rest of the silence is still owed; a pause counts from when
 ** the item before it was completed, by the host or by a read), and times
 ** out after sleeping timeout_ms when the next item is a host action the host
-** has not done yet, or the transcript is over (a silent modem). It never
-** spins. The host's side matches every write, set_dtr and set_rts against
+** has not done yet (a silent modem). It never spins. Once the transcript is
+** over, the modem is silent for 1 s of reads in all (the quiet a session's
+** last steps may hold); then reads fail with MF_ECLOSED, err "transcript
+** ended at line N" (N its last line): a host that waits longer waits for
+** bytes the transcript does not have, and learns so at once instead of
+** after its deadline. The host's side matches every write, set_dtr and set_rts against
 ** the next host action (">", "! dtr", "! rts") in file order, skipping "<"
 ** and "~" items not read yet: their bytes stay readable, in order, before
 ** any "<" after that host action (the host may talk while output is pending,
@@ -102,7 +106,9 @@ mf_redactor *mf_record_redactor(mf_transport *t);
 ** "+QICSGP" appears, spaces around commas are allowed, empty passwords and
 ** ones longer than 255 bytes are ignored, and the 16 most recent secrets
 ** are kept. mf_redact_add() adds one directly (e.g. an FTP password the Lua
-** layer knows).
+** layer knows). The rule for every writer of traffic (the AT engine's
+** trace, the recorder): learn from each byte of traffic, whichever way it
+** went, before writing any of it; then redact.
 ** mf_redact() then copies src to dst replacing each quoted occurrence of a
 ** known secret ("p") by "\*" (the quotes stay). Unquoted occurrences are
 ** left alone: AT commands quote passwords, and matching bare substrings

@@ -20,6 +20,14 @@ int mf_fd_set_nonblock(int fd)
 	return 0;
 }
 
+int mf_fd_set_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+		return -1;
+	return 0;
+}
+
 static int gone(int e)
 {
 	return e == EIO || e == ENXIO || e == ENODEV || e == EPIPE || e == ECONNRESET ||

@@ -92,6 +92,10 @@ int mf_sp_open(const char *path, const mf_port_opts *o, mf_transport **out, char
 		goto fail;
 	if (sp_open(s->port, SP_MODE_READ_WRITE) != SP_OK)
 		goto fail;
+	/* libserialport opens without O_CLOEXEC: a child (a job's os.execute)
+	** would hold the port. */
+	if (sp_get_port_handle(s->port, &s->fd) != SP_OK || mf_fd_set_cloexec(s->fd) < 0)
+		goto fail;
 	step = "configure";
 	if (sp_set_baudrate(s->port, o->baud) != SP_OK || sp_set_bits(s->port, 8) != SP_OK ||
 	    sp_set_parity(s->port, SP_PARITY_NONE) != SP_OK || sp_set_stopbits(s->port, 1) != SP_OK ||
@@ -99,7 +103,7 @@ int mf_sp_open(const char *path, const mf_port_opts *o, mf_transport **out, char
 		goto fail;
 	if (!o->rtscts && sp_set_dtr(s->port, o->dtr ? SP_DTR_ON : SP_DTR_OFF) != SP_OK)
 		goto fail;
-	if (sp_get_port_handle(s->port, &s->fd) != SP_OK || mf_fd_set_nonblock(s->fd) < 0)
+	if (mf_fd_set_nonblock(s->fd) < 0)
 		goto fail;
 	*out = &s->base;
 	return MF_OK;

@@ -8,6 +8,9 @@
 ** serial servers (ser2net), and the transcript player (replay:FILE). The
 ** recorder wraps any transport and tees its traffic into a transcript.
 **
+** Every descriptor a transport holds (the port, a recording's file) is
+** close-on-exec: a child process (a job's os.execute) never inherits it.
+**
 ** Return convention: byte counts are >= 0; failures are the negative MF_E*
 ** codes below, with a human-readable reason in t->err.
 */
