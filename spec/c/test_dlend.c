@@ -239,6 +239,20 @@ int main(void)
 		ok(same, "QFDWL checksum (big-endian 16-bit XOR, odd last byte high) is the same over every split");
 		ok(mf_dlend_checksum(0, 0, "\x12\x34\x56", 3) == (0x1234u ^ 0x5600u), "checksum of 12 34 56 is 1234 ^ 5600");
 	}
+	/* A payload whose last line looks like a trailer, framed by a bare CRLF:
+	** the real trailer on the very next line is still judged (found by the
+	** model test: the scan used to resume past the LF that starts it). */
+	{
+		const char *in = "xyz\r\n+QFTPGET: 0,9\r\n+QFTPGET: 0,18\r\n";
+		mf_dlend s;
+		mf_dlend_hit hit;
+		size_t safe;
+		mf_dlend_init(&s, "+QFTPGET", MF_TRAILER_RESULT_COUNT, 0, -1);
+		int st1 = mf_dlend_run(&s, in, strlen(in), &hit, &safe);
+		int st2 = mf_dlend_run(&s, in, strlen(in), &hit, &safe);
+		ok(st1 == MF_DLEND_CANDIDATE && st2 == MF_DLEND_VALIDATED && hit.payload_end == 18,
+		   "the line right after a candidate is judged: the end at 18 is found");
+	}
 	/* the module's own lines near a candidate */
 	{
 		int count;

@@ -487,7 +487,10 @@ static void take_after_ok(mf_chat *c)
 
 int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms)
 {
-	int64_t now = mf_now_ms(), deadline = now + timeout_ms, ok_from = now + guard_ms;
+	/* The module answers a guard time after "+++", by its own clock and its
+	** own guard setting (S12), which may be shorter than ours: an OK in the
+	** first half of our guard time is payload still in flight. */
+	int64_t now = mf_now_ms(), deadline = now + timeout_ms, ok_from = now + guard_ms / 2;
 	/* Payload, and a partial line glued to it, mean nothing now. */
 	c->pos = c->len = 0;
 	mf_at_init(&c->p);
@@ -505,14 +508,20 @@ int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms)
 				continue;
 			}
 			long n = fill(c, guard_left_ms < left_ms ? guard_left_ms : left_ms);
-			c->pos = c->len = 0;
 			if (n < 0)
 				return (int)n;
-			continue;
+			/* Bytes that arrive once the guard time is over may hold the
+			** answer (the read waited up to that very moment): parse them. */
+			if (mf_left_ms(ok_from) > 0) {
+				c->pos = c->len = 0;
+				continue;
+			}
+			counting = 1;
+		} else {
+			long n = fill(c, left_ms);
+			if (n < 0)
+				return (int)n;
 		}
-		long n = fill(c, left_ms);
-		if (n < 0)
-			return (int)n;
 		while (c->pos < c->len) {
 			int ready;
 			c->pos += mf_at_feed(&c->p, c->buf + c->pos, c->len - c->pos, &ready);
@@ -523,12 +532,9 @@ int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms)
 				take_after_ok(c);
 				return MF_OK;
 			}
-			/* Before the OK: payload still in flight, or the module's
-			** own line (a URC that came with the answer): kept. */
-			if (mf_at_is_known_urc(c->p.line)) {
-				mf_chat_trace(c, '<', c->p.line, c->p.len);
-				queue_urc(c, c->p.line);
-			}
+			/* Before the OK: payload still in flight, even a line that
+			** looks like a URC (the module holds its URCs in data mode and
+			** prints them after the OK, where take_after_ok keeps them). */
 		}
 	}
 	mf_at_init(&c->p);

@@ -251,6 +251,15 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			return rc;
 		}
 		progress(&o->progress, *bytes, &last_progress, 0);
+		if (interrupted(c) && pend == PEND_END) {
+			/* The module has sent its end and left data mode: "+++" now
+			** would reach its AT interpreter. Take the end; the interrupt
+			** stays set for the caller. */
+			rc = accept_end(&g, buf, done, &ph);
+			if (rc == MF_OK)
+				progress(&o->progress, *bytes, &last_progress, 1);
+			return rc;
+		}
 		if (interrupted(c)) {
 			snprintf(c->err, sizeof c->err, "interrupted after %lld bytes", (long long)*bytes);
 			rc = MF_EINTR;
@@ -439,6 +448,11 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 			rc = write_watching(c, chunk + off, slice, o->idle_ms, &w);
 			sent += (int64_t)w;
 			off += w;
+			/* Every byte of a known length is out: the module ends the upload
+			** by itself, so an interrupt now waits for its answer instead of
+			** sending "+++" to its AT interpreter (the interrupt stays set). */
+			if (rc == MF_EINTR && o->length >= 0 && sent >= o->length)
+				goto sent_all;
 			if (rc == MF_EINTR) {
 				snprintf(c->err, sizeof c->err, "interrupted after %lld bytes", (long long)sent);
 				escape = 1;
@@ -473,6 +487,8 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 				goto out;
 			}
 			progress(&o->progress, sent, &last_progress, 0);
+			if (interrupted(c) && o->length >= 0 && sent >= o->length)
+				goto sent_all;
 			if (interrupted(c)) {
 				snprintf(c->err, sizeof c->err, "interrupted after %lld bytes", (long long)sent);
 				rc = MF_EINTR;

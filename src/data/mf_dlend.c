@@ -311,7 +311,10 @@ int mf_dlend_run(mf_dlend *s, const char *buf, size_t len, mf_dlend_hit *hit, si
 			}
 			int r = judge(s, buf, ls, e, next, hit);
 			if (r != MF_DLEND_NONE) {
-				s->scan = next;
+				/* Resume at the LF that ends this line, so that the line
+				** right after it (the real trailer after a payload whose
+				** last line looks like one) is judged too. */
+				s->scan = buf[next - 1] == '\n' ? next - 1 : next;
 				*safe = r == MF_DLEND_VALIDATED ? hit->payload_end : safe_len(len);
 				return r;
 			}
