@@ -756,8 +756,12 @@ static int l_put(lua_State *L)
 	int64_t bytes = 0;
 	p->busy = 1;
 	int rc = enter_data_mode(p, cmd, timeout_ms, o.result, o.result_timeout_ms, &r);
-	if (rc == MF_OK && r.connect)
+	if (rc == MF_OK && r.connect) {
 		rc = mf_data_put(&p->chat, &o, &(mf_source){s.ep.ops->read, &s.ep}, &bytes, &r);
+		/* an upload left early: its result still comes, and is not the next one's */
+		if (rc != MF_OK && !r.result[0] && rc != MF_ECLOSED)
+			mf_chat_owe_result(&p->chat, cmd, o.result, o.result_timeout_ms);
+	}
 	return finish_transfer(L, p, &s, rc, bytes, &r);
 }
 

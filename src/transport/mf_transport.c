@@ -54,6 +54,8 @@ const char *mf_strerror(int code)
 	case MF_EINTR: return "interrupted";
 	case MF_EMISMATCH: return "mismatch";
 	case MF_EPAUSED: return "paused";
+	case MF_EFOREIGN: return "foreign";
+	case MF_EBUSY: return "busy";
 	default: return "unknown";
 	}
 }
