@@ -325,6 +325,10 @@ static int note_foreign(mf_chat *c, const char *line)
 {
 	if (strncasecmp(line, "AT", 2) != 0 || mf_owed_is_ours(&c->owed, line))
 		return 0;
+	/* While echoes of ours are still owed, the module is answering input
+	** older than them: a dead host's, held by a stall, not a live program. */
+	if (mf_owed_pending(&c->owed) & MF_OWE_ECHO)
+		return 0;
 	c->foreign++;
 	c->foreign_ms[0] = c->foreign_ms[1];
 	c->foreign_ms[1] = mf_now_ms();
@@ -547,13 +551,26 @@ static int handle_answer(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_r
 }
 
 /* Echo on, the command's echo not seen yet: nothing here answers it. */
-static int before_echo(mf_chat *c, const mf_cmd_opts *o, mf_reply *r, const char *line)
+static int before_echo(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r, const char *line)
 {
 	unsigned cls = mf_line_classes(line, strlen(line));
 	if (cls & MF_LC_OWN)
 		return urc_line(c, o, r, line);
-	if (mf_owed_is_final(line, c->numeric)) /* kept: if no echo ever comes, echo is off after all */
+	/* The command's own information lines and one final are kept aside: if
+	** no echo ever comes, echo is off after all and they are its answer
+	** (the echo, when it comes, drops them). Among other lines (a payload's
+	** junk, another program's answers) a final proves nothing. */
+	char prefix[32];
+	mf_at_prefix(cmd, prefix, sizeof prefix);
+	int final = mf_owed_is_final(line, c->numeric);
+	if (!final && prefix[0] && mf_at_has_prefix(line, prefix))
+		mf_strlist_add(&r->info, line, strlen(line));
+	else if (final && !r->early_lines && !r->early_final[0])
 		snprintf(r->early_final, sizeof r->early_final, "%s", line);
+	else {
+		r->early_lines++;
+		r->early_final[0] = 0;
+	}
 	note_foreign(c, line);
 	c->stale++;
 	trace_note(c, "before the echo, dropped", line);
@@ -568,9 +585,11 @@ static int handle_line(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_rep
 		return 0;
 	if (c->echo == 1 && !r->echo_done) {
 		if (!mf_owed_is_echo_of(line, cmd))
-			return before_echo(c, o, r, line);
+			return before_echo(c, cmd, o, r, line);
 		r->echo_done = 1;
 		r->early_final[0] = 0;
+		r->early_lines = 0;
+		mf_strlist_clear(&r->info); /* what came before the echo was not its answer */
 		mf_owed_echo_seen(&c->owed);
 		return 0;
 	}
@@ -627,7 +646,9 @@ int mf_chat_wait(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 			result_phase = 1;
 			deadline = mf_now_ms() + o->result_timeout_ms;
 		}
-		if (r->early_final[0] && !early_until)
+		if (!r->early_final[0])
+			early_until = 0; /* none, or no longer alone */
+		else if (!early_until)
 			early_until = mf_now_ms() + EARLY_FINAL_GRACE_MS;
 		if (early_until && (mf_left_ms(early_until) == 0 || mf_left_ms(deadline) == 0)) {
 			/* The echo never came but a final did: the module's echo is off. */

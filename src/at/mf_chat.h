@@ -104,6 +104,7 @@ typedef struct mf_reply {
 	/* echo on but not seen yet: the last final result code that came
 	** before it (taken at the deadline if the echo never comes) */
 	char early_final[64];
+	int early_lines; /* lines before it that were neither its own nor a final */
 	int no_echo; /* it was taken so: the module's echo is off */
 } mf_reply;
 

@@ -69,19 +69,24 @@ static void add_flush(mf_sync_result *res, const mf_flush *f)
 		res->states |= MF_SYNC_BOOT;
 }
 
-/* One command of the sequence; the reply is the caller's to free. */
+/* One command of the sequence; the reply is the caller's to free. A
+** refusal is said in c->err. */
 static int command(mf_chat *c, const char *cmd, int timeout_ms, mf_reply *r)
 {
 	mf_cmd_opts o = {0};
 	o.timeout_ms = timeout_ms;
 	mf_reply_init(r);
-	return mf_chat_command(c, cmd, &o, r);
+	int rc = mf_chat_command(c, cmd, &o, r);
+	if (rc == MF_EMODEM)
+		snprintf(c->err, sizeof c->err, "%s answered %.100s", cmd, r->final);
+	return rc;
 }
 
 /* "+++" framed by guard times: guard_ms of silence from the host before
 ** (the module's output is read and judged meanwhile), none within
 ** guard_ms after. Returns MF_OK with *left = 1 when the module said OK
-** (it was in data mode), 0 when it did not; or MF_E*. */
+** (it was in data mode: 2 when bytes kept coming meanwhile, a download),
+** 0 when it did not; or MF_E*. */
 static int escape(mf_chat *c, const mf_sync_opts *o, mf_sync_result *res, int *left)
 {
 	mf_transport *t = c->t;
@@ -94,6 +99,8 @@ static int escape(mf_chat *c, const mf_sync_opts *o, mf_sync_result *res, int *l
 	int wait_ms = mf_left_ms(c->last_tx_ms + o->guard_ms);
 	if (!c->last_tx_ms || wait_ms > o->guard_ms)
 		wait_ms = o->guard_ms;
+	if (wait_ms < o->quiet_ms) /* long enough to see a payload flowing */
+		wait_ms = o->quiet_ms;
 	mf_flush before = {.quiet_ms = wait_ms, .max_ms = wait_ms};
 	rc = mf_chat_flush(c, &before); /* reading does not break the host's silence */
 	add_flush(res, &before);
@@ -123,7 +130,7 @@ static int escape(mf_chat *c, const mf_sync_opts *o, mf_sync_result *res, int *l
 	if (after.ok) {
 		/* Data mode is over: what was sent before it was data, not commands. */
 		mf_owed_settle_lines(&c->owed);
-		*left = 1;
+		*left = before.bytes ? 2 : 1; /* an upload's module says nothing */
 	}
 	return MF_OK;
 }
@@ -191,7 +198,7 @@ static int probe_until_answered(mf_chat *c, const mf_sync_opts *o, mf_sync_resul
 		char final[sizeof r.early_final];
 		snprintf(final, sizeof final, "%.63s", r.final);
 		int numeric = final[0] >= '0' && final[0] <= '9';
-		int no_echo = r.no_echo;
+		int no_echo = r.no_echo, echoed_before = echoed_once;
 		echoed_once |= r.echo_done;
 		mf_reply_free(&r);
 		if (foreign_seen(c, foreign0))
@@ -203,8 +210,8 @@ static int probe_until_answered(mf_chat *c, const mf_sync_opts *o, mf_sync_resul
 				res->states |= MF_SYNC_ECHO_OFF;
 			if (c->reboots != reboots0)
 				res->states |= MF_SYNC_BOOT;
-			else if (i > 0 && !left && !(res->states & MF_SYNC_HALF_LINE))
-				res->states |= MF_SYNC_STALL;
+			else if (i > 0 && !left && !echoed_before && !(res->states & MF_SYNC_HALF_LINE))
+				res->states |= MF_SYNC_STALL; /* deaf, then all at once (a slow but echoing module: late) */
 			*clean = i == 0 && !numeric;
 			return MF_OK;
 		}
@@ -227,8 +234,10 @@ static int probe_until_answered(mf_chat *c, const mf_sync_opts *o, mf_sync_resul
 			rc = escape(c, o, res, &left);
 			if (rc != MF_OK)
 				return rc;
-			if (left) {
-				res->states |= (res->states & MF_SYNC_DOWNLOAD) ? 0 : MF_SYNC_UPLOAD;
+			if (left == 2) {
+				res->states |= MF_SYNC_DOWNLOAD;
+			} else if (left) {
+				res->states |= MF_SYNC_UPLOAD;
 				/* its result still comes: dropped when it does */
 				mf_owed_add(&c->owed, "+++", MF_OWE_RESULT, "+QFTPPUT", mf_now_ms(), 0, UPLOAD_RESULT_MS);
 			}
@@ -265,10 +274,8 @@ static int flush_stale(mf_chat *c, const mf_sync_opts *o, mf_sync_result *res)
 		res->states |= MF_SYNC_DOWNLOAD;
 		int left;
 		rc = escape(c, o, res, &left);
-		if (rc == MF_OK && !left) {
-			snprintf(c->err, sizeof c->err, "bytes keep coming and \"+++\" does not stop them");
-			rc = MF_EPROTO;
-		}
+		if (rc == MF_OK && !left) /* it ended by itself meanwhile: the probe will tell */
+			res->states &= ~(unsigned)MF_SYNC_DOWNLOAD;
 	}
 	return rc;
 }
