@@ -85,6 +85,13 @@ function Modem:resync(opts)
 	return recover.sync(self, opts)
 end
 
+--- Open the port's spec again after it went away (USB re-enumeration,
+-- ser2net restart), then `m:resync()`.
+-- @return m.sync, or nil, err (retryable while the port is not back)
+function Modem:reopen(opts)
+	return recover.reopen(self, opts)
+end
+
 function Modem:__tostring()
 	return string.format("modemftp.modem (%s%s)", self.name, self.port:is_open() and "" or ", closed")
 end

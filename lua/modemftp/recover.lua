@@ -1,4 +1,5 @@
---- modemftp.recover: bring a modem's AT channel to a known state.
+--- modemftp.recover: bring a modem's AT channel to a known state, and open
+-- a port that went away again.
 --
 -- The module keeps its state across host processes and across our own
 -- failures: a dead host's upload or download in data mode, a half-typed
@@ -51,6 +52,18 @@ function M.sync(m, opts)
 	end
 	m.sync = r
 	return r
+end
+
+--- Open m's port spec again (the same path, resolved anew: a symlink such
+-- as /dev/serial/by-id/... is followed again) and run the sequence.
+-- @param m the modem
+-- @param opts as for `sync`
+-- @return m.sync, or nil, err (retryable when the port is not back yet)
+function M.reopen(m, opts)
+	local ok, err = m.port:reopen()
+	if not ok then return nil, transfer.fail("reopen", err, { target = m.name }) end
+	if m.init == false then return { state = "unknown", states = {}, actions = {}, ms = 0 } end
+	return M.sync(m, opts)
 end
 
 return M

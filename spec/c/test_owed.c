@@ -216,6 +216,31 @@ static void test_echo_lost(size_t chunk)
 	stop();
 }
 
+/* A port reopened: what the old one owed is gone with it, the rest stays. */
+static void test_reopen(void)
+{
+	mf_reply r;
+	start(4096, 1);
+	mod_urc_later(m, "+QIURC: \"recv\",1", 0);
+	mf_chat_poll(&chat, 50);
+	m->late_ms = 200;
+	command("AT+CSQ", 30, &r);
+	mf_reply_free(&r);
+	ok(chat.owed.n == 1 && chat.urcs.n == 1, "before: one command owed, one URC queued (%d, %zu)", chat.owed.n, chat.urcs.n);
+	mf_chat_set_transport(&chat, NULL);
+	int rc = command("AT+CSQ", 100, &r);
+	mf_reply_free(&r);
+	ok(rc == MF_ECLOSED && strstr(chat.err, "went away"), "a port gone: every call fails as closed (%s)", chat.err);
+	mod *again = mod_new(7, GUARD_MS);
+	mf_chat_set_transport(&chat, &again->base);
+	ok(chat.owed.n == 0 && chat.urcs.n == 1 && chat.echo == 1, "reopened: nothing owed, the queue and settings kept");
+	csq_ok("reopened", 7);
+	mf_chat_free(&chat);
+	free(again);
+	mod_close(&m->base);
+	free(m);
+}
+
 int main(void)
 {
 	static const size_t chunks[] = {1, 7, 4096};
@@ -228,5 +253,6 @@ int main(void)
 		test_foreign(chunks[i]);
 		test_echo_lost(chunks[i]);
 	}
+	test_reopen();
 	return tap_done();
 }

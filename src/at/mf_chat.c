@@ -80,6 +80,47 @@ int mf_chat_init(mf_chat *c, mf_transport *t)
 	return MF_OK;
 }
 
+static long gone_io(mf_transport *t, void *buf, size_t len, int timeout_ms)
+{
+	(void)buf;
+	(void)len;
+	(void)timeout_ms;
+	snprintf(t->err, sizeof t->err, "the port went away (reopen it)");
+	return MF_ECLOSED;
+}
+
+static long gone_write(mf_transport *t, const void *buf, size_t len, int timeout_ms)
+{
+	return gone_io(t, (void *)(uintptr_t)buf, len, timeout_ms);
+}
+
+static int gone_ctl(mf_transport *t, int v)
+{
+	return (int)gone_io(t, NULL, 0, v);
+}
+
+static void gone_close(mf_transport *t)
+{
+	(void)t;
+}
+
+static const mf_transport_ops gone_ops = {"gone", gone_io, gone_write, gone_ctl, gone_ctl, gone_ctl, gone_close};
+
+void mf_chat_set_transport(mf_chat *c, mf_transport *t)
+{
+	if (c->t && c->t != t)
+		c->t->ops->close(c->t);
+	if (!t) {
+		c->gone.ops = &gone_ops;
+		t = &c->gone;
+	}
+	c->t = t;
+	c->pos = c->len = 0;
+	mf_at_init(&c->p);
+	mf_owed_clear(&c->owed);
+	c->talking = 0;
+}
+
 void mf_chat_free(mf_chat *c)
 {
 	if (c->t)

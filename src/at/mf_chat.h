@@ -83,6 +83,7 @@ typedef struct mf_chat {
 	int64_t foreign_ms[2]; /* when the last two came */
 	unsigned long foreign_reported;
 	char foreign_line[80]; /* the last one */
+	mf_transport gone;     /* stands in for a transport that went away (mf_chat_set_transport) */
 } mf_chat;
 
 typedef struct mf_cmd_opts {
@@ -168,6 +169,12 @@ void mf_chat_owe_result(mf_chat *c, const char *cmd, const char *result, int res
 /* The module's settings as commands change them: after a successful cmd,
 ** note ATE0/ATE1 and ATV0/ATV1 among its basic commands. */
 void mf_chat_note_settings(mf_chat *c, const char *cmd);
+
+/* Start afresh on a new transport (a reopened port): the old one is
+** closed; buffered bytes, the parser and what was owed are dropped; the
+** queue, trace, secrets and settings stay. t NULL: a stand-in that fails
+** every call as MF_ECLOSED until the next one. */
+void mf_chat_set_transport(mf_chat *c, mf_transport *t);
 
 /* Trace one line of traffic ("> " host, "< " modem), redacted. */
 void mf_chat_trace(mf_chat *c, char dir, const char *text, size_t len);

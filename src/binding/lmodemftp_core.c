@@ -38,6 +38,8 @@ typedef struct lport {
 	int open;
 	int busy; /* inside a transfer: callbacks must not re-enter */
 	char spec[256];
+	mf_port_opts opts; /* as opened: port:reopen opens the spec again with them */
+	int recording;
 } lport;
 
 /* ---------------------------------------------------------------- errors */
@@ -221,6 +223,8 @@ static int l_open(lua_State *L)
 		if (rc != MF_OK)
 			return push_fail(L, rc, err, NULL, -1);
 	}
+	p->opts = o;
+	p->recording = record[0] != 0;
 	if (mf_chat_init(&p->chat, t) != MF_OK) {
 		t->ops->close(t);
 		return push_fail(L, MF_EMEM, "out of memory", NULL, -1);
@@ -961,6 +965,33 @@ static int l_sync(lua_State *L)
 	return n;
 }
 
+/* port:reopen() -> true | nil, err: open the same spec again (a symlink
+** is followed anew), keeping the engine's queue, trace, secrets and settings */
+static int l_reopen(lua_State *L)
+{
+	lport *p = luaL_checkudata(L, 1, PORT_MT);
+	if (!p->open)
+		luaL_error(L, "attempt to use a closed modem port");
+	if (p->busy)
+		luaL_error(L, "modem port is busy (called from inside a transfer callback)");
+	if (p->recording || strncmp(p->spec, "replay:", 7) == 0)
+		return push_fail(L, MF_ESUPP,
+		                 p->recording ? "reopen: not while recording (a transcript cannot show a port that went away)"
+		                              : "reopen: a replayed transcript cannot be opened again",
+		                 NULL, -1);
+	char err[MF_ERRLEN];
+	mf_transport *t;
+	/* the old descriptor goes first (an exclusive tty must be free); until
+	** the new one opens, the port fails every call as closed */
+	mf_chat_set_transport(&p->chat, NULL);
+	int rc = mf_transport_open(p->spec, &p->opts, &t, err, sizeof err);
+	if (rc != MF_OK)
+		return push_fail(L, rc, err, NULL, -1);
+	mf_chat_set_transport(&p->chat, t);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* port:owed() -> {entries = {{command, echo, final, result, age_ms}...}, late, stale, foreign} */
 static int l_owed(lua_State *L)
 {
@@ -1095,7 +1126,7 @@ static const luaL_Reg port_methods[] = {
 	{"write", l_write}, {"set_dtr", l_set_dtr}, {"set_rts", l_set_rts}, {"trace", l_trace},
 	{"secret", l_secret}, {"redact", l_redact}, {"comment", l_comment},
 	{"replay_finished", l_replay_finished}, {"kind", l_kind}, {"is_open", l_isopen},
-	{"close", l_close}, {"sync", l_sync}, {"owed", l_owed}, {NULL, NULL},
+	{"close", l_close}, {"sync", l_sync}, {"reopen", l_reopen}, {"owed", l_owed}, {NULL, NULL},
 };
 
 static const luaL_Reg port_meta[] = {
