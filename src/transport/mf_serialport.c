@@ -4,8 +4,10 @@
 ** has a deadline and an unplugged device is reported as MF_ECLOSED.
 */
 #include "mf_fdio.h"
+#include "mf_holder.h"
 #include "mf_transport.h"
 
+#include <errno.h>
 #include <libserialport.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +69,7 @@ static void spt_close(mf_transport *t)
 {
 	sp_transport *s = (sp_transport *)t;
 	if (s->port) {
+		mf_tty_exclusive(s->fd, 0);
 		sp_close(s->port);
 		sp_free_port(s->port);
 	}
@@ -90,8 +93,14 @@ int mf_sp_open(const char *path, const mf_port_opts *o, mf_transport **out, char
 	const char *step = "open";
 	if (sp_get_port_by_name(path, &s->port) != SP_OK)
 		goto fail;
-	if (sp_open(s->port, SP_MODE_READ_WRITE) != SP_OK)
+	if (sp_open(s->port, SP_MODE_READ_WRITE) != SP_OK) {
+		if (sp_last_error_code() == EBUSY) {
+			mf_busy_message(path, err, errlen);
+			spt_close(&s->base);
+			return MF_EBUSY;
+		}
 		goto fail;
+	}
 	step = "configure";
 	if (sp_set_baudrate(s->port, o->baud) != SP_OK || sp_set_bits(s->port, 8) != SP_OK ||
 	    sp_set_parity(s->port, SP_PARITY_NONE) != SP_OK || sp_set_stopbits(s->port, 1) != SP_OK ||
@@ -101,6 +110,7 @@ int mf_sp_open(const char *path, const mf_port_opts *o, mf_transport **out, char
 		goto fail;
 	if (sp_get_port_handle(s->port, &s->fd) != SP_OK || mf_fd_set_nonblock(s->fd) < 0)
 		goto fail;
+	mf_tty_exclusive(s->fd, 1);
 	*out = &s->base;
 	return MF_OK;
 fail:;

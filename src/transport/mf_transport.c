@@ -118,7 +118,7 @@ int mf_transport_open(const char *spec, const mf_port_opts *o, mf_transport **ou
 	** ptys ("No such file or directory" from its sysfs lookup), so fall back
 	** to plain termios for anything it refuses. */
 	int rc = mf_sp_open(spec, o, out, err, errlen);
-	if (rc == MF_OK)
+	if (rc == MF_OK || rc == MF_EBUSY)
 		return rc;
 	char sperr[MF_ERRLEN];
 	snprintf(sperr, sizeof sperr, "%s", err);
