@@ -5,6 +5,7 @@
 #include "mf_chat.h"
 #include "mf_data.h"
 #include "mock_module.h"
+#include "mock_transport.h"
 #include "tap.h"
 
 /* ----------------------------------------------------------- the table */
@@ -216,6 +217,32 @@ static void test_echo_lost(size_t chunk)
 	stop();
 }
 
+/* A recorded transcript plays back the echo as recorded: the password
+** masked. It is still the command's own echo. */
+static void test_masked_echo(size_t chunk)
+{
+	static const char *const echoes[] = {"AT+QFTPCFG=\"account\",\"u\",\"***\"\r\r\nOK\r\n",
+	                                     "AT+QFTPCFG=\"account\",\"u\",\"\\*\"\r\r\nOK\r\n"};
+	for (int i = 0; i < 2; i++) {
+		mock *mk = mock_new(echoes[i], strlen(echoes[i]), chunk);
+		mock_gate(mk, 0, 1);
+		mf_chat_init(&chat, &mk->base);
+		chat.echo = 1;
+		mf_redact_add(chat.redact, "s3cret", 6);
+		mf_reply r;
+		mf_reply_init(&r);
+		mf_cmd_opts o = {0};
+		o.timeout_ms = 1000;
+		int64_t t0 = mf_now_ms();
+		int rc = mf_chat_command(&chat, "AT+QFTPCFG=\"account\",\"u\",\"s3cret\"", &o, &r);
+		ok(rc == MF_OK && !r.no_echo && mf_now_ms() - t0 < 500 && chat.foreign == 0,
+		   "chunk %zu: a masked echo (%s) is the command's own", chunk, i ? "\\*" : "***");
+		mf_reply_free(&r);
+		mf_chat_free(&chat);
+		free(mk);
+	}
+}
+
 /* A port reopened: what the old one owed is gone with it, the rest stays. */
 static void test_reopen(void)
 {
@@ -252,6 +279,7 @@ int main(void)
 		test_stall(chunks[i]);
 		test_foreign(chunks[i]);
 		test_echo_lost(chunks[i]);
+		test_masked_echo(chunks[i]);
 	}
 	test_reopen();
 	return tap_done();

@@ -618,6 +618,41 @@ static int before_echo(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_rep
 	return 0;
 }
 
+/* cmd's echo: as sent, or with its secrets masked (a recorded transcript
+** plays back the echo it recorded, the password as "***" or "\*"). Both
+** sides are compared with every quoted secret or run of stars as "\*". */
+static int is_echo_of_cmd(mf_chat *c, const char *line, const char *cmd)
+{
+	if (mf_owed_is_echo_of(line, cmd))
+		return 1;
+	if (!strchr(line, '*'))
+		return 0;
+	size_t n = strlen(cmd), ln = strlen(line);
+	char *red = malloc(2 * n + 1), *mask = malloc(2 * ln + 1);
+	int echo = 0;
+	if (red && mask) {
+		red[mf_redact(c->redact, cmd, n, red)] = 0;
+		size_t o = 0;
+		for (size_t i = 0; i < ln;) {
+			size_t j = i + 1;
+			while (line[i] == '"' && j < ln && (line[j] == '*' || line[j] == '\\'))
+				j++;
+			if (line[i] == '"' && j > i + 1 && j < ln && line[j] == '"') {
+				memcpy(mask + o, "\"\\*\"", 4); /* "***" and "\*" alike */
+				o += 4;
+				i = j + 1;
+			} else {
+				mask[o++] = line[i++];
+			}
+		}
+		mask[o] = 0;
+		echo = mf_owed_is_echo_of(mask, red);
+	}
+	free(red);
+	free(mask);
+	return echo;
+}
+
 /* Handle one complete line; returns 1 when the wait is over. */
 static int handle_line(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r, const char *line)
 {
@@ -625,7 +660,7 @@ static int handle_line(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_rep
 	if (take_late(c, line))
 		return 0;
 	if (c->echo == 1 && !r->echo_done) {
-		if (!mf_owed_is_echo_of(line, cmd))
+		if (!is_echo_of_cmd(c, line, cmd))
 			return before_echo(c, cmd, o, r, line);
 		r->echo_done = 1;
 		r->early_final[0] = 0;
