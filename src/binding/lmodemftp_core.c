@@ -766,6 +766,12 @@ static int l_put(lua_State *L)
 		/* an upload left early: its result still comes, and is not the next one's */
 		if (rc != MF_OK && !r.result[0] && rc != MF_ECLOSED)
 			mf_chat_owe_result(&p->chat, cmd, o.result, o.result_timeout_ms);
+		/* The module left data mode by itself with OK before the upload was
+		** complete (a DTR drop, "+++" seen in the data): cut short under us,
+		** as by a closed connection, and retryable. An error code in its
+		** result line, if any, still says more (the Lua layer reads it). */
+		if (rc == MF_EMODEM && strcmp(r.final, "OK") == 0)
+			rc = MF_ECLOSED;
 	}
 	return finish_transfer(L, p, &s, rc, bytes, &r);
 }
