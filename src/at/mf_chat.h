@@ -114,7 +114,9 @@ void mf_chat_free(mf_chat *c); /* closes the transport too */
 void mf_reply_init(mf_reply *r);
 void mf_reply_free(mf_reply *r);
 
-/* Write cmd followed by CR (deadline timeout_ms). Learns secrets from it. */
+/* Write cmd followed by CR (deadline timeout_ms). Learns secrets from it.
+** Once a command was sent on this transport, what came since is flushed
+** first (mf_chat_flush, no wait); owed answers past their deadline expire. */
 int mf_chat_send(mf_chat *c, const char *cmd, int timeout_ms);
 
 /* Wait for the reply to cmd (already sent). */
@@ -147,11 +149,12 @@ int mf_chat_peek(mf_chat *c, const char *cmd, const mf_cmd_opts *o, mf_reply *r)
 int mf_chat_discard(mf_chat *c, int quiet_ms, int max_ms);
 
 /* Read what the module sent that no command asked for. Reads without
-** waiting, then, while bytes come, until quiet_ms pass without any (at most
-** max_ms; until_ok: stop after an OK line, or a restart). Each line: a late answer is
-** paid to the owed table; the module's own lines are queued as URCs (a
-** restart also settles everything owed); the rest is dropped and traced as
-** stale. Returns MF_OK or MF_E*; *f gets what was seen. */
+** waiting, then, while bytes come, until quiet_ms pass without any (at
+** most max_ms; until_ok: stop after an OK line, or a restart). Each line:
+** a late answer is paid to the owed table; the module's own lines are
+** queued as URCs (a restart also settles everything owed); the rest is
+** dropped and traced as stale, and so is a partial line of binary junk
+** left at the end. Returns MF_OK or MF_E*; *f gets what was seen. */
 typedef struct mf_flush {
 	int quiet_ms, max_ms, until_ok;
 	/* out */
