@@ -7,22 +7,11 @@
 local modemftp = require "modemftp"
 local core = require "modemftp.core"
 local sim = require "support.sim"
-local replay = require "support.replay"
 
 local GUARD_MS = 100
 local OPEN = { guard = GUARD_MS / 1000 * 1.5, boot_wait = 15 }
 
-local function with_sim(opts, fn)
-	local h = sim.start(opts)
-	local ok, err = pcall(fn, h)
-	local log = sim.stop(h)
-	if not ok then
-		pcall(replay.assert_all_closed)
-		io.stderr:write("\n--- ec20sim log ---\n", tostring(log):sub(-4000), "\n")
-		error(err, 0)
-	end
-	replay.assert_all_closed()
-end
+local with_sim = sim.with
 
 local function recovery(state, ms)
 	print(string.format("# recovery %s %d ms", state, ms))
