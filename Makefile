@@ -93,7 +93,7 @@ $(RL_SO): $(B)/obj/readline/lreadline.o
 include spec/ec20sim/ec20sim.mk
 
 TEST_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CORE_INC) -Ispec/c $(LDSAN)
-$(B)/test/%: spec/c/%.c $(LIB) spec/c/tap.h spec/c/mock_transport.h
+$(B)/test/%: spec/c/%.c $(LIB) spec/c/tap.h spec/c/mock_transport.h spec/c/mock_module.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(LIB) $(DEPS_LIBS) -lutil -lpthread
 

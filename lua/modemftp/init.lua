@@ -26,8 +26,10 @@ local M = {
 -- @param opts optional table: `baud` (115200), `rtscts` (false), `dtr`
 --   (true), `record` (path: write a transcript of the session), `trace`
 --   (a Lua file: log AT traffic, passwords redacted), `timeout` (seconds for
---   plain AT commands, default 5), `init` (false to skip the "ATE1" /
---   "AT+CMEE=1" handshake), `guard` (seconds of "+++" guard time, 1)
+--   plain AT commands, default 5), `init` (false to skip bringing the
+--   module to a known state: modemftp.recover), `guard` (seconds of "+++"
+--   guard time, 1), `boot_wait` (seconds, 20: a boot, a stall or a busy SIM
+--   is waited out this long), `probe_wait` (seconds, 0.5)
 -- @return a Modem, or nil, err
 function M.open(port, opts)
 	return Modem.open(port, opts)

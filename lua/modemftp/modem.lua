@@ -13,6 +13,7 @@ local errors = require "modemftp.errors"
 local atarg = require "modemftp.atarg"
 local reply = require "modemftp.reply"
 local ram = require "modemftp.ram"
+local recover = require "modemftp.recover"
 local Session = require "modemftp.session"
 local transfer = require "modemftp.transfer"
 local util = require "modemftp.util"
@@ -65,14 +66,30 @@ function Modem.open(port, opts)
 		state = {},
 	}, Modem)
 	if opts.trace then p:trace(opts.trace) end
+	self.init = opts.init
 	if opts.init ~= false then
-		-- Echo on (the module's default) and numeric +CME errors: the parser
-		-- handles both echo forms, numeric codes map onto chapter 4.
-		local ok, e = self:at("ATE1")
-		if ok then ok, e = self:at("AT+CMEE=1") end
+		-- Whatever the module is doing (a dead host's transfer, a boot, a
+		-- half line, ATV0...), bring it to echo on, verbose and numeric
+		-- +CME errors; m.sync says what was found (modemftp.recover).
+		local ok, e = recover.sync(self, opts)
 		if not ok then p:close(); return nil, e end
 	end
 	return self
+end
+
+--- Bring the AT channel to a known state again (see `modemftp.recover`):
+-- after a stall, a transfer that ended badly, a restart.
+-- @param opts optional {boot_wait =, probe_wait =} (seconds)
+-- @return m.sync, or nil, err
+function Modem:resync(opts)
+	return recover.sync(self, opts)
+end
+
+--- Open the port's spec again after it went away (USB re-enumeration,
+-- ser2net restart), then `m:resync()`.
+-- @return m.sync, or nil, err (retryable while the port is not back)
+function Modem:reopen(opts)
+	return recover.reopen(self, opts)
 end
 
 function Modem:__tostring()

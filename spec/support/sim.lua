@@ -151,6 +151,22 @@ function M.login(m, h)
 	return m:ftp { host = "127.0.0.1", port = h.ftp_port, user = h.user, password = h.password, timeout = 20 }
 end
 
+--- Run fn(h) against a fresh simulator and FTP server (`start(opts)`),
+-- stop them whatever happens, print the simulator's log (its end) when fn
+-- fails, and check that no modem port was left open.
+function M.with(opts, fn)
+	local replay = require "support.replay"
+	local h = M.start(opts)
+	local ok, err = pcall(fn, h)
+	local log = M.stop(h)
+	if not ok then
+		pcall(replay.assert_all_closed)
+		io.stderr:write("\n--- ec20sim log ---\n", tostring(log):sub(-4000), "\n")
+		error(err, 0)
+	end
+	replay.assert_all_closed()
+end
+
 --- A file of n pseudo-random bytes (deterministic), written to path.
 function M.make_file(path, n, seed)
 	local f = assert(io.open(path, "wb"))

@@ -27,6 +27,7 @@
 #include "mf_chat.h"
 #include "mf_data.h"
 #include "mf_lines.h"
+#include "mf_sync.h"
 #include "mf_transcript.h"
 #include "lmodemftp_fail.h"
 #include "lmodemftp_sys.h"
@@ -51,6 +52,8 @@ typedef struct lport {
 	int busy;          /* inside a transfer: callbacks must not re-enter */
 	int close_pending; /* port:close() from a callback: close once the transfer unwound */
 	char spec[256];
+	mf_port_opts opts; /* as opened: port:reopen opens the spec again with them */
+	int recording;
 } lport;
 
 /* ---------------------------------------------------------------- errors */
@@ -234,6 +237,8 @@ static int l_open(lua_State *L)
 		if (rc != MF_OK)
 			return push_fail(L, rc, err, NULL, -1);
 	}
+	p->opts = o;
+	p->recording = record[0] != 0;
 	if (mf_chat_init(&p->chat, t) != MF_OK) {
 		t->ops->close(t);
 		return push_fail(L, MF_EMEM, "out of memory", NULL, -1);
@@ -819,8 +824,18 @@ static int l_put(lua_State *L)
 	int64_t bytes = 0;
 	p->busy = 1;
 	int rc = enter_data_mode(p, cmd, timeout_ms, o.result, o.result_timeout_ms, &r);
-	if (rc == MF_OK && r.connect)
+	if (rc == MF_OK && r.connect) {
 		rc = mf_data_put(&p->chat, &o, &(mf_source){s.ep.ops->read, &s.ep}, &bytes, &r);
+		/* an upload left early: its result still comes, and is not the next one's */
+		if (rc != MF_OK && !r.result[0] && rc != MF_ECLOSED)
+			mf_chat_owe_result(&p->chat, cmd, o.result, o.result_timeout_ms);
+		/* The module left data mode by itself with OK before the upload was
+		** complete (a DTR drop, "+++" seen in the data): cut short under us,
+		** as by a closed connection, and retryable. An error code in its
+		** result line, if any, still says more (the Lua layer reads it). */
+		if (rc == MF_EMODEM && strcmp(r.final, "OK") == 0)
+			rc = MF_ECLOSED;
+	}
 	return finish_transfer(L, p, &s, 0, rc, bytes, &r);
 }
 
@@ -964,6 +979,136 @@ static int l_replay_finished(lua_State *L)
 	return 1;
 }
 
+/* ------------------------------------------------- known state, reopen */
+
+static void push_sync_result(lua_State *L, const mf_sync_result *res)
+{
+	lua_createtable(L, 0, 10);
+	lua_pushstring(L, mf_sync_primary(res->states));
+	lua_setfield(L, -2, "state");
+	lua_newtable(L);
+	int n = 0;
+	for (unsigned bit = 1; bit; bit <<= 1) {
+		const char *name = (res->states & bit) ? mf_sync_state_name(bit) : NULL;
+		if (name) {
+			lua_pushstring(L, name);
+			lua_rawseti(L, -2, ++n);
+		}
+	}
+	lua_setfield(L, -2, "states");
+	lua_createtable(L, res->nactions, 0);
+	for (int i = 0; i < res->nactions; i++) {
+		lua_pushstring(L, res->actions[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "actions");
+	static const char *const keys[] = {"ms", "flushed", "stale", "late", "urcs", "probes"};
+	const long long vals[] = {res->ms, (long long)res->flushed, res->stale, res->late, res->urcs, res->probes};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		lua_pushinteger(L, vals[i]);
+		lua_setfield(L, -2, keys[i]);
+	}
+	if (res->sim[0]) {
+		lua_pushstring(L, res->sim);
+		lua_setfield(L, -2, "sim");
+	}
+}
+
+/* port:sync([opts]) -> {state, states, actions, ms, ...} | nil, err (err.sync: the same table) */
+static int l_sync(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	static const char *const keys[] = {"probe_ms", "guard_ms", "boot_ms", "cmd_ms", "stream_ms",
+	                                   "quiet_ms", "result_ms", "sim_poll_ms", NULL};
+	check_opt_keys(L, 2, keys);
+	mf_sync_opts o;
+	mf_sync_opts_init(&o);
+	o.probe_ms = opt_int(L, 2, "probe_ms", o.probe_ms);
+	o.guard_ms = opt_int(L, 2, "guard_ms", o.guard_ms);
+	o.boot_ms = opt_int(L, 2, "boot_ms", o.boot_ms);
+	o.cmd_ms = opt_int(L, 2, "cmd_ms", o.cmd_ms);
+	o.stream_ms = opt_int(L, 2, "stream_ms", o.stream_ms);
+	o.quiet_ms = opt_int(L, 2, "quiet_ms", o.quiet_ms);
+	o.result_ms = opt_int(L, 2, "result_ms", o.result_ms);
+	o.sim_poll_ms = opt_int(L, 2, "sim_poll_ms", o.sim_poll_ms);
+	mf_sync_result res;
+	int rc = mf_sync(&p->chat, &o, &res);
+	if (rc == MF_OK) {
+		push_sync_result(L, &res);
+		return 1;
+	}
+	int n = push_fail(L, rc, p->chat.err, NULL, -1);
+	push_sync_result(L, &res);
+	lua_setfield(L, -2, "sync");
+	return n;
+}
+
+/* port:reopen() -> true | nil, err: open the same spec again (a symlink
+** is followed anew), keeping the engine's queue, trace, secrets and settings */
+static int l_reopen(lua_State *L)
+{
+	lport *p = luaL_checkudata(L, 1, PORT_MT);
+	if (!p->open)
+		luaL_error(L, "attempt to use a closed modem port");
+	if (p->busy)
+		luaL_error(L, "modem port is busy (called from inside a transfer callback)");
+	if (p->recording || strncmp(p->spec, "replay:", 7) == 0)
+		return push_fail(L, MF_ESUPP,
+		                 p->recording ? "reopen: not while recording (a transcript cannot show a port that went away)"
+		                              : "reopen: a replayed transcript cannot be opened again",
+		                 NULL, -1);
+	char err[MF_ERRLEN];
+	mf_transport *t;
+	/* the old descriptor goes first (an exclusive tty must be free); until
+	** the new one opens, the port fails every call as closed */
+	mf_chat_set_transport(&p->chat, NULL);
+	int rc = mf_transport_open(p->spec, &p->opts, &t, err, sizeof err);
+	if (rc != MF_OK)
+		return push_fail(L, rc, err, NULL, -1);
+	mf_chat_set_transport(&p->chat, t);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* port:owed() -> {entries = {{command, echo, final, result, age_ms}...}, late, stale, foreign} */
+static int l_owed(lua_State *L)
+{
+	lport *p = check_port(L, 1);
+	const mf_owed *o = &p->chat.owed;
+	int64_t now = mf_now_ms();
+	lua_createtable(L, 0, 4);
+	lua_createtable(L, o->n, 0);
+	for (int i = 0; i < o->n; i++) {
+		const mf_owed_entry *e = &o->e[i];
+		lua_createtable(L, 0, 5);
+		char red[2 * MF_OWED_CMD_MAX + 1];
+		size_t rn = mf_redact(p->chat.redact, e->cmd, strlen(e->cmd), red);
+		lua_pushlstring(L, red, rn);
+		lua_setfield(L, -2, "command");
+		lua_pushboolean(L, (e->need & MF_OWE_ECHO) != 0);
+		lua_setfield(L, -2, "echo");
+		lua_pushboolean(L, (e->need & MF_OWE_FINAL) != 0);
+		lua_setfield(L, -2, "final");
+		if (e->need & MF_OWE_RESULT) {
+			lua_pushstring(L, e->result);
+			lua_setfield(L, -2, "result");
+		}
+		lua_pushinteger(L, now - e->since_ms);
+		lua_setfield(L, -2, "age_ms");
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "entries");
+	static const char *const keys[] = {"late", "stale", "foreign"};
+	const unsigned long vals[] = {p->chat.late, p->chat.stale, p->chat.foreign};
+	for (size_t i = 0; i < 3; i++) {
+		lua_pushinteger(L, (lua_Integer)vals[i]);
+		lua_setfield(L, -2, keys[i]);
+	}
+	return 1;
+}
+
 static int l_kind(lua_State *L)
 {
 	lport *p = check_port(L, 1);
@@ -1061,7 +1206,7 @@ static const luaL_Reg port_methods[] = {
 	{"write", l_write}, {"set_dtr", l_set_dtr}, {"set_rts", l_set_rts}, {"trace", l_trace},
 	{"secret", l_secret}, {"redact", l_redact}, {"comment", l_comment},
 	{"replay_finished", l_replay_finished}, {"kind", l_kind}, {"is_open", l_isopen},
-	{"close", l_close}, {NULL, NULL},
+	{"close", l_close}, {"sync", l_sync}, {"reopen", l_reopen}, {"owed", l_owed}, {NULL, NULL},
 };
 
 static const luaL_Reg port_meta[] = {

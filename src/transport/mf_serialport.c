@@ -4,8 +4,10 @@
 ** has a deadline and an unplugged device is reported as MF_ECLOSED.
 */
 #include "mf_fdio.h"
+#include "mf_holder.h"
 #include "mf_transport.h"
 
+#include <errno.h>
 #include <libserialport.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +69,7 @@ static void spt_close(mf_transport *t)
 {
 	sp_transport *s = (sp_transport *)t;
 	if (s->port) {
+		mf_tty_exclusive(s->fd, 0);
 		sp_close(s->port);
 		sp_free_port(s->port);
 	}
@@ -90,8 +93,14 @@ int mf_sp_open(const char *path, const mf_port_opts *o, mf_transport **out, char
 	const char *step = "open";
 	if (sp_get_port_by_name(path, &s->port) != SP_OK)
 		goto fail;
-	if (sp_open(s->port, SP_MODE_READ_WRITE) != SP_OK)
+	if (sp_open(s->port, SP_MODE_READ_WRITE) != SP_OK) {
+		if (sp_last_error_code() == EBUSY) {
+			mf_busy_message(path, err, errlen);
+			spt_close(&s->base);
+			return MF_EBUSY;
+		}
 		goto fail;
+	}
 	/* libserialport opens without O_CLOEXEC: a child (a job's os.execute)
 	** would hold the port. */
 	if (sp_get_port_handle(s->port, &s->fd) != SP_OK || mf_fd_set_cloexec(s->fd) < 0)
@@ -105,6 +114,7 @@ int mf_sp_open(const char *path, const mf_port_opts *o, mf_transport **out, char
 		goto fail;
 	if (mf_fd_set_nonblock(s->fd) < 0)
 		goto fail;
+	mf_tty_exclusive(s->fd, 1);
 	*out = &s->base;
 	return MF_OK;
 fail:;

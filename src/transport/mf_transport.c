@@ -54,6 +54,8 @@ const char *mf_strerror(int code)
 	case MF_EINTR: return "interrupted";
 	case MF_EMISMATCH: return "mismatch";
 	case MF_EPAUSED: return "paused";
+	case MF_EFOREIGN: return "foreign";
+	case MF_EBUSY: return "busy";
 	default: return "unknown";
 	}
 }
@@ -116,7 +118,7 @@ int mf_transport_open(const char *spec, const mf_port_opts *o, mf_transport **ou
 	** ptys ("No such file or directory" from its sysfs lookup), so fall back
 	** to plain termios for anything it refuses. */
 	int rc = mf_sp_open(spec, o, out, err, errlen);
-	if (rc == MF_OK)
+	if (rc == MF_OK || rc == MF_EBUSY)
 		return rc;
 	char sperr[MF_ERRLEN];
 	snprintf(sperr, sizeof sperr, "%s", err);

@@ -33,7 +33,9 @@ enum {
 	MF_EMODEM = -8,    /* the modem answered ERROR / +CME ERROR / NO CARRIER */
 	MF_EINTR = -9,     /* interrupted by the user (SIGINT/SIGTERM) */
 	MF_EMISMATCH = -10, /* replay: the host sent something the transcript did not */
-	MF_EPAUSED = -11    /* a download left data mode on request: ATO resumes it */
+	MF_EPAUSED = -11,   /* a download left data mode on request: ATO resumes it */
+	MF_EFOREIGN = -12,  /* another program talks on the port (ModemManager?) */
+	MF_EBUSY = -13      /* the port is held by another process */
 };
 
 #define MF_ERRLEN 256

@@ -6,6 +6,7 @@
 ** have no modem lines: MF_ESUPP).
 */
 #include "mf_fdio.h"
+#include "mf_holder.h"
 #include "mf_transport.h"
 
 #include <errno.h>
@@ -66,8 +67,10 @@ static int tty_set_rts(mf_transport *t, int on) { return modem_line(t, TIOCM_RTS
 static void tty_close(mf_transport *t)
 {
 	tty_port *p = (tty_port *)t;
-	if (p->fd >= 0)
+	if (p->fd >= 0) {
+		mf_tty_exclusive(p->fd, 0); /* a pty's other side keeps the flag otherwise */
 		close(p->fd);
+	}
 	free(p);
 }
 
@@ -105,9 +108,14 @@ int mf_tty_open(const char *path, const mf_port_opts *o, mf_transport **out, cha
 	int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
+		if (e == EBUSY) { /* opened exclusively by another process */
+			mf_busy_message(path, err, errlen);
+			return MF_EBUSY;
+		}
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return e == ENOENT || e == ENXIO ? MF_ECLOSED : MF_EIO;
 	}
+	mf_tty_exclusive(fd, 1); /* one program on an AT port */
 	struct termios tio;
 	if (tcgetattr(fd, &tio) < 0) {
 		snprintf(err, errlen, "%s: not a tty: %s", path, strerror(errno));
