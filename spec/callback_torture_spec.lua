@@ -10,8 +10,9 @@
 -- port answers `AT` (or was cleanly closed). The sanitizer run makes every
 -- case an ASan check too.
 --
--- Cases that fail because of a defect of the C binding (src/binding) are
--- pending, each with what it did: see BINDING below.
+-- Closing the core port from a callback and a signal that arrives while a
+-- callback fails were defects of the binding (a use after free; a lost
+-- SIGTERM): every case runs.
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
 local flow = require "modemftp.flow"
@@ -21,33 +22,6 @@ local sim = require "support.sim"
 local SIZE = 200000 -- several chunks of every kind (sink 4 KiB, source 16 KiB, progress)
 local PIECE = 16384
 
--- The cases the C binding fails today, with what they do (case name ->
--- the failure). Un-pend them once the binding is fixed.
-local BINDING = {}
-do
-	local UAF = "port:close() inside the transfer frees the chat the core still uses (l_close skips the busy "
-		.. "check): ASan heap-use-after-free in "
-	local where = {
-		sink = { first = "mf_data_get (mf_data.c:216)", middle = "mf_data_get (mf_data.c:216)",
-			last = "mf_at_feed (mf_at.c:47)" },
-		source = "mf_write_all (mf_transport.c:68) from mf_data_put",
-		["progress of put"] = "mf_write_all (mf_transport.c:68) from mf_data_put",
-		["progress of get"] = "mf_data_get (mf_data.c:270)",
-		observer = "mf_data_get (mf_data.c:270)",
-	}
-	for kind, w in pairs(where) do
-		for _, point in ipairs { "first", "middle", "last" } do
-			local at = type(w) == "table" and w[point] or w
-			if point == "last" and (kind == "progress of get" or kind == "observer") then
-				at = "mf_data_get when the trailer comes after the last bytes' progress call (passes only when "
-					.. "both arrive in one read: timing)"
-			end
-			BINDING[kind .. ": close of the core port at " .. point] = UAF .. at .. "; SIGSEGV without ASan"
-			BINDING[kind .. ": signal, then raise at " .. point] = "the SIGTERM is lost: core.interrupted() is "
-				.. "false after the re-raised error (finish_transfer sets g_interrupt = 0 when a callback failed)"
-		end
-	end
-end
 
 describe("callback torture against ec20sim", function()
 	local h, m, s, data
@@ -232,11 +206,7 @@ describe("callback torture against ec20sim", function()
 			for _, point in ipairs(KINDS[kind].points) do
 				for _, action in ipairs(ORDER) do
 					local name = string.format("%s: %s at %s", kind, action, point)
-					if BINDING[name] then
-						pending(name .. " (binding: " .. BINDING[name] .. ")")
-					else
-						it(name, function() check(kind, point, action) end)
-					end
+					it(name, function() check(kind, point, action) end)
 				end
 			end
 		end)
