@@ -81,7 +81,9 @@ describe("flow against ec20sim", function()
 	local h, m, dir
 
 	local function connect()
-		return m:ftp { host = "127.0.0.1", port = h.ftp_port, user = h.user, password = h.password }
+		-- rsptimeout 20 s, the manual's least: a dropped sized download is
+		-- given up after rsptimeout + 10 s of silence (mf_data.h)
+		return m:ftp { host = "127.0.0.1", port = h.ftp_port, user = h.user, password = h.password, timeout = 20 }
 	end
 	local function newflow(o)
 		o = o or {}
