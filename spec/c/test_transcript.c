@@ -432,7 +432,10 @@ static void test_pause(void)
 	while ((k = t->ops->read(t, buf, sizeof buf, 10)) == 0)
 		zeros++;
 	el = mf_now_ms() - t0;
-	ok(k > 0 && zeros >= 3 && el >= 39, "merged 40 ms pause across 10 ms reads: %d timeouts, %lld ms", zeros,
+	/* How many 10 ms reads time out depends on the scheduler (a loaded
+	** machine may sleep one read past the whole pause): only the pause
+	** itself is the contract. */
+	ok(k > 0 && el >= 39, "merged 40 ms pause across 10 ms reads: the bytes after it (%d timeouts, %lld ms)", zeros,
 	   (long long)el);
 	t->ops->close(t);
 
