@@ -340,6 +340,7 @@ function M.from_core(op, t, extra)
 	e.final = t.final
 	e.cme = toint(t.cme)
 	e.cme_text = t.cme_text
+	e.errno = toint(t.errno) -- a local file the core wrote or read (disk full, ...)
 	local kind = t.kind
 	if kind == "modem" then
 		local final = type(t.final) == "string" and t.final or ""

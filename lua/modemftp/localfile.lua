@@ -173,7 +173,7 @@ end
 -- @return a local_io error (with err's bytes) when f failed, else err
 function M.transfer_error(op, path, f, err, source)
 	if io.type(f) ~= "file" or not core.ferror(f) then return err end
-	local e = errors.local_io(op, path, err.detail or err.message, nil, source)
+	local e = errors.local_io(op, path, err.detail or err.message, err.errno, source)
 	e.bytes = err.bytes
 	return e
 end
