@@ -16,7 +16,7 @@
 -- operands (console, ports) is spared a bad command line: "modemftp VERB:
 -- message" on stderr, exit 64. `run` reports its own usage errors (its
 -- --json line says them too). An error a verb raises is an internal
--- error: its traceback, exit 70.
+-- error: its traceback, exit 70 (and run's --json line).
 local modemftp = require "modemftp"
 local errors = require "modemftp.errors"
 local options = require "modemftp.options"
@@ -82,6 +82,7 @@ function M.main(argv)
 	local ok, code = xpcall(dispatch, debug.traceback, verb, v, rest)
 	if not ok then
 		io.stderr:write("modemftp: internal error: ", tostring(code), "\n")
+		if verb == "run" then runner.internal_error(rest, code) end
 		return EXIT.software
 	end
 	return code

@@ -42,6 +42,7 @@ local Log = require "modemftp.log"
 local lock = require "modemftp.lock"
 local exitstatus = require "modemftp.exitstatus"
 local metrics = require "modemftp.metrics"
+local simpin = require "modemftp.simpin"
 local util = require "modemftp.util"
 
 local EXIT, RESULT = exitstatus.EXIT, exitstatus.RESULT
@@ -55,45 +56,130 @@ end
 -- ------------------------------------------------- steps shared with the console
 
 --- A verb's configuration: files and environment, then its command line.
+-- What it warns about (unknown keys, a password on the command line or in
+-- a file others may read) goes to `log` at warn level, else to stderr.
 -- @param opts the verb's options (`options.parse`)
--- @return conf and the files read, or nil, err (err.name "usage")
-function M.configure(opts)
+-- @param log optional logger
+-- @return conf and the files read, or nil, err (err.name "usage",
+--   "config" or "noperm": `exitstatus.of` gives the status)
+function M.configure(opts, log)
 	local set, err = options.to_conf(opts)
 	if not set then return nil, err end
-	local conf, sources = config.load { config = opts.config, set = set }
-	if not conf then return nil, usage("configuration: " .. sources.message) end
+	local conf, sources, info = config.load { config = opts.config, set = set, strict = opts.strict }
+	if not conf then return nil, sources end
+	for _, s in ipairs(config.secrets(conf)) do
+		if log then log:secret(s) end
+	end
+	for _, w in ipairs(info.warnings) do
+		if log then log:warn("%s", w) else io.stderr:write("modemftp: warning: ", w, "\n") end
+	end
 	return conf, sources
+end
+
+-- The error name of a wrong value: "usage" when it came from the command
+-- line (exit 64), "config" from a file or the environment (78).
+local function misconfigured(conf, key)
+	return config.origin(conf, key) == "command line" and "usage" or "config"
+end
+
+-- " (port from FILE)" when a file or the environment set the key.
+local function from(conf, key)
+	local o = config.origin(conf, key)
+	if o and o ~= "command line" then return " (" .. key .. " from " .. o .. ")" end
+	return ""
+end
+
+--- Name a failure to take the port's lock for what the user must fix:
+-- a missing lock directory is a usage or configuration error, a lock file
+-- the user may not open is "noperm" (77); the rest is as `lock.acquire` said.
+-- @param err the error of `lock.acquire`
+-- @param conf the configuration
+-- @return the error object
+function M.lock_failure(err, conf)
+	if err.name == "no_lock_dir" then
+		return errors.new { name = misconfigured(conf, "lock_dir"), message = "lock: " .. err.message
+			.. from(conf, "lock_dir") .. ": give --lock-dir, lock_dir = or MODEMFTP_LOCK_DIR an existing directory" }
+	elseif err.name == "noperm" then
+		return errors.new { name = "noperm", message = "lock: " .. err.message
+			.. ": fix its mode or owner, or give --lock-dir a directory the user can write" }
+	end
+	return err
+end
+
+--- Name a failure to open the configured port for what the user must fix:
+-- a port spec the core cannot take (unknown form, empty host) or that is
+-- no serial port: "usage" (64) or "config" (78), by where the port came
+-- from; a device the user may not open: "noperm" (77), with the dialout
+-- hint; a port where nothing answers like an AT modem (silent, NMEA, the
+-- DM interface): "not_a_modem" (69). A device that is missing (unplugged,
+-- re-enumerating) or a refused tcp: connection stays as it was (75).
+-- @param err the error of `modemftp.open`
+-- @param conf the configuration
+-- @return the error object
+function M.port_failure(err, conf)
+	local msg = tostring(err.message)
+	local function as(name, text)
+		return errors.new { op = err.op, target = err.target, name = name, message = text, retryable = false,
+			sync = err.sync }
+	end
+	if err.name == "argument" then
+		return as(misconfigured(conf, "port"), msg .. from(conf, "port"))
+	elseif msg:find("Permission denied", 1, true) then
+		return as("noperm", msg .. ": the user " .. (util.getenv("USER") or "running modemftp")
+			.. " may not open it: add the user to the dialout group (usermod -aG dialout USER, then log in again;"
+			.. " systemd: SupplementaryGroups=dialout)")
+	elseif msg:find("not a tty", 1, true) or msg:find("Is a directory", 1, true) then
+		return as(misconfigured(conf, "port"), msg .. ": not a serial port" .. from(conf, "port"))
+	elseif err.op == "sync" and (err.name == "timeout" or err.name == "protocol") then
+		return as("not_a_modem", msg .. ": nothing answers like an AT modem; is it the modem's AT port? (an EC20's"
+			.. " AT port is its USB interface 2, usually /dev/ttyUSB2, not the DM, NMEA or PPP one: modemftp ports)")
+	end
+	return err
 end
 
 --- Take the configured port's lock, waiting up to conf.lock_timeout.
 -- @param conf the configuration
 -- @param seconds the wait when conf.lock_timeout is not set
 -- @param log optional logger (a debug line)
--- @return the lock, or nil, err (see `lock.acquire`)
+-- @return the lock, or nil, err (see `lock.acquire` and `lock_failure`)
 function M.lock(conf, seconds, log)
 	local path = lock.path(conf.port, lock.dir(conf))
 	seconds = conf.lock_timeout or seconds
 	if log then log:debug("waiting up to %g s for %s", seconds, path) end
-	return lock.acquire(path, seconds)
+	local l, err = lock.acquire(path, seconds)
+	if not l then return nil, M.lock_failure(err, conf) end
+	return l
 end
 
 --- Open the configured modem, with tracing and recording as asked; the
 -- configuration's secrets are never traced or recorded.
 -- @param conf the configuration
 -- @param o {trace = Lua file, record = path}
--- @return the modem, or nil, err
+-- @return the modem, or nil, err (see `port_failure`)
 function M.open_modem(conf, o)
 	local m, err = modemftp.open(conf.port, {
 		baud = conf.baud, rtscts = conf.rtscts, dtr = conf.dtr, guard = conf.guard,
-		timeout = conf.at_timeout, init = conf.init, trace = o.trace, record = o.record,
+		timeout = conf.at_timeout, init = conf.init, trace = o.trace, record = o.record, boot_wait = conf.boot_wait,
 	})
-	if not m then return nil, err end
+	if not m then return nil, M.port_failure(err, conf) end
 	for _, s in ipairs(config.secrets(conf)) do m.port:secret(s) end
 	return m
 end
 
---- Log in as the configuration says: PDP context (unless `pdp = no`), then
--- QFTPOPEN. An earlier session on the modem is closed first (one client).
+--- The QICSGP authentication for a configuration: apn_auth when set;
+-- else 3 (PAP or CHAP: the module offers both and the network picks) when
+-- there is an APN user, 0 (none) without one.
+-- @param c the configuration
+-- @return 0-3
+function M.apn_auth(c)
+	if c.apn_auth then return c.apn_auth end
+	if c.apn_user and c.apn_user ~= "" then return 3 end
+	return 0
+end
+
+--- Log in as the configuration says: the SIM PIN (when `pin` is set and
+-- the SIM asks, `modemftp.simpin`), the PDP context (unless `pdp = no`),
+-- then QFTPOPEN. An earlier session on the modem is closed first (one client).
 -- @param m the modem
 -- @param conf the configuration
 -- @param o overrides (any configuration key)
@@ -113,8 +199,12 @@ function M.connect(m, conf, o)
 		m.state.rebooted = nil
 	end
 	if c.pdp ~= false then
+		if c.pin then
+			local ok, err = simpin.unlock(m, c.pin)
+			if not ok then return nil, err end
+		end
 		local ok, err = m:pdp { context = c.context, apn = c.apn, user = c.apn_user,
-			password = c.apn_password, auth = c.apn_auth }
+			password = c.apn_password, auth = M.apn_auth(c) }
 		if not ok then return nil, err end
 	end
 	return m:ftp { host = c.host, port = c.ftp_port, user = c.user, password = c.password,
@@ -213,22 +303,41 @@ end
 
 -- ------------------------------------------------------------------- the run
 
+-- Open a file the command writes (--log, --record) so that a new one is
+-- private to the user (umask 077: mode 0600); a path that cannot be used
+-- is a usage error (64), a permission problem 77, anything else 74.
+-- @return the file, or nil, err
+local function open_private(option, path, mode)
+	local old = core.umask(63)
+	local f, msg, code = io.open(path, mode)
+	core.umask(old)
+	if f then return f end
+	local name = (code == 13 or code == 1) and "noperm" or (code == 2 or code == 20 or code == 21) and "usage" or "local_io"
+	return nil, errors.new { name = name, message = option .. ": " .. msg, errno = code }
+end
+
 -- Step 1. @return true, or nil, status, err
 local function prepare(run, opts, operands)
 	if not opts then return nil, EXIT.usage, operands end
 	local path = operands[1]
 	if not path then return nil, EXIT.usage, usage("no job file (usage: modemftp run [OPTIONS] JOB.lua [ARGS...])") end
 	if opts.log then
-		local f, msg = io.open(opts.log, "a")
-		if not f then return nil, EXIT.usage, usage("--log: " .. msg) end
+		local f, err = open_private("--log", opts.log, "a")
+		if not f then return nil, exitstatus.of(err), err end
 		run.logfile, run.log.file = f, f
 	end
-	local conf, sources = M.configure(opts)
-	if not conf then return nil, EXIT.usage, sources end
-	for _, s in ipairs(config.secrets(conf)) do run.log:secret(s) end
+	local conf, sources = M.configure(opts, run.log)
+	if not conf then return nil, exitstatus.of(sources), sources end
 	if not conf.port then
 		return nil, EXIT.usage, usage("no modem port: give --port, set MODEMFTP_PORT, or `port =` in "
 			.. table.concat(config.files(), " or "))
+	end
+	if opts.record then
+		-- the transcript holds whole payloads: the user's only, made before the core writes it
+		local f, err = open_private("--record", opts.record, "w")
+		if not f then return nil, exitstatus.of(err), err end
+		f:close()
+		core.chmod(opts.record, 384) -- 0600 also when it was there already
 	end
 	local chunk, lerr = loadfile(path, "t")
 	if not chunk then return nil, EXIT.noinput, errors.new { name = "io", message = lerr } end
@@ -245,8 +354,10 @@ local function prepare(run, opts, operands)
 			message = "port " .. conf.port .. " is busy: " .. err.message .. " (waited " .. seconds .. " s)" }
 	elseif err.name == "interrupted" then
 		return nil, exitstatus.of(nil), err
+	elseif err.name == "io" then
+		return nil, EXIT.tempfail, errors.new { name = "io", message = "lock: " .. err.message }
 	end
-	return nil, EXIT.tempfail, errors.new { name = "io", message = "lock: " .. err.message }
+	return nil, exitstatus.of(err), err
 end
 
 -- How the job's call ended. @return status, err
@@ -417,12 +528,27 @@ local function write_metrics(run, opts, status, seconds)
 	if not ok then run.log:warn("--metrics %s: %s", path, msg) end
 end
 
--- A usage error still honours --json, for monitoring.
+-- A usage error still honours --json, for monitoring (options only: an
+-- argument of the job named --json is the job's).
 local function asks_json(argv)
 	for _, a in ipairs(argv) do
 		if a == "--json" then return true end
+		if a == "--" then break end
 	end
 	return false
+end
+
+--- The --json line of a run that ended in an internal error (exit 70,
+-- caught by `modemftp.cli`): monitoring gets its line on every exit.
+-- @param argv the arguments after "run"
+-- @param message the error's text (its first line is printed)
+function M.internal_error(argv, message)
+	if not asks_json(argv or {}) then return end
+	io.stdout:write(json.encode {
+		result = RESULT[EXIT.software], exit = EXIT.software, bytes = 0, files = 0, retries = 0,
+		error = "internal error: " .. tostring(message):gsub("\n.*", ""), error_name = "internal",
+	}, "\n")
+	io.stdout:flush()
 end
 
 --- The `modemftp run` verb (after `modemftp.cli` parsed its options).

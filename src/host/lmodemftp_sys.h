@@ -1,7 +1,8 @@
 /*
 ** lmodemftp_sys.h: host services for the modemftp command, registered into
 ** modemftp.core: serial port discovery (libserialport), per-port locks
-** (flock with a deadline), syslog, isatty, a whole-job deadline timer
+** (flock with a deadline, usable by any user, naming a busy lock's
+** holder), umask, syslog, isatty, a whole-job deadline timer
 ** (SIGALRM, see core.deadline), realpath, and the local file services of
 ** lmodemftp_file.h (stat, fsync, fsync_dir, chmod, ferror).
 */
