@@ -218,6 +218,11 @@ describe("the exit table, row by row", function()
 		expect(78, run({ ok_job }, { MODEMFTP_PORT = "bogus:1" }), "port from MODEMFTP_PORT")
 	end)
 
+	scenario(78, "no FTP host configured for a job that logs in", function()
+		local login = job("login.lua", "local m, args, job = ... ; return job:ftp()")
+		expect(78, run({ "-p", port, login }), "no FTP host")
+	end)
+
 	scenario(78, "an unknown key with strict", function()
 		sim.write(dir .. "/typo.conf", "strict = yes\npasword = x\n")
 		expect(78, run({ "-p", port, "-c", dir .. "/typo.conf", ok_job }), "did you mean 'password'")

@@ -95,8 +95,8 @@ exit status:
    77  permission: the device (dialout group), the lock file or a
        configuration file may not be opened by this user
    78  configuration: a file or the environment holds an impossible value
-       (baud = -5, port = tcp::21, unknown key with strict), or the SIM
-       wants a PIN that is missing or wrong
+       (baud = -5, port = tcp::21, unknown key with strict), no host to
+       log in to, or the SIM wants a PIN that is missing or wrong
   124  --timeout expired
   130  interrupted by SIGINT;  143  interrupted by SIGTERM
 --json prints its line on every exit.

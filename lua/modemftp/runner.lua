@@ -187,7 +187,7 @@ end
 function M.connect(m, conf, o)
 	local c = util.merge(conf, o)
 	if not c.host then
-		return nil, errors.new { op = "open", name = "argument", retryable = false,
+		return nil, errors.new { op = "open", name = "config", retryable = false,
 			message = "no FTP host: set `host =` in the configuration (or -o host=...)" }
 	end
 	if m.session then pcall(m.session.close, m.session); m.session = nil end
