@@ -114,19 +114,14 @@ describe("the exit table, row by row", function()
 		expect(66, run({ "-p", port, dir .. "/nope.lua" }))
 	end)
 
-	scenario(69, "a silent port (a wrong interface)", function()
-		local path, stop = fake_device("silent")
-		local r = run({ "-p", "tty:" .. path, "-o", "boot_wait=1", ok_job })
-		stop()
-		expect(69, r, "nothing answers like an AT modem")
-		assert.truthy(r.stdout:find('"error_name":"not_a_modem"', 1, true), r.stdout)
-	end)
-
-	scenario(69, "a port that sends NMEA sentences", function()
-		local path, stop = fake_device("nmea")
-		local r = run({ "-p", "tty:" .. path, "-o", "boot_wait=1", ok_job })
-		stop()
-		expect(69, r, "is it the modem's AT port")
+	scenario(69, "a silent port (a wrong interface) and one that sends NMEA sentences", function()
+		for mode, says in pairs { silent = "nothing answers like an AT modem", nmea = "is it the modem's AT port" } do
+			local path, stop = fake_device(mode)
+			local r = run({ "-p", "tty:" .. path, "-o", "boot_wait=1", ok_job })
+			stop()
+			expect(69, r, says)
+			assert.truthy(r.stdout:find('"error_name":"not_a_modem"', 1, true), r.stdout)
+		end
 	end)
 
 	scenario(69, "--max-temp-failures temporary failures in a row", function()
