@@ -162,6 +162,26 @@ describe("the exit table, row by row", function()
 		expect(73, r, "held by pid " .. h .. " %(lua5.4%)")
 	end)
 
+	scenario(73, "the device is held open by another program (TIOCEXCL; root would pass), dropped uid", function()
+		local why = users.unavailable()
+		if why then pending(why) return end
+		local path, stop = fake_device("silent")
+		os.execute("chmod 666 " .. sim.q(path) .. "; mkdir -m 1777 " .. sim.q(dir .. "/shared"))
+		local hold = job("hold.lua", string.format([[
+			local m = ...
+			local f = io.open(%q, "w") f:write("x") f:close()
+			m:poll(10)
+			return true]], dir .. "/shared/held"))
+		local out = os.tmpname()
+		sim.sh(string.format("%senv HOME=%s %s run --no-lock -o init=no -p %s %s >%s 2>&1 &", users.prefix(), sim.q(dir),
+			sim.q(cli.bin), sim.q(path), sim.q(hold), out))
+		assert.is_true(cli.wait_file(dir .. "/shared/held", 10), sim.read(out))
+		local r = users.run({ "run", "--json", "--no-lock", "-o", "init=no", "-p", path, ok_job }, { env = env })
+		stop()
+		os.remove(out)
+		expect(73, r, "busy: held by pid %d+ %(lua5%.4%)")
+	end)
+
 	scenario(74, "a local file cannot be written", function()
 		local j = job("disk.lua", [[
 			local f, msg, code = io.open(... and "/nonexistent/dir/file" or "", "w")
