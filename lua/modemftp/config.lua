@@ -158,10 +158,12 @@ function M.load(o)
 		if not t then return nil, err end
 		if next(t) then sources[#sources + 1] = path end
 		for k, v in pairs(t) do conf[k] = v end
+		if t.password then conf.credentials_from = path end -- named when a login is refused (a key with "password" in it would be a secret)
 	end
 	local port = util.getenv("MODEMFTP_PORT")
 	if port then conf.port = port end
 	for k, v in pairs(o.set or {}) do conf[k] = v end
+	if (o.set or {}).password then conf.credentials_from = "the command line (-o password=...)" end
 	return conf, sources
 end
 

@@ -44,6 +44,7 @@ local RUN_ONLY = {
 local CONSOLE_ONLY = {
 	{ "no-modem", nil, nil, "do not open a modem (m is nil): a plain Lua console with the modules" },
 	{ "log", nil, "FILE", "append log lines (and --verbose traffic) to FILE" },
+	{ "execute", "e", "CODE", "run CODE as a console line, print its results and exit (status: its failure's)" },
 }
 
 local PORTS = {

@@ -4,6 +4,7 @@
 #include "lmodemftp_sys.h"
 #include "lmodemftp_fail.h"
 #include "lmodemftp_file.h"
+#include "lmodemftp_stdio.h"
 #include "mf_transport.h"
 
 #include <errno.h>
@@ -244,4 +245,5 @@ void mf_lua_register_sys(lua_State *L)
 	};
 	luaL_setfuncs(L, fns, 0);
 	mf_lua_register_file(L);
+	mf_lua_register_stdio(L);
 }
