@@ -149,8 +149,8 @@ end
 
 -- Fit a progress line into `width` columns: "label  [bar]  pct  size
 -- rate  eta", the bar 20 wide at most; when that is too wide the bar
--- shrinks (to 5), then the rate, the ETA and the bar go, then the label is
--- cut.
+-- shrinks (to 5 columns) or goes, then the rate goes, then the ETA; the
+-- label is cut last.
 -- @param label the transfer's label
 -- @param frac the fraction done, or nil (size unknown: no bar, no percent)
 -- @param p {pct =, size =, rate =, eta =} texts (pct, eta may be nil)

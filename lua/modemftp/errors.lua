@@ -442,6 +442,11 @@ local function oneline(s)
 	return (tostring(s):gsub("[\r\n]+", " "):gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
+-- A port spec's device: "tty:/dev/pts/3" -> "/dev/pts/3".
+local function device(target)
+	return target:match("^%a+:(/.*)$") or target
+end
+
 -- The advice for a failed login or connect (QFTPOPEN).
 local function open_advice(e)
 	local who = e.user and ("user '" .. e.user .. "'") or "the user"
@@ -454,8 +459,9 @@ local function open_advice(e)
 	end
 	local server = e.host and (e.host .. (e.port and (":" .. e.port) or "")) or "the server"
 	if e.pdp_active == false and e.code and e.code >= 604 and e.code <= 609 then
-		return string.format("no PDP context: context %s is not active, so the module has no IP connection; "
-			.. "activate it first (m:pdp{apn = ...}; `pdp = yes` and `apn =` in the configuration)", tostring(e.context or 1))
+		return string.format("no PDP context: context %s is not active, so the module could not reach %s; "
+			.. "activate it first (m:pdp{apn = ...}; `pdp = yes` and `apn =` in the configuration)",
+			tostring(e.context or 1), server)
 	end
 	if e.code == 604 then
 		return "the module could not resolve " .. tostring(e.host or "the host name") .. ": check `host` (and the APN's DNS)"
@@ -489,7 +495,7 @@ function M.advice(e)
 		local user = os.getenv("USER") or os.getenv("LOGNAME") or "USER"
 		return string.format("%s may not open %s: serial ports belong to the dialout group; add the user "
 			.. "(sudo usermod -aG dialout %s, then log in again) or run as a member (SupplementaryGroups=dialout)",
-			user, e.target, user)
+			user, device(e.target), user)
 	end
 	if e.op == "pdp" and e.apn and e.command and (e.command:find("QIACT", 1, true) or e.command:find("QICSGP", 1, true)) then
 		return "check the APN with the operator (`apn`; `apn_user`, `apn_password`, `apn_auth` if it wants a login)"
@@ -499,9 +505,13 @@ function M.advice(e)
 end
 
 -- "put a.txt: a.txt: No such file" names the file once: a message that
--- starts with the target drops it (the line's head names it already).
+-- starts with the target (or a port spec's device) drops it; the line's
+-- head names it already.
 local function without_target(msg, target)
-	if target and msg:sub(1, #target + 2) == target .. ": " then return msg:sub(#target + 3) end
+	if not target then return msg end
+	for _, t in ipairs { target, device(target) } do
+		if msg:sub(1, #t + 2) == t .. ": " then return msg:sub(#t + 3) end
+	end
 	return msg
 end
 
