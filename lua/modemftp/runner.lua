@@ -52,6 +52,7 @@ local metrics = require "modemftp.metrics"
 local util = require "modemftp.util"
 
 local EXIT, RESULT = exitstatus.EXIT, exitstatus.RESULT
+local HARD_EXIT_MS = 15000 -- after --timeout's SIGTERM-like stop, the job has this long
 
 local M = {}
 
@@ -316,6 +317,30 @@ local function outcome(run, r)
 	return EXIT.ok
 end
 
+-- The first line of a failure's text, secrets masked (stderr, --json).
+local function one_line(log, err)
+	return (log:redact((tostring(err):gsub("\n.*", ""))))
+end
+
+-- The --json line's `error_name`: every failure has one (a job's own
+-- `return nil, "text"` is "job_failed").
+local function failure_name(status, err)
+	if status == EXIT.ok then return nil end
+	if errors.is(err) then return err.name end
+	if status == EXIT.timeout then return "timeout" end
+	return "job_failed"
+end
+
+-- The --json line.
+local function json_line(run, status, err, seconds)
+	local stats = run.job.stats
+	return json.encode {
+		result = RESULT[status] or "failed", exit = status, bytes = stats.bytes, files = stats.files,
+		retries = stats.retries, duration = seconds, job = run.path,
+		error = err ~= nil and one_line(run.log, err) or nil, error_name = failure_name(status, err),
+	} .. "\n"
+end
+
 -- Step 2. @return status, err
 local function execute(run, opts, operands)
 	local conf, job = run.conf, run.job
@@ -324,7 +349,13 @@ local function execute(run, opts, operands)
 		#run.sources > 0 and (" (config " .. table.concat(run.sources, ", ") .. ")") or "")
 	if conf.timeout and conf.timeout > 0 then
 		job.deadline = core.monotonic_ms() + util.ms(conf.timeout)
-		core.deadline(util.ms(conf.timeout), 15000, EXIT.timeout)
+		core.deadline(util.ms(conf.timeout), HARD_EXIT_MS, EXIT.timeout)
+		if run.json_out then
+			-- a job that does not stop is ended where no Lua runs: its line is said then
+			core.last_words(run.json_out, json_line(run, EXIT.timeout, errors.new { name = "timeout",
+				message = string.format("--timeout %g s expired and the job did not stop within %g s more: hard exit",
+					conf.timeout, HARD_EXIT_MS / 1000) }, conf.timeout + HARD_EXIT_MS / 1000))
+		end
 	end
 	local m, err = M.open_modem(conf, { trace = opts.verbose and (run.logfile or io.stderr) or nil, record = opts.record })
 	if not m then return exitstatus.of(err), err end
@@ -372,20 +403,6 @@ local function clean_up(run, status)
 	core.deadline(0)
 end
 
--- The first line of a failure's text, secrets masked (stderr, --json).
-local function one_line(log, err)
-	return (log:redact((tostring(err):gsub("\n.*", ""))))
-end
-
--- The --json line's `error_name`: every failure has one (a job's own
--- `return nil, "text"` is "job_failed").
-local function failure_name(status, err)
-	if status == EXIT.ok then return nil end
-	if errors.is(err) then return err.name end
-	if status == EXIT.timeout then return "timeout" end
-	return "job_failed"
-end
-
 -- Step 4.
 local function report(run, status, err, seconds)
 	local log, stats = run.log, run.job.stats
@@ -405,11 +422,8 @@ local function report(run, status, err, seconds)
 	end
 	if run.json then
 		local out = run.json_out or io.stdout
-		out:write(json.encode {
-			result = RESULT[status] or "failed", exit = status, bytes = stats.bytes, files = stats.files,
-			retries = stats.retries, duration = seconds, job = run.path,
-			error = err ~= nil and one_line(log, err) or nil, error_name = failure_name(status, err),
-		}, "\n")
+		if run.json_out then core.last_words(nil) end
+		out:write(json_line(run, status, err, seconds))
 		out:flush()
 	end
 	if run.logfile then run.logfile:close() end

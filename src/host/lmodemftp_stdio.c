@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -64,10 +65,55 @@ static int l_divert_stdout(lua_State *L)
 	return 1;
 }
 
+/* The last words: written by mf_say_last_words from a signal handler, so
+** kept in static storage; the descriptor is set last (and cleared first). */
+static char g_words[2048];
+static size_t g_words_len;
+static volatile sig_atomic_t g_words_fd = -1;
+
+/* core.last_words(file, text) | core.last_words(nil) */
+static int l_last_words(lua_State *L)
+{
+	g_words_fd = -1;
+	if (lua_isnoneornil(L, 1))
+		return 0;
+	luaL_Stream *ls = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+	if (!ls->closef)
+		luaL_argerror(L, 1, "attempt to use a closed file");
+	size_t n;
+	const char *text = luaL_checklstring(L, 2, &n);
+	luaL_argcheck(L, n <= sizeof g_words, 2, "at most 2048 bytes");
+	fflush(ls->f);
+	memcpy(g_words, text, n);
+	g_words_len = n;
+	g_words_fd = fileno(ls->f);
+	return 0;
+}
+
+void mf_say_last_words(void)
+{
+	int fd = g_words_fd;
+	if (fd < 0)
+		return;
+	g_words_fd = -1;
+	const char *p = g_words;
+	size_t left = g_words_len;
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		left -= (size_t)w;
+	}
+}
+
 void mf_lua_register_stdio(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
-		{"term_columns", l_term_columns}, {"divert_stdout", l_divert_stdout}, {NULL, NULL},
+		{"term_columns", l_term_columns}, {"divert_stdout", l_divert_stdout},
+		{"last_words", l_last_words}, {NULL, NULL},
 	};
 	luaL_setfuncs(L, fns, 0);
 }

@@ -155,7 +155,8 @@ static int l_getpid(lua_State *L)
 ** its first expiry raises SIGTERM in this process (with core.catch_signals
 ** on, that sets the interrupt flag, so waits and transfers stop cleanly);
 ** if the process is still running one interval later, it exits at once.
-** The handler only raises, counts and _exits: all async-signal-safe.
+** The handler only raises, counts, writes the last words (core.last_words)
+** and _exits: all async-signal-safe.
 */
 static volatile sig_atomic_t g_deadline_fired;
 static volatile sig_atomic_t g_deadline_status = 124;
@@ -163,10 +164,12 @@ static volatile sig_atomic_t g_deadline_status = 124;
 static void on_alarm(int sig)
 {
 	(void)sig;
-	if (g_deadline_fired++ == 0)
+	if (g_deadline_fired++ == 0) {
 		raise(SIGTERM);
-	else
+	} else {
+		mf_say_last_words(); /* the --json line of a job that did not stop */
 		_exit(g_deadline_status);
+	}
 }
 
 /* core.deadline(ms [, grace_ms [, status]]) -> true | nil, err
