@@ -317,29 +317,7 @@ local function outcome(run, r)
 	return EXIT.ok
 end
 
--- The first line of a failure's text, secrets masked (stderr, --json).
-local function one_line(log, err)
-	return (log:redact((tostring(err):gsub("\n.*", ""))))
-end
-
--- The --json line's `error_name`: every failure has one (a job's own
--- `return nil, "text"` is "job_failed").
-local function failure_name(status, err)
-	if status == EXIT.ok then return nil end
-	if errors.is(err) then return err.name end
-	if status == EXIT.timeout then return "timeout" end
-	return "job_failed"
-end
-
--- The --json line.
-local function json_line(run, status, err, seconds)
-	local stats = run.job.stats
-	return json.encode {
-		result = RESULT[status] or "failed", exit = status, bytes = stats.bytes, files = stats.files,
-		retries = stats.retries, duration = seconds, job = run.path,
-		error = err ~= nil and one_line(run.log, err) or nil, error_name = failure_name(status, err),
-	} .. "\n"
-end
+local json_line -- the --json line (defined below, with the report)
 
 -- Step 2. @return status, err
 local function execute(run, opts, operands)
@@ -401,6 +379,30 @@ local function clean_up(run, status)
 	end
 	if run.lock then run.lock:unlock() end
 	core.deadline(0)
+end
+
+-- The first line of a failure's text, secrets masked (stderr, --json).
+local function one_line(log, err)
+	return (log:redact((tostring(err):gsub("\n.*", ""))))
+end
+
+-- The --json line's `error_name`: every failure has one (a job's own
+-- `return nil, "text"` is "job_failed").
+local function failure_name(status, err)
+	if status == EXIT.ok then return nil end
+	if errors.is(err) then return err.name end
+	if status == EXIT.timeout then return "timeout" end
+	return "job_failed"
+end
+
+-- The --json line.
+function json_line(run, status, err, seconds)
+	local stats = run.job.stats
+	return json.encode {
+		result = RESULT[status] or "failed", exit = status, bytes = stats.bytes, files = stats.files,
+		retries = stats.retries, duration = seconds, job = run.path,
+		error = err ~= nil and one_line(run.log, err) or nil, error_name = failure_name(status, err),
+	} .. "\n"
 end
 
 -- Step 4.
