@@ -11,7 +11,9 @@
 --
 -- Keys in `config.TYPES` are typed (times in seconds); any other key is
 -- kept as a string for the job (`job.conf`). Failures are `nil, err` with
--- err.name "usage" (the command exits 64).
+-- err.name "usage" (the command exits 64). `credentials_from` is set by the
+-- loader, not read: the file (or "-o password=") that gave `password`, for
+-- the message of a refused login.
 local errors = require "modemftp.errors"
 local util = require "modemftp.util"
 
