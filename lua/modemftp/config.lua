@@ -17,7 +17,9 @@
 -- `apn_password_file` and `pin_file` name a file whose first line is the
 -- secret. Failures are `nil, err`: err.name "config" for what a file or the
 -- environment says (the command exits 78), "usage" for the command line
--- (64), "noperm" for a file the user may not read (77).
+-- (64), "noperm" for a file the user may not read (77). `credentials_from` is set
+-- by the loader, not read: where `password` came from (a file, a variable,
+-- "-o password=..."), for the message of a refused login.
 local errors = require "modemftp.errors"
 local util = require "modemftp.util"
 local core = require "modemftp.core"
@@ -340,6 +342,9 @@ function M.load(o)
 		end
 		warnings[#warnings + 1] = text
 	end
+	local from = origin.password
+	if from == "command line" then from = "the command line (-o password=...)" end
+	conf.credentials_from = from -- named when a login is refused (a key with "password" in it would be a secret)
 	M.origins[conf] = origin
 	return conf, sources, { origin = origin, warnings = warnings }
 end

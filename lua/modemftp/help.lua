@@ -113,15 +113,21 @@ modemftp_retries_total, modemftp_recoveries_total, modemftp_signal_quality,
 modemftp_registration_status, labelled job and port; one file per job.
 ]]
 
-M.TEXT.console = [[
-usage: modemftp console [OPTIONS]
+M.TEXT.console = [=[
+usage: modemftp console [OPTIONS] [SCRIPT [ARGS...]]
 
 Interactive Lua 5.4 console: the modem opened as m; s = ftp() logs in with
 the configuration; at "AT+CSQ" sends a raw command; results are pretty-
-printed; Tab completes names and methods (m:<Tab>); history is kept in
-~/.modemftp_history (MODEMFTP_HISTORY). put/get show a progress bar on a
-terminal. Ctrl-C aborts the transfer (or line) in progress and returns to
-the prompt; Ctrl-D or quit() leaves.
+printed; Tab completes public names and methods (m:<Tab>); history is kept
+in ~/.modemftp_history (MODEMFTP_HISTORY). URCs are printed as they come,
+at the prompt too. put/get show a progress bar that fits the terminal.
+Ctrl-C aborts the transfer (or line) in progress and returns to the prompt
+(a transfer the module still holds: logged out and in again, said so);
+Ctrl-D or quit() leaves.
+With -e CODE and/or a SCRIPT (its ARGS in arg and ...) it runs them with
+the same helpers and exits; lines piped in run one by one. The first
+failure (a Lua error, or nil, err as the results) ends it with its exit
+status; a SCRIPT that cannot be read or compiled exits 66.
 
 options:
 %s
@@ -130,7 +136,7 @@ ports: /dev/ttyUSB2 (libserialport, else termios), serial:/dev/ttyUSB2,
 tty:/dev/pts/3 (termios: ttys and ptys), tcp:HOST:PORT (ser2net raw),
 replay:FILE (a recorded transcript, for tests). One lock file per device
 (modemftp.NAME.lock in the lock directory) keeps two runs off one modem.
-]]
+]=]
 
 M.TEXT.ports = [[
 usage: modemftp ports [--json]

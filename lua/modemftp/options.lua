@@ -36,7 +36,7 @@ local RUN_ONLY = {
 	{ "quiet", "q", nil, "print nothing on success; on failure print the whole log" },
 	{ "syslog", nil, nil, "log to syslog (facility user, tag modemftp) instead of stderr" },
 	{ "log", nil, "FILE", "append log lines (and --verbose traffic) to FILE instead of stderr" },
-	{ "json", nil, nil, "print one JSON status line on stdout at the end" },
+	{ "json", nil, nil, "print one JSON status line on stdout at the end (the job's own stdout goes to stderr)" },
 	{ "max-temp-failures", nil, "N", "the Nth temporary failure (75, 73) in a row exits 69, loudly (0: no bound)" },
 	{ "state-dir", nil, "DIR", "where --max-temp-failures keeps its count (the lock directory)" },
 	{ "metrics", nil, "FILE", "write the run's outcome to FILE (Prometheus text, node_exporter textfile)" },
@@ -45,6 +45,7 @@ local RUN_ONLY = {
 local CONSOLE_ONLY = {
 	{ "no-modem", nil, nil, "do not open a modem (m is nil): a plain Lua console with the modules" },
 	{ "log", nil, "FILE", "append log lines (and --verbose traffic) to FILE" },
+	{ "execute", "e", "CODE", "run CODE as a console line, print its results and exit (status: its failure's)" },
 }
 
 local PORTS = {

@@ -15,14 +15,21 @@
 --   * `job`  the run's context: `job.conf` (the merged configuration),
 --            `job.log` (a `modemftp.log`: `job.log:info(fmt, ...)`, `:warn`,
 --            `:error`, `:debug`), `job.stats` ({bytes, files, retries}: the
---            `--json` line; bytes of every put and get, counted through
---            `m:observe`), `job.deadline` (core.monotonic_ms() deadline or
+--            `--json` line; bytes and files of every put and get, a flow's
+--            or the job's own s:put/s:get, counted through `m:observe`; a
+--            flow's file counts once however many retries it took),
+--            `job.deadline` (core.monotonic_ms() deadline or
 --            nil), `job:remaining()`, `job:ftp(opts)` (PDP context and FTP
 --            login from the configuration), `job:flow(opts)` (a
 --            `modemftp.flow` that logs in through `job:ftp`, bounded by the
 --            deadline).
 -- It returns nothing or true on success, `nil, err` (or raises an error
 -- object) on failure; the exit status follows `err` (`modemftp.exitstatus`).
+-- A plain Lua error it raises (a wrong call of the API) is one line naming
+-- the job's file and line (`runner.call_script`), its traceback in the
+-- debug log. With --json the line goes alone to stdout: what the job
+-- writes to stdout goes to stderr (`core.divert_stdout`), and every
+-- failure carries `error_name`.
 --
 -- Two records outlive a run: with --max-temp-failures N, a count of the
 -- job's consecutive temporary failures on its port (`runner.state_path`:
@@ -46,6 +53,7 @@ local simpin = require "modemftp.simpin"
 local util = require "modemftp.util"
 
 local EXIT, RESULT = exitstatus.EXIT, exitstatus.RESULT
+local HARD_EXIT_MS = 15000 -- after --timeout's SIGTERM-like stop, the job has this long
 
 local M = {}
 
@@ -209,7 +217,7 @@ function M.connect(m, conf, o)
 	end
 	return m:ftp { host = c.host, port = c.ftp_port, user = c.user, password = c.password,
 		context = c.context, filetype = c.filetype, passive = c.passive, timeout = c.rsptimeout,
-		ssl = c.ssl, sslctxid = c.sslctxid }
+		ssl = c.ssl, sslctxid = c.sslctxid, password_source = c.credentials_from }
 end
 
 -- The C functions that wait on the port: an interrupt inside them ends the
@@ -263,6 +271,36 @@ function M.call(fn, ...)
 	end, ...))
 end
 
+--- Run a script's chunk (a job, a console line) so that a plain Lua error
+-- it raises (a wrong call of the API, a bug) becomes one line that says
+-- where in the script: "job.lua:12: bad argument #2 to 'put' (...)", named
+-- "lua_error", with `err.traceback` for a debug log. The position is the
+-- script's own line that was running, whatever module raised. Error
+-- objects stay as they are.
+-- @param chunkname the script's chunk name ("@" .. path, "=console")
+-- @param fn the function
+-- @return xpcall's results, packed (`r.n`)
+function M.call_script(chunkname, fn, ...)
+	return table.pack(xpcall(fn, function(e)
+		if errors.is(e) then return e end
+		local msg = tostring(e):gsub("\n.*", "")
+		-- the script's file alone when its frame is gone (a `return f()` tail call)
+		local where = chunkname:sub(2)
+		for level = 2, 250 do
+			local info = debug.getinfo(level, "Sl")
+			if not info then break end
+			if info.source == chunkname and info.currentline > 0 then
+				where = info.short_src .. ":" .. info.currentline
+				break
+			end
+		end
+		-- the position error() put in front names a module when a check raised for its caller
+		msg = where .. ": " .. (msg:match("^[^:]+:%d+: (.*)$") or msg)
+		return errors.new { name = "lua_error", message = msg, retryable = false,
+			traceback = debug.traceback(tostring(e), 2) }
+	end, ...))
+end
+
 -- ------------------------------------------------------------ the job context
 
 local Job = {}
@@ -298,6 +336,18 @@ function Job:flow(o)
 	end
 	local f = flow.new(opts)
 	self.flows[#self.flows + 1] = f
+	-- a flow counts the files it moved itself (once, however many puts or
+	-- gets its retries took): the run's observer leaves those to it
+	for _, name in ipairs { "upload", "download" } do
+		local method = f[name]
+		f[name] = function(...)
+			self.in_flow = self.in_flow + 1
+			local r = table.pack(pcall(method, ...))
+			self.in_flow = self.in_flow - 1
+			if not r[1] then error(r[2], 0) end
+			return table.unpack(r, 2, r.n)
+		end
+	end
 	return f
 end
 
@@ -307,7 +357,7 @@ end
 -- private to the user (umask 077: mode 0600); a path that cannot be used
 -- is a usage error (64), a permission problem 77, anything else 74.
 -- @return the file, or nil, err
-local function open_private(option, path, mode)
+function M.open_private(option, path, mode)
 	local old = core.umask(63)
 	local f, msg, code = io.open(path, mode)
 	core.umask(old)
@@ -322,7 +372,7 @@ local function prepare(run, opts, operands)
 	local path = operands[1]
 	if not path then return nil, EXIT.usage, usage("no job file (usage: modemftp run [OPTIONS] JOB.lua [ARGS...])") end
 	if opts.log then
-		local f, err = open_private("--log", opts.log, "a")
+		local f, err = M.open_private("--log", opts.log, "a")
 		if not f then return nil, exitstatus.of(err), err end
 		run.logfile, run.log.file = f, f
 	end
@@ -334,7 +384,7 @@ local function prepare(run, opts, operands)
 	end
 	if opts.record then
 		-- the transcript holds whole payloads: the user's only, made before the core writes it
-		local f, err = open_private("--record", opts.record, "w")
+		local f, err = M.open_private("--record", opts.record, "w")
 		if not f then return nil, exitstatus.of(err), err end
 		f:close()
 		core.chmod(opts.record, 384) -- 0600 also when it was there already
@@ -378,6 +428,8 @@ local function outcome(run, r)
 	return EXIT.ok
 end
 
+local json_line -- the --json line (defined below, with the report)
+
 -- Step 2. @return status, err
 local function execute(run, opts, operands)
 	local conf, job = run.conf, run.job
@@ -386,7 +438,13 @@ local function execute(run, opts, operands)
 		#run.sources > 0 and (" (config " .. table.concat(run.sources, ", ") .. ")") or "")
 	if conf.timeout and conf.timeout > 0 then
 		job.deadline = core.monotonic_ms() + util.ms(conf.timeout)
-		core.deadline(util.ms(conf.timeout), 15000, EXIT.timeout)
+		core.deadline(util.ms(conf.timeout), HARD_EXIT_MS, EXIT.timeout)
+		if run.json_out then
+			-- a job that does not stop is ended where no Lua runs: its line is said then
+			core.last_words(run.json_out, json_line(run, EXIT.timeout, errors.new { name = "timeout",
+				message = string.format("--timeout %g s expired and the job did not stop within %g s more: hard exit",
+					conf.timeout, HARD_EXIT_MS / 1000) }, conf.timeout + HARD_EXIT_MS / 1000))
+		end
 	end
 	local m, err = M.open_modem(conf, { trace = opts.verbose and (run.logfile or io.stderr) or nil, record = opts.record })
 	if not m then return exitstatus.of(err), err end
@@ -398,11 +456,13 @@ local function execute(run, opts, operands)
 		if ev.phase == "done" then
 			job.stats.bytes = job.stats.bytes + ev.bytes
 			run.bytes[ev.direction] = (run.bytes[ev.direction] or 0) + ev.bytes
+			-- every file moved whole by s:put/s:get (a flow counts its own: Job:flow)
+			if ev.ok and job.in_flow == 0 then job.stats.files = job.stats.files + 1 end
 		end
 	end)
 	_G.arg = args
 	M.interrupt_hook(m.port)
-	local r = M.call(run.chunk, m, args, job)
+	local r = M.call_script("@" .. path, run.chunk, m, args, job)
 	debug.sethook()
 	return outcome(run, r)
 end
@@ -437,6 +497,25 @@ local function one_line(log, err)
 	return (log:redact((tostring(err):gsub("\n.*", ""))))
 end
 
+-- The --json line's `error_name`: every failure has one (a job's own
+-- `return nil, "text"` is "job_failed").
+local function failure_name(status, err)
+	if status == EXIT.ok then return nil end
+	if errors.is(err) then return err.name end
+	if status == EXIT.timeout then return "timeout" end
+	return "job_failed"
+end
+
+-- The --json line.
+function json_line(run, status, err, seconds)
+	local stats = run.job.stats
+	return json.encode {
+		result = RESULT[status] or "failed", exit = status, bytes = stats.bytes, files = stats.files,
+		retries = stats.retries, duration = seconds, job = run.path,
+		error = err ~= nil and one_line(run.log, err) or nil, error_name = failure_name(status, err),
+	} .. "\n"
+end
+
 -- Step 4.
 local function report(run, status, err, seconds)
 	local log, stats = run.log, run.job.stats
@@ -445,6 +524,7 @@ local function report(run, status, err, seconds)
 	else
 		if log.quiet then log:flush() end
 		log.quiet = false
+		if errors.is(err) and err.traceback then log:debug("%s", err.traceback) end
 		log:error("%s (exit %d, %s)", tostring(err), status, RESULT[status] or "?")
 		-- cron mails stderr: say it there too
 		if log.syslog or log.file then
@@ -454,11 +534,10 @@ local function report(run, status, err, seconds)
 		if status == EXIT.usage then io.stderr:write("try 'modemftp run --help'\n") end
 	end
 	if run.json then
-		io.stdout:write(json.encode {
-			result = RESULT[status] or "failed", exit = status, bytes = stats.bytes, files = stats.files,
-			retries = stats.retries, duration = seconds, job = run.path,
-			error = err ~= nil and one_line(log, err) or nil, error_name = errors.is(err) and err.name or nil,
-		}, "\n")
+		local out = run.json_out or io.stdout
+		if run.json_out then core.last_words(nil) end
+		out:write(json_line(run, status, err, seconds))
+		out:flush()
 	end
 	if run.logfile then run.logfile:close() end
 end
@@ -562,9 +641,14 @@ function M.run(opts, operands, argv)
 		path = opts and operands[1],
 		json = (opts and opts.json) or (not opts and asks_json(argv)),
 		log = Log.new { quiet = opts and opts.quiet, verbose = opts and opts.verbose, syslog = opts and opts.syslog },
-		job = setmetatable({ stats = { bytes = 0, files = 0, retries = 0 }, flows = {} }, Job),
+		job = setmetatable({ stats = { bytes = 0, files = 0, retries = 0 }, flows = {}, in_flow = 0 }, Job),
 		bytes = { up = 0, down = 0 },
 	}
+	if run.json then
+		-- the line goes to the real stdout, alone: what the job writes there
+		-- (print, io.write, commands it runs) goes to stderr from now on
+		run.json_out = core.divert_stdout()
+	end
 	local ok, status, err = prepare(run, opts, operands)
 	if ok then status, err = execute(run, opts, operands) end
 	status = bound(run, status)

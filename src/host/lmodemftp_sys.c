@@ -5,6 +5,7 @@
 #include "lmodemftp_fail.h"
 #include "lmodemftp_file.h"
 #include "mf_holder.h"
+#include "lmodemftp_stdio.h"
 #include "mf_transport.h"
 
 #include <errno.h>
@@ -240,7 +241,8 @@ static int l_getpid(lua_State *L)
 ** its first expiry raises SIGTERM in this process (with core.catch_signals
 ** on, that sets the interrupt flag, so waits and transfers stop cleanly);
 ** if the process is still running one interval later, it exits at once.
-** The handler only raises, counts and _exits: all async-signal-safe.
+** The handler only raises, counts, writes the last words (core.last_words)
+** and _exits: all async-signal-safe.
 */
 static volatile sig_atomic_t g_deadline_fired;
 static volatile sig_atomic_t g_deadline_status = 124;
@@ -248,10 +250,12 @@ static volatile sig_atomic_t g_deadline_status = 124;
 static void on_alarm(int sig)
 {
 	(void)sig;
-	if (g_deadline_fired++ == 0)
+	if (g_deadline_fired++ == 0) {
 		raise(SIGTERM);
-	else
+	} else {
+		mf_say_last_words(); /* the --json line of a job that did not stop */
 		_exit(g_deadline_status);
+	}
 }
 
 /* core.deadline(ms [, grace_ms [, status]]) -> true | nil, err
@@ -331,4 +335,5 @@ void mf_lua_register_sys(lua_State *L)
 	};
 	luaL_setfuncs(L, fns, 0);
 	mf_lua_register_file(L);
+	mf_lua_register_stdio(L);
 }
