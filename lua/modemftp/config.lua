@@ -29,6 +29,9 @@ M.TYPES = {
 	pdp = "bool", apn = "string", apn_user = "string", apn_password = "string", apn_auth = "int",
 	attempts = "int",
 	max_temp_failures = "count", state_dir = "string", metrics = "string",
+	-- the module's behaviour where its family's profile is wrong (modemftp.identity)
+	module_resume = "string", module_drives = "string", module_hostname_max = "int", module_path_max = "int",
+	data_address = "int", restenable = "bool", cache = "int",
 }
 
 local BOOL = { ["1"] = true, yes = true, ["true"] = true, on = true, ["0"] = false, no = false, ["false"] = false, off = false }
@@ -44,6 +47,8 @@ end
 function M.value(key, text)
 	local ty = M.TYPES[key] or "string"
 	if type(text) ~= "string" then return text end
+	-- ssl: yes/no, or the FTPS type where the module can tell them apart
+	if key == "ssl" and (text:lower() == "implicit" or text:lower() == "explicit") then return text:lower() end
 	if ty == "bool" then
 		local b = BOOL[text:lower()]
 		if b == nil then return nil, usage("%s: expected yes or no, got %q", key, text) end
