@@ -27,10 +27,10 @@ local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 -- own manual is the contract; the EC2x/EG2x-G/EG9x "LTE Standard" parts,
 -- the ECx00x/EG800K Cat-1 parts and the LPWA parts differ as FAMILY.md shows.
 local FAMILIES = {
-	{ "^EC20", "EC20" },
-	{ "^EC2[15]", "EC2x" }, { "^EG2[15]", "EC2x" }, { "^EG9[15]", "EC2x" }, { "^EM05", "EC2x" },
 	{ "^EG8[01]", "EC200x" }, { "^EC[268]00", "EC200x" }, { "^EG91%dN", "EC200x" }, { "^EG915", "EC200x" },
 	{ "^EG950", "EC200x" },
+	{ "^EC20", "EC20" },
+	{ "^EC2[15]", "EC2x" }, { "^EG2[15]", "EC2x" }, { "^EG9[15]", "EC2x" }, { "^EM05", "EC2x" },
 	{ "^BG9[56]", "LPWA" }, { "^BG77", "LPWA" }, { "^BG600", "LPWA" },
 	{ "^UC[12]", "UMTS" },
 }
