@@ -63,8 +63,10 @@ or the --config files (or MODEMFTP_CONFIG, ':'-separated); then
 MODEMFTP_PORT; then --port/--baud/--set ... Lines are
 `key = value`; keys: port baud rtscts guard at_timeout lock_timeout lock_dir
 timeout host ftp_port user password context filetype passive rsptimeout ssl
-sslctxid pdp apn apn_user apn_password apn_auth attempts max_temp_failures
-state_dir metrics, and any other key the job reads from job.conf.
+(yes, no, implicit, explicit) sslctxid data_address restenable cache pdp apn
+apn_user apn_password apn_auth attempts max_temp_failures state_dir metrics
+module_resume (ato, restart, auto) module_drives (UFS,SD) module_hostname_max
+module_path_max, and any other key the job reads from job.conf.
 
 exit status:
     0  success

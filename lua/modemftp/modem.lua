@@ -398,11 +398,14 @@ function Modem:test(name)
 	return r.info
 end
 
---- Log in to an FTP server (QFTPCFG settings, then QFTPOPEN).
+--- Log in to an FTP server (QFTPCFG settings, then QFTPOPEN). The
+-- settings are checked against the module's AT+QFTPCFG=? first.
 -- @param opts {host =, port = 21, user =, password =, context = 1,
 --   filetype = "binary"|"ascii" (or 0|1), passive = true, timeout = 90
---   (rsptimeout, seconds, 20-180), ssl = false (FTPS, ssltype 1; needs
---   passive), sslctxid = 1}
+--   (rsptimeout, seconds, 20-180), ssl = false | true | "implicit" |
+--   "explicit" (FTPS in the module's ssltype numbering; needs passive),
+--   sslctxid = 1, data_address = n or {type, data_timeout}, restenable =
+--   bool or 0|1, cache = n (these three only where the module lists them)}
 -- @return a Session, or nil, err
 function Modem:ftp(opts)
 	opts = checkopts(opts, "ftp")
