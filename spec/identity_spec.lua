@@ -153,6 +153,37 @@ describe("module settings on replayed transcripts", function()
 		T:finish(m)
 	end)
 
+	it("takes an EG800K's limits: hostname up to 255 bytes, CWD path up to 128, contextid 1-15", function()
+		local host = ("h"):rep(250)
+		local T = replay.script():identify({ "Quectel", "EG800K", "Revision: EG800KCNGCR07A06M04" })
+			:capabilities { '"account",<username>,<password>', '"filetype",(0,1)', '"transmode",(0,1)',
+				'"contextid",(1-15)', '"rsptimeout",(20-180)', '"ssltype",(0-2)', '"sslctxid",(0-5)',
+				'"data_address",(0-2),(15-50)', '"restenable",(0,1)', '"cache",(0-2)' }
+		for _, c in ipairs { '"contextid",1', '"account","test","test"', '"filetype",0', '"transmode",1',
+			'"rsptimeout",90', '"ssltype",0', '"data_address",2,25', '"cache",2' } do
+			T:cmd("AT+QFTPCFG=" .. c):ok()
+		end
+		T:cmd('AT+QFTPOPEN="' .. host .. '",21'):ok():urc("+QFTPOPEN: 0,0")
+		T:cmd('AT+QFTPCWD="/' .. ("d"):rep(127) .. '"'):ok():urc("+QFTPCWD: 0,0")
+		T:cmd("AT+QFTPCLOSE"):ok():urc("+QFTPCLOSE: 0,0")
+		local m = assert(T:open())
+		local s, err = m:ftp { host = ("h"):rep(256), user = "test", password = "test" }
+		assert.is_nil(s)
+		assert.equal("bad argument 'hostname': 256 bytes, Quectel EG800K (EG800KCNGCR07A06M04) allows at most 255",
+			err.message)
+		s, err = m:ftp { host = host, user = "test", password = "test", context = 16 }
+		assert.is_nil(s)
+		assert.matches('"contextid",(1-15)', err.message, 1, true)
+		s = assert(m:ftp { host = host, user = "test", password = "test", data_address = { 2, 25 }, cache = 2 })
+		local ok
+		ok, err = s:cwd("/" .. ("d"):rep(128))
+		assert.is_nil(ok)
+		assert.matches("allows at most 128", err.message, 1, true)
+		assert.is_true(s:cwd("/" .. ("d"):rep(127)))
+		assert.is_true(s:close())
+		T:finish(m)
+	end)
+
 	it("refuses ssl types a (0,1) module cannot express, before anything is sent", function()
 		local T = replay.script():module()
 		local m = assert(T:open())
