@@ -229,3 +229,26 @@ describe("modemftp.metrics module info", function()
 		assert.falsy(metrics.render({ job = "j", port = "p", time = 1, exit = 0 }):find("module_info", 1, true))
 	end)
 end)
+
+describe("modemftp run and the module's identity", function()
+	local sim = require "support.sim"
+	local cli = require "support.cli"
+
+	it("logs it with --verbose, records it in the transcript and writes it into --metrics", function()
+		local dir = sim.tmpdir()
+		local probe = "> AT+CSQ\\r\n< AT+CSQ\\r\\r\\n+CSQ: 17,99\\r\\n\\r\\nOK\\r\\n\n"
+			.. "> AT+CGREG?\\r\n< AT+CGREG?\\r\\r\\n+CGREG: 0,1\\r\\n\\r\\nOK\\r\\n\n"
+		cli.transcript(dir .. "/t.tx", probe)
+		sim.write(dir .. "/ok.lua", "return true")
+		local r = cli.run({ "run", "--lock-dir", dir, "--verbose", "--metrics", dir .. "/job.prom",
+			"--record", dir .. "/rec.tx", "-p", "replay:" .. dir .. "/t.tx", dir .. "/ok.lua" },
+			{ env = { HOME = dir, XDG_CONFIG_HOME = dir }, timeout = 40 })
+		local prom, rec = sim.read(dir .. "/job.prom") or "", sim.read(dir .. "/rec.tx") or ""
+		os.execute("rm -rf " .. sim.q(dir))
+		assert.equal(0, r.code, r.stderr)
+		assert.truthy(r.stderr:find("debug: module Quectel EC20F (EC20CEFAR06A01M4G), family EC20", 1, true), r.stderr)
+		assert.truthy(rec:find("# module: Quectel EC20F (EC20CEFAR06A01M4G), family EC20\n", 1, true))
+		assert.truthy(prom:find('modemftp_module_info{job="ok.lua",port="replay:' .. dir .. '/t.tx",manufacturer="Quectel",'
+			.. 'model="EC20F",revision="EC20CEFAR06A01M4G",build="EC20CEFAR06A01M4G"} 1', 1, true), prom)
+	end)
+end)

@@ -7,7 +7,6 @@
 local modemftp = require "modemftp"
 local flow = require "modemftp.flow"
 local sim = require "support.sim"
-local replay = require "support.replay"
 
 local GUARD_MS = 100
 
@@ -29,15 +28,7 @@ local MODELS = {
 }
 
 local function with_sim(args, fn)
-	local h = sim.start { guard_ms = GUARD_MS, args = args }
-	local ok, err = pcall(fn, h)
-	local log = sim.stop(h)
-	if not ok then
-		pcall(replay.assert_all_closed)
-		io.stderr:write("\n--- ec20sim log ---\n", tostring(log), "\n")
-		error(err, 0)
-	end
-	replay.assert_all_closed()
+	return sim.with({ guard_ms = GUARD_MS, args = args }, fn)
 end
 
 local function open(h, extra)
