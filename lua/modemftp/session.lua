@@ -70,8 +70,9 @@ function Session.open(m, o)
 	if not user then return argfail("open", err, o.host) end
 	pass, err = atarg.password(o.password or "")
 	if not pass then return argfail("open", err, o.host) end
+	-- integers here; their ranges are the module's (AT+QFTPCFG=?), below
 	local ctx
-	ctx, err = atarg.int(o.context or m.state.context or 1, "contextid", 1, 16)
+	ctx, err = atarg.int(o.context or m.state.context or 1, "contextid")
 	if not ctx then return argfail("open", err, o.host) end
 	local filetype = FILETYPES[o.filetype == nil and "binary" or o.filetype]
 	if filetype == nil then
@@ -79,7 +80,7 @@ function Session.open(m, o)
 	end
 	local passive = o.passive ~= false
 	local rsptimeout
-	rsptimeout, err = atarg.rsptimeout(o.timeout or 90)
+	rsptimeout, err = atarg.int(o.timeout or 90, "rsptimeout")
 	if not rsptimeout then return argfail("open", err, o.host) end
 	local ssl = o.ssl or false
 	local sslctxid
@@ -87,7 +88,7 @@ function Session.open(m, o)
 		if not passive then
 			return nil, errors.argument("open", "FTPS needs passive mode: the EC20 has no active mode over SSL (section 1.2)")
 		end
-		sslctxid, err = atarg.sslctxid(o.sslctxid or 1)
+		sslctxid, err = atarg.int(o.sslctxid or 1, "sslctxid")
 		if not sslctxid then return argfail("open", err, o.host) end
 	end
 	if m.session and not m.session.closed then
