@@ -103,6 +103,28 @@ for _, M in ipairs(MODELS) do
 			end)
 		end)
 
+		it("keeps files on its own drive with the storage helpers; m:ram_* only where it has RAM:", function()
+			with_sim("--model " .. M.sim, function(h)
+				local m = open(h)
+				assert.equal(5, assert(m:storage_upload("a.bin", "12345")))
+				local list = assert(m:storage_list())
+				assert.same({ M.drive .. ":a.bin", M.drive, 5 }, { list[1].name, list[1].storage, list[1].size })
+				assert.same({ 5, "12345" }, { m:storage_download(M.drive .. ":a.bin") })
+				assert.is_true(m:storage_delete("a.bin"))
+				assert.same({}, assert(m:storage_list()))
+				local n, err = m:ram_upload("r.bin", "x")
+				if M.drive == "RAM" or M.sim:find("^EG25") then
+					assert.equal(1, n)
+					assert(m:ram_delete("r.bin"))
+				else
+					assert.is_nil(n)
+					assert.equal("argument", err.name)
+				end
+				m:close()
+				if M.no_via then assert.falsy(sent(h):find(M.no_via:upper() .. ":", 1, true)) end
+			end)
+		end)
+
 		it("takes the settings it lists, refuses what it lacks before anything is sent", function()
 			with_sim("--model " .. M.sim .. " --pdp-active", function(h)
 				local m = open(h)
