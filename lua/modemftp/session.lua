@@ -681,7 +681,7 @@ function Session:ato(dest, opts)
 	if not how then return nil, herr end
 	local sink, done = open_sink("ato", dest, offset, false)
 	if sink == nil then return nil, done end
-	local cmd, base, expect = "ATO", offset, opts.expect
+	local cmd, base, expect, paused = "ATO", offset, opts.expect, self.paused
 	if how == "restart" then
 		-- the module gave the download up at "+++" (an EG800K answers ATO
 		-- with NO CARRIER): ask for the rest, from the offset
@@ -694,6 +694,8 @@ function Session:ato(dest, opts)
 	local bytes, rerr, data = transfer.get(self.modem, { op = "ato", cmd = cmd, sink = sink or nil,
 		result = result, options = self:_limits {
 			offset = base, expect = expect or -1, progress = progress_of(opts, opts.expect, offset) } })
+	-- paused again: the next ato continues from its (cumulative) offset the same way
+	if not bytes and errors.is(rerr) and rerr.name == "paused" then self.paused = paused end
 	local ok, err = done(not bytes and rerr or nil)
 	if not ok then return nil, err end
 	if sink then return bytes end
