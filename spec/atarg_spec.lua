@@ -196,7 +196,7 @@ describe("modemftp.atarg", function()
 		end)
 
 		it("refuses an empty RAM name, other prefixes and bad bytes", function()
-			refused('bad argument \'local_name\': empty RAM file name, the EC20 needs a name after "RAM:"',
+			refused('bad argument \'local_name\': empty RAM file name, the module needs a name after "RAM:"',
 				atarg.local_name("RAM:"))
 			refused('bad argument \'local_name\': must be "COM:" or "RAM:<name>"', atarg.local_name("UFS:a"))
 			refused(nil, atarg.local_name("ram:a"))
@@ -206,6 +206,18 @@ describe("modemftp.atarg", function()
 			refused(nil, atarg.local_name("RAM:a\r"))
 			refused("bad argument 'local_name': string expected, got nil", atarg.local_name(nil))
 			refused(nil, atarg.local_name(1))
+		end)
+
+		it("takes the module's drives, in their case, when it is given them", function()
+			local ufs_sd = { "UFS", "SD" }
+			assert.equal('"UFS:a.bin"', atarg.local_name("UFS:a.bin", nil, ufs_sd))
+			assert.equal('"SD:a.bin"', atarg.local_name("SD:a.bin", nil, ufs_sd))
+			assert.equal('"COM:"', atarg.local_name("COM:", nil, ufs_sd))
+			refused('bad argument \'local_name\': must be "COM:" or "UFS:<name>" or "SD:<name>"',
+				atarg.local_name("RAM:a", nil, ufs_sd))
+			refused(nil, atarg.local_name("ufs:a", nil, ufs_sd)) -- a real EC25 answers 613
+			refused('bad argument \'local_name\': empty SD file name, the module needs a name after "SD:"',
+				atarg.local_name("SD:", nil, ufs_sd))
 		end)
 	end)
 

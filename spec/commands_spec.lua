@@ -50,7 +50,7 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("query form returns each setting", function()
-			local T = replay.script()
+			local T = replay.script():module()
 			local values = { filetype = 0, transmode = 1, contextid = 1, rsptimeout = 90, ssltype = 0, sslctxid = 1 }
 			local order = { "filetype", "transmode", "contextid", "rsptimeout", "ssltype", "sslctxid" }
 			for _, k in ipairs(order) do
@@ -65,7 +65,7 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("write form sets each setting", function()
-			local T = replay.script()
+			local T = replay.script():module()
 				:cmd('AT+QFTPCFG="filetype",1'):ok():cmd('AT+QFTPCFG="transmode",0'):ok()
 				:cmd('AT+QFTPCFG="contextid",16'):ok():cmd('AT+QFTPCFG="rsptimeout",20'):ok()
 				:cmd('AT+QFTPCFG="ssltype",1'):ok():cmd('AT+QFTPCFG="sslctxid",5'):ok()
@@ -82,7 +82,7 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("refuses out-of-range values before anything is sent", function()
-			local T = replay.script() -- the modem expects nothing
+			local T = replay.script():module() -- after the identity and the settings list, nothing
 			local m = assert(T:open())
 			for _, case in ipairs { { "contextid", 0 }, { "contextid", 17 }, { "rsptimeout", 19 }, { "rsptimeout", 181 },
 				{ "sslctxid", 6 }, { "filetype", 2 }, { "transmode", -1 }, { "ssltype", 2 } } do
@@ -97,7 +97,7 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("maps verbose errors (AT+CMEE=2) back to their code", function()
-			local T = replay.script():cmd('AT+QFTPCFG="contextid",3'):line("+CME ERROR: Invalid parameter")
+			local T = replay.script():module():cmd('AT+QFTPCFG="contextid",3'):line("+CME ERROR: Invalid parameter")
 				:cmd("AT+CPIN?"):line("+CME ERROR: SIM not inserted")
 			local m = assert(T:open())
 			local ok, err = m:ftpcfg("contextid", 3)
@@ -111,7 +111,7 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("maps +CME ERROR: 610 to invalid_parameter", function()
-			local T = replay.script():cmd('AT+QFTPCFG="contextid",3'):cme(610)
+			local T = replay.script():module():cmd('AT+QFTPCFG="contextid",3'):cme(610)
 			local m = assert(T:open())
 			local ok, err = m:ftpcfg("contextid", 3)
 			assert.is_nil(ok)
@@ -209,7 +209,7 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("reports a wrong password with its 6xx code and FTP 530", function()
-			local T = replay.script()
+			local T = replay.script():module()
 				:cmd('AT+QFTPCFG="contextid",1'):ok():cmd('AT+QFTPCFG="account","test","bad"'):ok()
 				:cmd('AT+QFTPCFG="filetype",0'):ok():cmd('AT+QFTPCFG="transmode",1'):ok()
 				:cmd('AT+QFTPCFG="rsptimeout",90'):ok():cmd('AT+QFTPCFG="ssltype",0'):ok()
@@ -226,7 +226,7 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("reports a DNS failure (1.4.3) as retryable 604", function()
-			local T = replay.script()
+			local T = replay.script():module()
 				:cmd('AT+QFTPCFG="contextid",1'):ok():cmd('AT+QFTPCFG="account","test","test"'):ok()
 				:cmd('AT+QFTPCFG="filetype",0'):ok():cmd('AT+QFTPCFG="transmode",1'):ok()
 				:cmd('AT+QFTPCFG="rsptimeout",90'):ok():cmd('AT+QFTPCFG="ssltype",0'):ok()
@@ -244,7 +244,7 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("FTPS (1.2, 3.8): ssltype 1, sslctxid, passive", function()
-			local T = replay.script()
+			local T = replay.script():module()
 				:cmd('AT+QFTPCFG="contextid",1'):ok():cmd('AT+QFTPCFG="account","test","test"'):ok()
 				:cmd('AT+QFTPCFG="filetype",0'):ok():cmd('AT+QFTPCFG="transmode",1'):ok()
 				:cmd('AT+QFTPCFG="rsptimeout",90'):ok():cmd('AT+QFTPCFG="ssltype",1'):ok()
@@ -258,7 +258,7 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("refuses FTPS in active mode, and bad limits, before sending", function()
-			local T = replay.script()
+			local T = replay.script():module()
 			local m = assert(T:open())
 			local s, err = m:ftp { host = HOST, ssl = true, passive = false }
 			assert.is_nil(s)

@@ -79,14 +79,15 @@ end
 -- @param value the string to quote
 -- @param what the argument's name, used in the error message (default "value")
 -- @param max the maximum length in bytes, or nil for no limit
+-- @param who the module whose limit max is, for the message (default "the EC20")
 -- @return the quoted string (`"value"`), or nil, err
-function M.quote(value, what, max)
+function M.quote(value, what, max, who)
 	what = what or "value"
 	if type(value) ~= "string" then
 		return bad(what, "string expected, got %s", type(value))
 	end
 	if max and #value > max then
-		return bad(what, "%d bytes, the EC20 allows at most %d", #value, max)
+		return bad(what, "%d bytes, %s allows at most %d", #value, who or "the EC20", max)
 	end
 	local pos = value:find("[\0-\31\"\127]")
 	if pos then
@@ -127,11 +128,11 @@ function M.int(value, what, lo, hi)
 	return i
 end
 
-local function checkname(v, what, max, nonempty)
+local function checkname(v, what, max, nonempty, who)
 	if nonempty and v == "" then
 		return bad(what, "empty, the EC20 needs a name here")
 	end
-	return M.quote(v, what, max)
+	return M.quote(v, what, max, who)
 end
 
 local function ranged(v, what, key)
@@ -139,12 +140,15 @@ local function ranged(v, what, key)
 	return M.int(v, what or key, l.lo, l.hi)
 end
 
---- Quote an FTP server host name or IP address (1-200 bytes).
+--- Quote an FTP server host name or IP address (1-200 bytes; a module's
+-- own limit when given: 255 on an EG800K).
 -- @param v the host
 -- @param what the argument's name for messages (default "hostname")
+-- @param max optional: the module's limit instead of the manual's
+-- @param who optional: the module, for the message
 -- @return the quoted string, or nil, err
-function M.hostname(v, what)
-	return checkname(v, what or "hostname", M.limits.hostname, true)
+function M.hostname(v, what, max, who)
+	return checkname(v, what or "hostname", max or M.limits.hostname, true, max and who)
 end
 
 --- Quote a user name (0-255 bytes).
@@ -171,12 +175,15 @@ function M.file_name(v, what)
 	return checkname(v, what or "file_name", M.limits.file_name, true)
 end
 
---- Quote a directory path for QFTPCWD (1-255 bytes).
+--- Quote a directory path for QFTPCWD (1-255 bytes; a module's own limit
+-- when given: 128 on an EG800K).
 -- @param v the path
 -- @param what the argument's name for messages (default "path_name")
+-- @param max optional: the module's limit instead of the manual's
+-- @param who optional: the module, for the message
 -- @return the quoted string, or nil, err
-function M.path_name(v, what)
-	return checkname(v, what or "path_name", M.limits.path_name, true)
+function M.path_name(v, what, max, who)
+	return checkname(v, what or "path_name", max or M.limits.path_name, true, max and who)
 end
 
 --- Quote a folder name for QFTPMKDIR/QFTPRMDIR (1-255 bytes).
@@ -219,22 +226,31 @@ function M.is_com(v)
 	return v == "COM:" or v == "COM:."
 end
 
---- Quote a local name: "COM:" (or "COM:.") or "RAM:<name>", at most 60
--- bytes with the prefix, the name after "RAM:" non-empty.
+--- Quote a local name: "COM:" (or "COM:.") or "<DRIVE>:<name>" on one of
+-- the module's drives ("RAM" on the EC20; "UFS", "SD" on others: names are
+-- case-sensitive, a real EC25 refuses "ufs:"), at most 60 bytes with the
+-- prefix, the name after the drive non-empty.
 -- @param v the local name
 -- @param what the argument's name for messages (default "local_name")
+-- @param drives optional list of the module's drives (default {"RAM"})
 -- @return the quoted string, or nil, err
-function M.local_name(v, what)
+function M.local_name(v, what, drives)
 	what = what or "local_name"
+	drives = drives or { "RAM" }
 	if type(v) ~= "string" then
 		return bad(what, "string expected, got %s", type(v))
 	end
 	if M.is_com(v) then return '"' .. v .. '"' end
-	if v:sub(1, 4) ~= "RAM:" then
-		return bad(what, 'must be "COM:" or "RAM:<name>"')
+	local drive, name = v:match("^(%w+):(.*)$")
+	local known = false
+	for _, d in ipairs(drives) do known = known or d == drive end
+	if not known then
+		local list = {}
+		for i, d in ipairs(drives) do list[i] = '"' .. d .. ':<name>"' end
+		return bad(what, 'must be "COM:" or %s', table.concat(list, " or "))
 	end
-	if #v == 4 then
-		return bad(what, 'empty RAM file name, the EC20 needs a name after "RAM:"')
+	if name == "" then
+		return bad(what, 'empty %s file name, the module needs a name after "%s:"', drive, drive)
 	end
 	return M.quote(v, what, M.limits.local_name)
 end
@@ -363,13 +379,25 @@ local cfg_checks = {
 
 --- Build `AT+QFTPCFG="<setting>",...` (section 2.1), validating the values.
 -- With no values it is the query form (`AT+QFTPCFG="filetype"`). "account"
--- takes username and password, the others one integer.
--- @param setting "account", "filetype", "transmode", "contextid", "rsptimeout", "ssltype" or "sslctxid"
+-- takes username and password, the others one integer (`data_address` on
+-- an EG800K a second one, its data timeout).
+-- Without `caps` the settings are the manual's 7 and its ranges; with the
+-- module's capabilities (`modemftp.capabilities`, what its AT+QFTPCFG=?
+-- listed) a setting it does not list, or a value outside its range, is
+-- refused, and the settings of newer firmware (data_address, restenable,
+-- cache, ...) are taken where it lists them.
+-- @param setting "account", "filetype", "transmode", "contextid", "rsptimeout", "ssltype", "sslctxid", ...
 -- @param a the value (the username for "account")
--- @param b the password for "account"
+-- @param b the password for "account", or a second value
+-- @param caps optional: the module's capabilities
+-- @param who optional: the module, for messages
 -- @return the command string, or nil, err
-function M.cfg(setting, a, b)
+function M.cfg(setting, a, b, caps, who)
 	local q = '"' .. tostring(setting) .. '"'
+	if caps then
+		local ok, err = caps:check(setting, { a, b }, who)
+		if not ok then return nil, err end
+	end
 	if setting == "account" then
 		if a == nil and b == nil then return M.command("QFTPCFG", q) end
 		local u, err = M.username(a)
@@ -379,6 +407,20 @@ function M.cfg(setting, a, b)
 		return M.command("QFTPCFG", q, u, p)
 	end
 	local check = cfg_checks[setting]
+	if caps and type(setting) == "string" and setting:match("^[%w_]+$") then
+		-- the module's list decides; the manual's ranges still hold for its settings
+		if a == nil then return M.command("QFTPCFG", q) end
+		-- the module's range where it gives one (caps checked it), else the manual's
+		if caps:range(setting) then check = nil end
+		local v, err = (check or function(x) return M.int(x, setting, 0, INT32_MAX) end)(a)
+		if not v then return nil, err end
+		local w
+		if b ~= nil then
+			w, err = M.int(b, setting, 0, INT32_MAX)
+			if not w then return nil, err end
+		end
+		return M.command("QFTPCFG", q, v, w)
+	end
 	if not check then
 		return bad("setting", "unknown QFTPCFG setting, the EC20 knows account, filetype, "
 			.. "transmode, contextid, rsptimeout, ssltype and sslctxid")

@@ -39,6 +39,9 @@ M.TYPES = {
 	apn_auth = "int", pin = "string", pin_file = "string",
 	attempts = "int", strict = "bool",
 	max_temp_failures = "count", state_dir = "string", metrics = "string",
+	-- the module's behaviour where its family's profile is wrong (modemftp.identity)
+	module_resume = "string", module_drives = "string", module_hostname_max = "int", module_path_max = "int",
+	data_address = "int", restenable = "bool", cache = "int",
 }
 
 --- The line speeds termios knows (an EC20 UART takes 4800-921600; over
@@ -93,6 +96,8 @@ end
 function M.value(key, text)
 	local ty = M.TYPES[key] or "string"
 	if type(text) ~= "string" then return text end
+	-- ssl: yes/no, or the FTPS type where the module can tell them apart
+	if key == "ssl" and (text:lower() == "implicit" or text:lower() == "explicit") then return text:lower() end
 	if ty == "bool" then
 		local b = BOOL[text:lower()]
 		if b == nil then return nil, usage("%s: expected yes or no, got %q", key, text) end

@@ -69,15 +69,17 @@ or the --config files (or MODEMFTP_CONFIG, ':'-separated); then
 MODEMFTP_PORT, MODEMFTP_PASSWORD, MODEMFTP_APN_PASSWORD, MODEMFTP_PIN; then
 --port/--baud/--set ... Lines are `key = value`; keys: port baud rtscts dtr
 guard at_timeout init boot_wait lock_timeout lock_dir timeout host ftp_port
-user password password_file context filetype passive rsptimeout ssl sslctxid
-pdp apn apn_user apn_password apn_password_file apn_auth pin pin_file
-attempts strict max_temp_failures state_dir metrics. Values are checked
-(baud a line speed, context 1-16, rsptimeout 20-180, guard 0-5 s, ...). An
-unknown key warns, naming the nearest known one (an error with --strict);
-job_* keys are the job's own (job.conf). *_file keys name a file whose first
-line is the secret; -o password=... warns (ps shows it). apn_auth defaults to
-3 (PAP or CHAP) when apn_user is set. pin is entered when the SIM asks, only
-while it has all 3 attempts.
+user password password_file context filetype passive rsptimeout ssl (yes,
+no, implicit, explicit) sslctxid data_address restenable cache pdp apn
+apn_user apn_password apn_password_file apn_auth pin pin_file attempts
+strict max_temp_failures state_dir metrics module_resume (ato, restart,
+auto) module_drives (UFS,SD) module_hostname_max module_path_max. Values are
+checked (baud a line speed, context 1-16, rsptimeout 20-180, guard 0-5 s,
+...). An unknown key warns, naming the nearest known one (an error with
+--strict); job_* keys are the job's own (job.conf). *_file keys name a file
+whose first line is the secret; -o password=... warns (ps shows it).
+apn_auth defaults to 3 (PAP or CHAP) when apn_user is set. pin is entered
+when the SIM asks, only while it has all 3 attempts.
 
 exit status:
     0  success

@@ -29,7 +29,11 @@ local M = {
 --   plain AT commands, default 5), `init` (false to skip bringing the
 --   module to a known state: modemftp.recover), `guard` (seconds of "+++"
 --   guard time, 1), `boot_wait` (seconds, 20: a boot, a stall or a busy SIM
---   is waited out this long), `probe_wait` (seconds, 0.5)
+--   is waited out this long), `probe_wait` (seconds, 0.5), `identify`
+--   (false: read the module's identity on first use instead of now),
+--   `profile` (overrides of the module's behaviour: {resume = "ato" |
+--   "restart" | "auto", drives = "UFS,SD", hostname_max =, path_max =},
+--   see modemftp.identity)
 -- @return a Modem, or nil, err
 function M.open(port, opts)
 	return Modem.open(port, opts)

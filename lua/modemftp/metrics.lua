@@ -33,6 +33,8 @@ M.FAMILIES = {
 		"AT+CSQ <rssi> at the start of the last run: 0-31 (-113 dBm + 2 dB steps); absent when unknown (99) or no modem was open." },
 	{ "modemftp_registration_status", "gauge",
 		"AT+CGREG? <stat> at the start of the last run: 0 not registered, 1 home, 2 searching, 3 denied, 4 unknown, 5 roaming; absent when no modem was open." },
+	{ "modemftp_module_info", "gauge",
+		"The module of the last run, as ATI and AT+QGMR named it (labels manufacturer, model, revision, build; value 1); absent when no modem was open." },
 }
 
 local COUNTER = {}
@@ -92,7 +94,8 @@ end
 -- @param o {job = job file basename, port = port as configured, time = Unix
 --   time the run ended, exit = status, duration = seconds, up = bytes,
 --   down = bytes, files =, retries =, recoveries =, rssi = CSQ rssi or nil,
---   registration = CGREG stat or nil, previous = the previous file's text or nil}
+--   registration = CGREG stat or nil, module = the identity (`m:identity()`)
+--   or nil, previous = the previous file's text or nil}
 -- @return the text
 function M.render(o)
 	local prev = M.parse(o.previous)
@@ -111,6 +114,9 @@ function M.render(o)
 		modemftp_recoveries_total = { { l, count(o.recoveries) } },
 		modemftp_signal_quality = { { l, o.rssi or nil } },
 		modemftp_registration_status = { { l, o.registration or nil } },
+		modemftp_module_info = { o.module and { labels(base, {
+			{ "manufacturer", o.module.manufacturer or "" }, { "model", o.module.model or "" },
+			{ "revision", o.module.revision or "" }, { "build", o.module.build or "" } }), 1 } or nil },
 	}
 	local out = {}
 	for _, f in ipairs(M.FAMILIES) do
@@ -138,9 +144,10 @@ end
 -- (AT+CGREG?) from an open modem. A command that fails leaves its value
 -- out; nothing here fails the run.
 -- @param m the modem
--- @return {rssi = 0..31 or nil, registration = stat or nil}
+-- @return {rssi = 0..31 or nil, registration = stat or nil, module = the
+--   identity when the opening read it}
 function M.probe(m)
-	local out = {}
+	local out = { module = m.ident }
 	local function first(cmd, pattern)
 		local ok, lines = pcall(m.at, m, cmd)
 		if not ok or type(lines) ~= "table" then return nil end

@@ -6,13 +6,15 @@
 -- What a line from the module means (its own, a restart, a lost PDP
 -- context) is the core's one table: `core.line_class`.
 --
--- Dependencies point one way: modem -> session -> ram -> transfer; the
+-- Dependencies point one way: modem -> session -> storage -> transfer; the
 -- modem uses all three, none of them uses the modem module.
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
 local atarg = require "modemftp.atarg"
 local reply = require "modemftp.reply"
-local ram = require "modemftp.ram"
+local storage = require "modemftp.storage"
+local identity = require "modemftp.identity"
+local capabilities = require "modemftp.capabilities"
 local recover = require "modemftp.recover"
 local Session = require "modemftp.session"
 local transfer = require "modemftp.transfer"
@@ -79,7 +81,82 @@ function Modem.open(port, opts)
 		local ok, e = recover.sync(self, opts)
 		if not ok then p:close(); return nil, e end
 	end
+	local perr
+	self.profile_over = opts.profile
+	self.behaviour, perr = identity.profile(nil, opts.profile)
+	if not self.behaviour then p:close(); return nil, perr end
+	if opts.init ~= false and opts.identify ~= false then
+		-- what module this is belongs to the opening: ATI and AT+QGMR, two
+		-- round trips once the channel is known to be clean
+		local id, e = self:identity()
+		if not id then p:close(); return nil, e end
+	end
 	return self
+end
+
+--- The module's identity (ATI, AT+QGMR, AT+CGMM where ATI names no model;
+-- `modemftp.identity`), read once per port open: by `modemftp.open`
+-- unless `init = false` or `identify = false`, else on first use.
+-- @return {manufacturer =, model =, revision =, build =, family =,
+--   dialect = "qftp" | "gsm"} (a field the module did not give is nil), or nil, err
+function Modem:identity()
+	if self.ident then return self.ident end
+	local id, err = identity.read(self)
+	if not id then return nil, err end
+	local p, perr = identity.profile(id, self.profile_over)
+	if not p then return nil, perr end
+	self.ident, self.behaviour = id, p
+	self:comment("module: " .. identity.describe(id) .. ", family " .. id.family)
+	return id
+end
+
+--- The module, for messages and logs: "Quectel EG25 (EG25GGBR07A08M2G_01.003.01.003)".
+function Modem:describe()
+	return identity.describe(self.ident)
+end
+
+--- What the module does that AT+QFTPCFG=? cannot show, from its family
+-- (`modemftp.identity.profile`) and the `profile` option of open:
+-- {resume = "ato" | "restart" | "auto", drives = {"RAM"} ..., limits =
+-- {hostname =, path_name =}}. Before the identity is read (init = false),
+-- an unknown module's: the manual's.
+function Modem:profile()
+	return self.behaviour
+end
+
+-- The GSM parts' FTP dialect is another (QFTPUSER, QFTPPASS, QFTPPATH):
+-- refuse it before any AT+QFTP command goes out.
+local function qftp_dialect(self, op)
+	local id, err = self:identity()
+	if not id then return nil, err end
+	if id.dialect == "gsm" then
+		return nil, errors.new { op = op, name = "unsupported", retryable = false,
+			message = self:describe() .. " speaks the GSM FTP dialect (AT+QFTPUSER, AT+QFTPPASS, AT+QFTPPATH, "
+				.. "numeric AT+QFTPCFG): modemftp drives only the AT+QFTPCFG=\"<setting>\" family (EC2x, EG800K, BG9x)" }
+	end
+	return id
+end
+
+--- The FTP settings the module lists in AT+QFTPCFG=?, parsed
+-- (`modemftp.capabilities`): read once per port open, on first use. A
+-- module that answers the test form with ERROR gets the manual's list.
+-- @return the capabilities (`caps:has(name)`, `caps:range(name)`,
+--   `caps:accepts(name)`, `caps.settings`, `caps.order`), or nil, err
+function Modem:ftp_capabilities()
+	if self.caps then return self.caps end
+	local ok, err = qftp_dialect(self, "ftp_capabilities")
+	if not ok then return nil, err end
+	local r
+	r, err = self:command(atarg.test("QFTPCFG"), { op = "ftp_capabilities" })
+	if r then
+		self.caps = capabilities.parse(r.info)
+		if #self.caps.order == 0 then self.caps = capabilities.manual() end
+	elseif err.name == "modem_error" or err.name == "cme_error" or err.code then
+		self.caps = capabilities.manual()
+	else
+		return nil, err
+	end
+	return self.caps
 end
 
 --- Bring the AT channel to a known state again (see `modemftp.recover`):
@@ -94,6 +171,8 @@ end
 -- ser2net restart), then `m:resync()`.
 -- @return m.sync, or nil, err (retryable while the port is not back)
 function Modem:reopen(opts)
+	-- the port may now lead to another module: identity and settings anew
+	self.ident, self.caps, self.behaviour = nil, nil, identity.profile(nil, self.profile_over)
 	return recover.reopen(self, opts)
 end
 
@@ -310,7 +389,10 @@ end
 -- @return the value (query: number, or {username=, password=} for account),
 --   true (set), or nil, err
 function Modem:ftpcfg(setting, a, b)
-	local cmd, err = atarg.cfg(setting, a, b)
+	local caps, err = self:ftp_capabilities()
+	if not caps then err.op = "ftpcfg"; return nil, err end
+	local cmd
+	cmd, err = atarg.cfg(setting, a, b, caps, self:describe())
 	if not cmd then err.op = "ftpcfg"; return nil, err end
 	if setting == "account" and type(b) == "string" and b ~= "" then self.port:secret(b) end
 	local r
@@ -318,6 +400,7 @@ function Modem:ftpcfg(setting, a, b)
 	if not r then return nil, err end
 	if a ~= nil then return true end
 	local t = reply.cfg(r.info)
+	if t and setting == "data_address" and type(t[setting]) == "table" then return table.unpack(t[setting]) end
 	if not t or t[setting] == nil then
 		return nil, errors.new { op = "ftpcfg", target = setting, name = "protocol",
 			message = "no +QFTPCFG answer for " .. setting, lines = r.info }
@@ -334,12 +417,16 @@ function Modem:test(name)
 	return r.info
 end
 
---- Log in to an FTP server (QFTPCFG settings, then QFTPOPEN).
+--- Log in to an FTP server (QFTPCFG settings, then QFTPOPEN). The
+-- settings are checked against the module's AT+QFTPCFG=? first.
 -- @param opts {host =, port = 21, user =, password =, context = 1,
 --   filetype = "binary"|"ascii" (or 0|1), passive = true, timeout = 90
---   (rsptimeout, seconds, 20-180), ssl = false (FTPS, ssltype 1; needs
---   passive), sslctxid = 1, password_source = where the password came from
---   (a file, an option: named when the server refuses the login)}
+--   (rsptimeout, seconds, 20-180), ssl = false | true | "implicit" |
+--   "explicit" (FTPS in the module's ssltype numbering; needs passive),
+--   sslctxid = 1, data_address = n or {type, data_timeout}, restenable =
+--   bool or 0|1, cache = n (these three only where the module lists them),
+--   password_source = where the password came from (a file, an option:
+--   named when the server refuses the login)}
 -- @return a Session, or nil, err (a failed login or connect says what to
 --   check: the user, the password's source, the PDP context, host and port)
 function Modem:ftp(opts)
@@ -365,28 +452,49 @@ function Modem:ftp(opts)
 	return s, err
 end
 
---- Upload bytes into a module RAM file (AT+QFUPL).
--- @param name "RAM:name" (or just "name")
--- @param source a string, a Lua file, or a path given as {path = "..."}
--- @param opts {size = n (required for a file), timeout = seconds}
+--- Upload bytes into a module file (AT+QFUPL), on one of the module's
+-- drives (`m:profile().drives`: "RAM" on the EC20, "UFS", "SD" on an EG800K).
+-- @param name "UFS:name" (or just "name": the module's first drive)
+-- @param source a string, a Lua file, or a function (then opts.size)
+-- @param opts {size = n (required for a function), timeout = seconds, ack = bool}
 -- @return bytes, checksum, or nil, err
+function Modem:storage_upload(name, source, opts)
+	return storage.upload(self, name, source, opts)
+end
+
+--- Download a module file (AT+QFDWL) into a sink (path, file, function, or nil for a string).
+function Modem:storage_download(name, sink, opts)
+	return storage.download(self, name, sink, opts)
+end
+
+--- List module files (AT+QFLST): { {name=, size=, storage=, file=}, ... }
+-- @param pattern "UFS:*", or a pattern on the first drive (default "*")
+function Modem:storage_list(pattern)
+	return storage.list(self, pattern)
+end
+
+--- Delete module files (AT+QFDEL), "UFS:name" or "UFS:*".
+function Modem:storage_delete(name)
+	return storage.delete(self, name)
+end
+
+--- The RAM-file names of the storage functions (a name without a drive is
+-- on "RAM:"), as before the other drives: `m:ram_upload(name, source,
+-- opts)`, `m:ram_download(name, sink, opts)`, `m:ram_list(pattern)`,
+-- `m:ram_delete(name)`. A module without a RAM drive refuses them.
 function Modem:ram_upload(name, source, opts)
-	return ram.upload(self, name, source, opts)
+	opts = util.merge(checkopts(opts, "ram_upload"), { op = "ram_upload" })
+	return storage.upload(self, name, source, opts, "RAM")
 end
-
---- Download a module RAM file (AT+QFDWL) into a sink (path, file, function, or nil for a string).
 function Modem:ram_download(name, sink, opts)
-	return ram.download(self, name, sink, opts)
+	opts = util.merge(checkopts(opts, "ram_download"), { op = "ram_download" })
+	return storage.download(self, name, sink, opts, "RAM")
 end
-
---- List module RAM files (AT+QFLST): { {name=, size=}, ... }
 function Modem:ram_list(pattern)
-	return ram.list(self, pattern)
+	return storage.list(self, pattern, "RAM", "ram_list")
 end
-
---- Delete module RAM files (AT+QFDEL), "RAM:name" or "RAM:*".
 function Modem:ram_delete(name)
-	return ram.delete(self, name)
+	return storage.delete(self, name, "RAM", "ram_delete")
 end
 
 --- Watch the file transfers of this modem's sessions: every `s:put` and

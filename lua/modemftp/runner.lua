@@ -168,6 +168,8 @@ function M.open_modem(conf, o)
 	local m, err = modemftp.open(conf.port, {
 		baud = conf.baud, rtscts = conf.rtscts, dtr = conf.dtr, guard = conf.guard,
 		timeout = conf.at_timeout, init = conf.init, trace = o.trace, record = o.record, boot_wait = conf.boot_wait,
+		profile = { resume = conf.module_resume, drives = conf.module_drives,
+			hostname_max = conf.module_hostname_max, path_max = conf.module_path_max },
 	})
 	if not m then return nil, M.port_failure(err, conf) end
 	for _, s in ipairs(config.secrets(conf)) do m.port:secret(s) end
@@ -217,7 +219,8 @@ function M.connect(m, conf, o)
 	end
 	return m:ftp { host = c.host, port = c.ftp_port, user = c.user, password = c.password,
 		context = c.context, filetype = c.filetype, passive = c.passive, timeout = c.rsptimeout,
-		ssl = c.ssl, sslctxid = c.sslctxid, password_source = c.credentials_from }
+		ssl = c.ssl, sslctxid = c.sslctxid, data_address = c.data_address, restenable = c.restenable,
+		cache = c.cache, password_source = c.credentials_from }
 end
 
 -- The C functions that wait on the port: an interrupt inside them ends the
@@ -449,6 +452,7 @@ local function execute(run, opts, operands)
 	local m, err = M.open_modem(conf, { trace = opts.verbose and (run.logfile or io.stderr) or nil, record = opts.record })
 	if not m then return exitstatus.of(err), err end
 	run.m = m
+	if m.ident then run.log:debug("module %s, family %s", m:describe(), m.ident.family) end
 	if conf.metrics then run.signal = metrics.probe(m) end
 	local args = table.move(operands, 2, #operands, 1, { [0] = path })
 	job.modem, job.conf, job.log, job.args, job.name = m, conf, run.log, args, path
@@ -602,7 +606,7 @@ local function write_metrics(run, opts, status, seconds)
 		job = run.path and run.path:match("[^/]*$") or "", port = run.conf and run.conf.port or "",
 		time = os.time(), exit = status, duration = seconds, up = run.bytes.up, down = run.bytes.down,
 		files = stats.files, retries = stats.retries, recoveries = stats.recoveries,
-		rssi = signal.rssi, registration = signal.registration,
+		rssi = signal.rssi, registration = signal.registration, module = signal.module,
 	})
 	if not ok then run.log:warn("--metrics %s: %s", path, msg) end
 end

@@ -6,14 +6,15 @@
 -- err.protocol_error = chapter 5 FTP reply).
 --
 -- Transfers (put, get, ato, the listings) go through `modemftp.transfer`;
--- with `via = "ram"` they go through a module RAM file (`modemftp.ram`).
+-- with `via = "ram" | "ufs" | "sd"` they go through a file on that drive
+-- of the module (`modemftp.storage`).
 -- put and get tell the modem's observers (`m:observe`) how they went.
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
 local atarg = require "modemftp.atarg"
 local reply = require "modemftp.reply"
 local listing = require "modemftp.listing"
-local ram = require "modemftp.ram"
+local storage = require "modemftp.storage"
 local transfer = require "modemftp.transfer"
 local localfile = require "modemftp.localfile"
 local util = require "modemftp.util"
@@ -32,20 +33,46 @@ end
 
 local FILETYPES = { binary = 0, ascii = 1, [0] = 0, [1] = 1 }
 
---- Configure and log in (see `Modem:ftp` for the options).
+-- ssl = true | "implicit" | "explicit" in the module's numbering: the
+-- manual's (0,1) has one FTPS, 1; current firmware's (0-2) has 1 implicit,
+-- 2 explicit (Quectel's own SDK numbers them so), and `true` there means
+-- implicit on port 990, else explicit (AUTH TLS), as the EC20 does with 1.
+-- @return the ssltype, or nil, err
+local function ssltype_of(m, caps, ssl, port)
+	if not ssl then return 0 end
+	local r = caps:range("ssltype")
+	local hi = r and r.hi or 1
+	if ssl == true then
+		if hi >= 2 then return port == 990 and 1 or 2 end
+		return 1
+	elseif ssl == "implicit" or ssl == "explicit" then
+		if hi >= 2 then return ssl == "implicit" and 1 or 2 end
+		return nil, errors.new { op = "open", name = "unsupported", retryable = false, target = "ssltype",
+			message = string.format('ssl = "%s": %s lists %s, one FTPS type that does not say implicit or '
+				.. "explicit; use ssl = true", ssl, m:describe(), caps:accepts("ssltype") or '"ssltype" not at all') }
+	end
+	return nil, errors.argument("open", 'bad argument \'ssl\': want true, "implicit" or "explicit"')
+end
+
+-- The settings of newer firmware, sent only when asked for and listed.
+local EXTRA = { "data_address", "restenable", "cache" }
+
+--- Configure and log in (see `Modem:ftp` for the options). Every value is
+-- checked (the manual's limits, the module's list and ranges from
+-- AT+QFTPCFG=?, its profile's name limits) before the first command goes.
 function Session.open(m, o)
-	local host, err = atarg.hostname(o.host)
-	if not host then return argfail("open", err) end
-	local port
-	port, err = atarg.port(o.port or 21)
+	-- first what does not depend on the module: nothing is sent for these
+	if type(o.host) ~= "string" then return argfail("open", select(2, atarg.hostname(o.host))) end
+	local port, err = atarg.port(o.port or 21)
 	if not port then return argfail("open", err, o.host) end
 	local user, pass
 	user, err = atarg.username(o.user or "anonymous")
 	if not user then return argfail("open", err, o.host) end
 	pass, err = atarg.password(o.password or "")
 	if not pass then return argfail("open", err, o.host) end
+	-- integers here; their ranges are the module's (AT+QFTPCFG=?), below
 	local ctx
-	ctx, err = atarg.contextid(o.context or m.state.context or 1)
+	ctx, err = atarg.int(o.context or m.state.context or 1, "contextid")
 	if not ctx then return argfail("open", err, o.host) end
 	local filetype = FILETYPES[o.filetype == nil and "binary" or o.filetype]
 	if filetype == nil then
@@ -53,32 +80,57 @@ function Session.open(m, o)
 	end
 	local passive = o.passive ~= false
 	local rsptimeout
-	rsptimeout, err = atarg.rsptimeout(o.timeout or 90)
+	rsptimeout, err = atarg.int(o.timeout or 90, "rsptimeout")
 	if not rsptimeout then return argfail("open", err, o.host) end
-	local ssl = o.ssl and true or false
+	local ssl = o.ssl or false
 	local sslctxid
 	if ssl then
 		if not passive then
 			return nil, errors.argument("open", "FTPS needs passive mode: the EC20 has no active mode over SSL (section 1.2)")
 		end
-		sslctxid, err = atarg.sslctxid(o.sslctxid or 1)
+		sslctxid, err = atarg.int(o.sslctxid or 1, "sslctxid")
 		if not sslctxid then return argfail("open", err, o.host) end
 	end
 	if m.session and not m.session.closed then
 		return nil, errors.new { op = "open", target = o.host, name = "argument", retryable = false,
 			message = "a session is already open on this modem (the EC20 has one FTP client): close it first" }
 	end
-	if o.password and o.password ~= "" then m.port:secret(o.password) end
+	-- then the module: its identity (read once), its settings list
+	local caps
+	caps, err = m:ftp_capabilities()
+	if not caps then err.op = "open"; return nil, err end
+	local who, limits = m:describe(), m:profile().limits
+	local host
+	host, err = atarg.hostname(o.host, nil, limits.hostname, who)
+	if not host then return argfail("open", err) end
+	local ssltype
+	ssltype, err = ssltype_of(m, caps, ssl, port)
+	if not ssltype then return argfail("open", err, o.host) end
 
-	local cmds = {
-		atarg.cfg("contextid", ctx),
-		atarg.cfg("account", o.user or "anonymous", o.password or ""),
-		atarg.cfg("filetype", filetype),
-		atarg.cfg("transmode", passive and 1 or 0),
-		atarg.cfg("rsptimeout", rsptimeout),
-		atarg.cfg("ssltype", ssl and 1 or 0),
+	-- {setting, a, b}; ssltype 0 only goes to a module that lists it
+	local settings = {
+		{ "contextid", ctx }, { "account", o.user or "anonymous", o.password or "" },
+		{ "filetype", filetype }, { "transmode", passive and 1 or 0 }, { "rsptimeout", rsptimeout },
 	}
-	if ssl then cmds[#cmds + 1] = atarg.cfg("sslctxid", sslctxid) end
+	if ssl or caps:has("ssltype") then settings[#settings + 1] = { "ssltype", ssltype } end
+	if ssl then settings[#settings + 1] = { "sslctxid", sslctxid } end
+	for _, key in ipairs(EXTRA) do
+		local v = o[key]
+		if v ~= nil then
+			if key == "restenable" and type(v) == "boolean" then v = v and 1 or 0 end
+			if type(v) == "table" then
+				settings[#settings + 1] = { key, v[1], v[2] }
+			else
+				settings[#settings + 1] = { key, v }
+			end
+		end
+	end
+	local cmds = {}
+	for i, st in ipairs(settings) do
+		cmds[i], err = atarg.cfg(st[1], st[2], st[3], caps, who)
+		if not cmds[i] then return argfail("open", err, o.host) end
+	end
+	if o.password and o.password ~= "" then m.port:secret(o.password) end
 	for _, cmd in ipairs(cmds) do
 		local r
 		r, err = m:command(cmd, { op = "open", target = o.host })
@@ -142,9 +194,10 @@ end
 
 -- A method of one name argument: check it, then the session, then send
 -- AT+<cmdname>="<name>" and hand its value (and the name) to post.
-local function named(op, check, prefix, cmdname, post)
+local function named(op, check, prefix, cmdname, post, limit)
 	return function(self, name)
-		local q, err = check(name)
+		local max = limit and self.modem:profile().limits[limit]
+		local q, err = check(name, nil, max, max and self.modem:describe())
 		if not q then return argfail(op, err, name) end
 		local ok, aerr = self:_alive(op, name)
 		if not ok then return nil, aerr end
@@ -158,7 +211,7 @@ end
 local function yes() return true end
 
 --- Change the current directory (AT+QFTPCWD). @return true, or nil, err
-Session.cwd = named("cwd", atarg.path_name, "+QFTPCWD", "QFTPCWD", yes)
+Session.cwd = named("cwd", atarg.path_name, "+QFTPCWD", "QFTPCWD", yes, "path_name")
 
 --- Size of a remote file in bytes (AT+QFTPSIZE).
 Session.size = named("size", atarg.file_name, "+QFTPSIZE", "QFTPSIZE", function(v) return v end)
@@ -386,18 +439,35 @@ local function put_packets(self, remote, src, length, startpos, opts)
 	return length
 end
 
--- put through RAM: QFUPL, then AT+QFTPPUT="remote","RAM:x",startpos, then QFDEL.
-local function put_via_ram(self, remote, src, length, startpos, opts)
+-- The module drive a transfer goes through: nil for COM (via nil or
+-- "com"), else the drive's name ("ram" -> "RAM"), refused when the module
+-- has no such drive. @return drive or false (COM), or nil, err
+local function via_drive(self, op, via)
+	if via == nil or via == "com" then return false end
+	if type(via) ~= "string" then return nil, errors.argument(op, "bad option 'via': want \"com\", \"ram\", \"ufs\" or \"sd\"") end
+	return storage.drive(self.modem, via, op)
+end
+
+-- A put or get command naming a module file: the drive must be the module's.
+local function local_checked(self, name)
+	return atarg.local_name(name, nil, self.modem:profile().drives)
+end
+
+-- put through a drive: QFUPL, then AT+QFTPPUT="remote","UFS:x",startpos, then QFDEL.
+local function put_via_ram(self, remote, src, length, startpos, opts, drive)
 	if not length then
-		return nil, errors.argument("put", "via = \"ram\" needs a source of known size")
+		return nil, errors.argument("put", "via = \"" .. tostring(opts.via) .. "\" needs a source of known size")
 	end
 	local m = self.modem
-	local tmp = ram.tmpname(m)
-	local n, err = ram.upload(m, tmp, src, { size = length, progress = opts.progress })
+	local tmp = storage.tmpname(m, drive)
+	local ok, lerr = local_checked(self, tmp)
+	if not ok then lerr.op = "put"; return nil, lerr end
+	local n, err = storage.upload(m, tmp, src, { size = length, progress = opts.progress, op = "put" })
 	if not n then err.op = "put"; return nil, err end
 	local v
-	v, err = self:_result("put", atarg.put_command(remote, tmp, startpos), "+QFTPPUT", remote)
-	ram.delete(m, tmp)
+	v, err = self:_result("put", atarg.command("QFTPPUT", assert(atarg.file_name(remote)), ok,
+		startpos), "+QFTPPUT", remote)
+	storage.delete(m, tmp)
 	if v == nil then return nil, err end
 	if v ~= length then
 		return nil, errors.new { op = "put", target = remote, name = "protocol", bytes = v,
@@ -430,8 +500,11 @@ local function put(self, remote, source, opts)
 	local src, length, file, done = open_source(source, startpos, opts)
 	if not src then return argfail("put", length, remote) end
 	local n
-	if opts.via == "ram" then
-		n, err = put_via_ram(self, remote, src, length, startpos, opts)
+	local drive
+	drive, err = via_drive(self, "put", opts.via)
+	if drive == nil then done(); return nil, err end
+	if drive then
+		n, err = put_via_ram(self, remote, src, length, startpos, opts, drive)
 	elseif opts.packet then
 		n, err = put_packets(self, remote, src, length, startpos, opts)
 	else
@@ -508,14 +581,18 @@ local function open_sink(op, dest, startpos, atomic)
 	error("bad argument #2 to '" .. op .. "' (path, file, function or nil expected, got " .. t .. ")", 3)
 end
 
--- get through RAM: AT+QFTPGET="remote","RAM:x",startpos, then QFDWL, then QFDEL.
-local function get_via_ram(self, remote, sink, startpos, opts)
+-- get through a drive: AT+QFTPGET="remote","UFS:x",startpos, then QFDWL, then QFDEL.
+local function get_via_ram(self, remote, sink, startpos, opts, drive)
 	local m = self.modem
-	local tmp = ram.tmpname(m)
-	local v, err = self:_result("get", atarg.get_command(remote, tmp, startpos), "+QFTPGET", remote)
-	if v == nil then ram.delete(m, tmp); return nil, err end
-	local n, data = ram.download(m, tmp, sink, { progress = opts.progress })
-	ram.delete(m, tmp)
+	local tmp = storage.tmpname(m, drive)
+	local l, err = local_checked(self, tmp)
+	if not l then err.op = "get"; return nil, err end
+	local v
+	v, err = self:_result("get", atarg.command("QFTPGET", assert(atarg.file_name(remote)), l,
+		startpos), "+QFTPGET", remote)
+	if v == nil then storage.delete(m, tmp); return nil, err end
+	local n, data = storage.download(m, tmp, sink, { progress = opts.progress, op = "get" })
+	storage.delete(m, tmp)
 	if not n then data.op = "get"; return nil, data end
 	if n ~= v then
 		return nil, errors.new { op = "get", target = remote, name = "protocol", bytes = n,
@@ -527,6 +604,8 @@ end
 local function get(self, remote, dest, opts)
 	local startpos, err = checked(self, "get", remote, opts)
 	if not startpos then return nil, err end
+	local drive, derr = via_drive(self, "get", opts.via)
+	if drive == nil then return nil, derr end
 	local expect
 	if opts.size ~= false and self.filetype == 0 then
 		local size, serr = self:size(remote)
@@ -542,8 +621,8 @@ local function get(self, remote, dest, opts)
 	local sink, done = open_sink("get", dest, startpos, opts.atomic)
 	if sink == nil then return nil, done end
 	local n, data
-	if opts.via == "ram" then
-		n, data = get_via_ram(self, remote, sink or nil, startpos, opts)
+	if drive then
+		n, data = get_via_ram(self, remote, sink or nil, startpos, opts, drive)
 	else
 		local rerr
 		n, rerr, data = transfer.get(self.modem, { op = "get", target = remote, sink = sink or nil, result = "+QFTPGET",
@@ -551,6 +630,9 @@ local function get(self, remote, dest, opts)
 			options = self:_limits { expect = expect or -1, progress = progress_of(opts, expect),
 				progress_interval_ms = opts.progress_interval and util.ms(opts.progress_interval) } })
 		if not n then data = rerr end
+		-- what `ato` needs to restart it where the module cannot resume
+		self.paused = not n and errors.is(rerr) and rerr.name == "paused"
+			and { remote = remote, startpos = startpos, downloadlen = opts.downloadlen } or nil
 	end
 	local ok, err = done(not n and data or nil)
 	if not ok then return nil, err end
@@ -594,25 +676,64 @@ end
 function Session:ato(dest, opts)
 	opts = opts or {}
 	local offset = opts.offset or 0
+	local result = opts.result or "+QFTPGET"
+	local how, herr = self:_resume_how(result)
+	if not how then return nil, herr end
 	local sink, done = open_sink("ato", dest, offset, false)
 	if sink == nil then return nil, done end
-	local bytes, rerr, data = transfer.get(self.modem, { op = "ato", cmd = "ATO", sink = sink or nil,
-		result = opts.result or "+QFTPGET", options = self:_limits {
-			offset = offset, expect = opts.expect or -1, progress = progress_of(opts, opts.expect, offset) } })
+	local cmd, base, expect, paused = "ATO", offset, opts.expect, self.paused
+	if how == "restart" then
+		-- the module gave the download up at "+++" (an EG800K answers ATO
+		-- with NO CARRIER): ask for the rest, from the offset
+		local p = self.paused
+		cmd = atarg.get_command(p.remote, "COM:", p.startpos + offset,
+			p.downloadlen and math.max(p.downloadlen - offset, 1) or nil)
+		base, expect = 0, opts.expect and opts.expect - offset or nil
+	end
+	self.paused = nil
+	local bytes, rerr, data = transfer.get(self.modem, { op = "ato", cmd = cmd, sink = sink or nil,
+		result = result, options = self:_limits {
+			offset = base, expect = expect or -1, progress = progress_of(opts, opts.expect, offset) } })
+	-- paused again: the next ato continues from its (cumulative) offset the same way
+	if not bytes and errors.is(rerr) and rerr.name == "paused" then self.paused = paused end
 	local ok, err = done(not bytes and rerr or nil)
 	if not ok then return nil, err end
 	if sink then return bytes end
 	return bytes, data
 end
 
--- LIST/NLST/MLSD through RAM: the listing into a RAM file, then QFDWL, then QFDEL.
-local function list_via_ram(self, op, cmdname, prefix, qdir, dir)
+-- How a download that left data mode goes on, by the module's profile
+-- (`m:profile().resume`): "ato"; "restart" (QFTPGET from the offset; a
+-- download only); "auto": AT+QFTPSTAT says whether the module still holds
+-- it (2: ATO) or gave it up (restart).
+-- @return "ato" or "restart", or nil, err
+function Session:_resume_how(result)
+	local policy = self.modem:profile().resume
+	if policy == "ato" then return "ato" end
+	if policy == "auto" then
+		local v, err = self:_result("ato", "AT+QFTPSTAT", "+QFTPSTAT", nil, true)
+		if v == nil then return nil, err end
+		if v == 2 then return "ato" end
+	end
+	if result ~= "+QFTPGET" or not self.paused then
+		return nil, errors.new { op = "ato", name = "unsupported", retryable = false,
+			message = self.modem:describe() .. " does not resume with ATO (profile resume = " .. policy
+				.. ") and only a paused s:get can be restarted from its offset: run it again" }
+	end
+	return "restart"
+end
+
+-- LIST/NLST/MLSD through a drive: the listing into a module file, then QFDWL, then QFDEL.
+local function list_via_ram(self, op, cmdname, prefix, qdir, dir, drive)
 	local m = self.modem
-	local tmp = ram.tmpname(m)
-	local v, err = self:_result(op, atarg.command(cmdname, qdir, '"' .. tmp .. '"'), prefix, dir)
-	if v == nil then ram.delete(m, tmp); return nil, err end
-	local n, data = ram.download(m, tmp, nil)
-	ram.delete(m, tmp)
+	local tmp = storage.tmpname(m, drive)
+	local l, err = local_checked(self, tmp)
+	if not l then err.op = op; return nil, err end
+	local v
+	v, err = self:_result(op, atarg.command(cmdname, qdir, l), prefix, dir)
+	if v == nil then storage.delete(m, tmp); return nil, err end
+	local n, data = storage.download(m, tmp, nil, { op = op })
+	storage.delete(m, tmp)
 	if not n then return nil, data end
 	return n, data
 end
@@ -623,11 +744,13 @@ function Session:_listing(op, cmdname, prefix, dir, opts, parse)
 	dir = dir or "."
 	local q, err = atarg.dirname(dir)
 	if not q then return argfail(op, err, dir) end
+	local drive, derr = via_drive(self, op, opts.via)
+	if drive == nil then return nil, derr end
 	local ok, aerr = self:_alive(op, dir)
 	if not ok then return nil, aerr end
 	local n, text
-	if opts.via == "ram" then
-		n, text = list_via_ram(self, op, cmdname, prefix, q, dir)
+	if drive then
+		n, text = list_via_ram(self, op, cmdname, prefix, q, dir, drive)
 	else
 		local rerr
 		n, rerr, text = transfer.get(self.modem, { op = op, cmd = atarg.command(cmdname, q, '"COM:"'),

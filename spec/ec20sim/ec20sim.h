@@ -122,6 +122,8 @@ typedef struct sim_model {
 	int escape_aborts;           /* +++ aborts a download; ATO: NO CARRIER */
 	int pwd_quoted;              /* +QFTPPWD: 0,"/dir" */
 	int mask_password;           /* "account" read back with '*' */
+	const char *manufacturer;    /* ATI line 1, AT+GMI; NULL: "Quectel" */
+	int gsm;                     /* the GSM parts' FTP dialect: not simulated, AT+QFTP* answer ERROR */
 } sim_model;
 const sim_model *model_find(const char *spec); /* "EG25-G:01.002.01.002"; NULL unknown */
 void model_list(FILE *f);

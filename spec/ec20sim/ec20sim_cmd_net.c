@@ -259,7 +259,7 @@ static int c_ident(sim *s, int f, const char *text)
 static int c_gmi(sim *s, int f, args *A)
 {
 	(void)A;
-	return c_ident(s, f, "Quectel");
+	return c_ident(s, f, s->model->manufacturer ? s->model->manufacturer : "Quectel");
 }
 
 static int c_gmm(sim *s, int f, args *A)

@@ -192,7 +192,7 @@ static int exec_basic(sim *s, const char **pp)
 	case 'I':
 		if (v > 0)
 			return RC_ERROR;
-		out_info(s, "Quectel");
+		out_info(s, "%s", s->model->manufacturer ? s->model->manufacturer : "Quectel");
 		out_info(s, "%s", s->model->ati_model);
 		out_info(s, "Revision: %s", s->model->revision);
 		return RC_OK;
@@ -286,6 +286,8 @@ static void exec_line(sim *s, const char *line)
 			}
 			static args A; /* large; never re-entered */
 			at_handler h = find_cmd(name);
+			if (s->model->gsm && !strncasecmp(name, "QFTP", 4))
+				h = NULL; /* another dialect (QFTPUSER, numeric QFTPCFG...): not simulated */
 			if (!h || parse_args(argstr, &A) < 0) {
 				rc = RC_ERROR;
 				break;

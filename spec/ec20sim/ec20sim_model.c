@@ -49,19 +49,25 @@ static const char *const cfg_eg800k[] = {
 
 #define EG25(build, rest)                                                                     \
 	{"EG25-G", build, "EG25", "EG25GGBR07A08M2G", "EG25GGBR07A08M2G_" build, cfg_eg25, rest ? 9 : 8, \
-	 16, 2, 2, rest ? 1 : -1, -1, 0, 200, 255, {"UFS", "RAM"}, 1, 0, 0, 0}
+	 16, 2, 2, rest ? 1 : -1, -1, 0, 200, 255, {"UFS", "RAM"}, 1, 0, 0, 0, NULL, 0}
 
 static const sim_model models[] = {
 	{"EC20", NULL, "EC20F", SIM_REVISION, NULL, cfg_ec20, 7, 16, 1, -1, -1, -1, 0, 200, 255,
-	 {"RAM"}, 0, 0, 0, 0},
+	 {"RAM"}, 0, 0, 0, 0, NULL, 0},
 	EG25("01.003.01.003", 1), /* the first EG25-G: the default build */
 	EG25("01.002.01.002", 0),
 	EG25("30.203.30.203", 1),
 	EG25("A0.301.A0.301", 1),
 	{"EG800K", NULL, "EG800K", "EG800KCNGCR07A06M04", "EG800KCNGCR07A06M04", cfg_eg800k, 10, 15, 2, 2,
-	 1, 2, 1, 255, 128, {"UFS", "SD"}, 1, 1, 1, 1},
+	 1, 2, 1, 255, 128, {"UFS", "SD"}, 1, 1, 1, 1, NULL, 0},
 	{"BG95-M3", NULL, "BG95-M3", "BG95M3LAR02A03", "BG95M3LAR02A03_01.011.01.011", cfg_bg95, 8, 16, 2,
-	 1, -1, -1, 0, 200, 255, {"UFS"}, 1, 0, 0, 0},
+	 1, -1, -1, 0, 200, 255, {"UFS"}, 1, 0, 0, 0, NULL, 0},
+	/* M95 (GSM): ATI and AT+CGMM as public logs and ofono's Quectel driver
+	** show them; its FTP dialect (QFTPUSER, QFTPPASS, QFTPPATH, numeric
+	** QFTPCFG) is not simulated: every AT+QFTP command answers ERROR, so a
+	** host that sends one anyway is seen to. No AT+QGMR output was found. */
+	{"M95", NULL, "Quectel_M95", "M95FAR02A08", NULL, cfg_ec20, 0, 16, 1, -1, -1, -1, 0, 200, 255,
+	 {"RAM"}, 0, 0, 0, 0, "Quectel_Ltd", 1},
 };
 
 const sim_model *model_find(const char *spec)

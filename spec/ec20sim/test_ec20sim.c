@@ -1326,6 +1326,15 @@ static void test_models(void)
 	at_ok("AT+QFTPCFG=?", "OK\r\n", "+QFTPCFG: \"data_address\",(0,1)\r\n\r\nOK\r\n");
 	at_ok("AT+QFTPCFG=\"data_address\",2", "+CME ERROR:", "+CME ERROR: 610");
 	at_ok("AT+QFTPCFG=\"restenable\",0", "+CME ERROR:", "+CME ERROR: 610");
+
+	/* a GSM part: recognised by its ATI, its FTP dialect not simulated */
+	static const char *const a4[] = {"--model", "M95", NULL};
+	restart(a4, "--model M95");
+	at_ok("ATI", "OK\r\n", "\r\nQuectel_Ltd\r\nQuectel_M95\r\nRevision: M95FAR02A08\r\n\r\nOK\r\n");
+	at_ok("AT+CGMM", "OK\r\n", "\r\nQuectel_M95\r\n");
+	at_ok("AT+QGMR", "ERROR\r\n", "ERROR");
+	at_ok("AT+QFTPCFG=?", "ERROR\r\n", "ERROR");
+	at_ok("AT+QFTPOPEN=\"127.0.0.1\",21", "ERROR\r\n", "ERROR");
 }
 
 static void test_eg800k(void)

@@ -98,11 +98,16 @@ function M.fake_ports(kind)
 	return { LUA_INIT_5_4 = "@" .. top_abs .. "/spec/support/fakeports.lua", MODEMFTP_SPEC_PORTS = kind }
 end
 
---- A replay transcript with the open handshake (ATE1, AT+CMEE=1), then `more`.
+--- A replay transcript with the open handshake (ATE1, AT+CMEE=1, the identity), then `more`.
 function M.transcript(path, more)
 	sim.write(path, "# modemftp transcript v1\n> ATE1\\r\n< ATE1\\r\\r\\nOK\\r\\n\n"
-		.. "> AT+CMEE=1\\r\n< AT+CMEE=1\\r\\r\\nOK\\r\\n\n" .. (more or ""))
+		.. "> AT+CMEE=1\\r\n< AT+CMEE=1\\r\\r\\nOK\\r\\n\n" .. M.IDENTITY .. (more or ""))
 end
+
+--- The identity the opening reads (ATI, AT+QGMR) in a transcript: an EC20,
+-- whose V1.0 command set has no AT+QGMR.
+M.IDENTITY = "> ATI\\r\n< ATI\\r\\r\\nQuectel\\r\\nEC20F\\r\\nRevision: EC20CEFAR06A01M4G\\r\\n\\r\\nOK\\r\\n\n"
+	.. "> AT+QGMR\\r\n< AT+QGMR\\r\\r\\nERROR\\r\\n\n"
 
 --- Configuration text for a running simulator handle.
 function M.sim_conf(h, extra)

@@ -92,9 +92,42 @@ function Script:pause(ms) self.lines[#self.lines + 1] = "~ " .. ms; return self 
 function Script:close() self.lines[#self.lines + 1] = "! close"; return self end
 function Script:comment(t) self.lines[#self.lines + 1] = "# " .. t; return self end
 
---- The standard opening: ATE1 and AT+CMEE=1 (what modemftp.open sends).
+--- What the module says it is (`m:identity()`: ATI, then AT+QGMR): an
+-- EC20 by default, whose V1.0 command set has no AT+QGMR.
+-- @param ati optional ATI lines; qgmr optional AT+QGMR answer (nil: ERROR)
+function Script:identify(ati, qgmr)
+	self:cmd("ATI")
+	for _, l in ipairs(ati or { "Quectel", "EC20F", "Revision: EC20CEFAR06A01M4G" }) do self:raw("\r\n" .. l) end
+	self:raw("\r\n"):ok()
+	self:cmd("AT+QGMR")
+	if qgmr then self:line(qgmr):ok() else self:error() end
+	self.identified = true
+	return self
+end
+
+--- The module's AT+QFTPCFG=? (`m:ftp_capabilities()`, read before the first
+-- setting): the EC20 manual's 7 lines by default.
+-- @param lines optional list of lines after "+QFTPCFG: "
+function Script:capabilities(lines)
+	self:cmd("AT+QFTPCFG=?")
+	for _, l in ipairs(lines or M.MANUAL_CFG) do self:raw("\r\n+QFTPCFG: " .. l) end
+	self:raw("\r\n"):ok()
+	self.caps_read = true
+	return self
+end
+
+--- Identity and settings list, as the first m:ftp or m:ftpcfg reads them
+-- on a modem opened with init = false.
+function Script:module()
+	if not self.identified then self:identify() end
+	if not self.caps_read then self:capabilities() end
+	return self
+end
+
+--- The standard opening: ATE1 and AT+CMEE=1, then the identity (what
+-- modemftp.open sends).
 function Script:hello()
-	return self:cmd("ATE1"):ok():cmd("AT+CMEE=1"):ok()
+	return self:cmd("ATE1"):ok():cmd("AT+CMEE=1"):ok():identify()
 end
 
 --- The transcript text.
@@ -132,12 +165,19 @@ end
 --- The FTP server of the replayed logins.
 M.HOST = "quectel.3322.org"
 
+--- The EC20 manual's AT+QFTPCFG=? lines (2.1), after "+QFTPCFG: ".
+M.MANUAL_CFG = {
+	'"account",<username>,<password>', '"filetype",(0,1)', '"transmode",(0,1)', '"contextid",(1-16)',
+	'"rsptimeout",(20-180)', '"ssltype",(0,1)', '"sslctxid",(0-5)',
+}
+
 --- Add the login `session` performs: the QFTPCFG settings, then QFTPOPEN.
 -- @param T the script
 -- @param extra optional function(T) adding commands before QFTPOPEN
 -- @param result optional QFTPOPEN result line ("+QFTPOPEN: 0,0")
 -- @return T
 function M.login(T, extra, result)
+	T:module()
 	T:cmd('AT+QFTPCFG="contextid",1'):ok()
 	T:cmd('AT+QFTPCFG="account","test","test"'):ok()
 	T:cmd('AT+QFTPCFG="filetype",0'):ok()
