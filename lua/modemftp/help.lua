@@ -241,7 +241,7 @@ usage: modemftp status [OPTIONS]
 
 The module's state, one read-only command per line: SIM (AT+CPIN?),
 registration (AT+CGREG?, AT+CEREG?), operator (AT+COPS?), signal (AT+CSQ),
-PDP contexts and IP (AT+QIACT?), firmware (ATI, AT+GMR), FTP service
+PDP contexts and IP (AT+QIACT?), firmware (ATI, AT+QGMR), FTP service
 (AT+QFTPSTAT). A command the module refuses shows "(not available: why)";
 the command fails only when the module answers none.
 ]] .. ONESHOT_COMMON

@@ -10,8 +10,8 @@
 --   signal        AT+CSQ     {rssi, ber, dbm} (dbm nil when unknown: 99)
 --   contexts      AT+QIACT?  {{context, state, type, address, active}, ...}
 --   ip            the first active context's address (nil: none active)
---   firmware      `m:identity()` when the modem has it, else ATI and AT+GMR:
---                 {manufacturer, model, revision, gmr}
+--   firmware      `m:identity()` (ATI, AT+QGMR, read at open):
+--                 {manufacturer, model, revision, build, family, dialect}
 --   ftp           AT+QFTPSTAT {state = 0-4, name = "opening" | "idle" |
 --                 "transferring" | "closing" | "closed"}
 --
@@ -76,25 +76,6 @@ function M.cops(line)
 	return { mode = mode, format = math.tointeger(tonumber(f[2] or "")), name = f[3], act = act, act_text = act and M.ACT[act] }
 end
 
---- ATI's lines ("Quectel", "EC25", "Revision: EC25EFAR06A06M4G") as a table.
--- @param lines the information lines
--- @return {manufacturer, model, revision}, or nil
-function M.ati(lines)
-	local t = {}
-	for _, l in ipairs(lines) do
-		local rev = l:match("^%s*Revision:%s*(.-)%s*$")
-		if rev then
-			t.revision = rev
-		elseif l:match("%S") and not t.manufacturer then
-			t.manufacturer = l
-		elseif l:match("%S") and not t.model then
-			t.model = l
-		end
-	end
-	if not (t.revision or t.model) then return nil end
-	return t
-end
-
 -- The registration of one command as a table.
 local function registration(line)
 	local r = line and reply.cgreg(line)
@@ -114,18 +95,9 @@ local READ = {
 	contexts = { "AT+QIACT?", function(lines) return (reply.qiact(lines)) end, "+QIACT" },
 }
 
--- The firmware: m:identity() when the modem has it, else ATI and AT+GMR.
+-- The firmware: what the opening read (ATI, AT+QGMR: modemftp.identity).
 local function firmware(m)
-	if m.identity then return m:identity() end
-	local lines, err = m:at("ATI")
-	if not lines then return nil, err end
-	local t = M.ati(lines)
-	if not t then return nil, bad("ATI", lines, "Revision") end
-	local gmr = m:at("AT+GMR")
-	for _, l in ipairs(gmr or {}) do
-		if l:match("%S") then t.gmr = l:match("^%s*(.-)%s*$"); break end
-	end
-	return t
+	return m:identity()
 end
 
 -- AT+QFTPSTAT: OK, then +QFTPSTAT: 0,<ftpstat> (section 2.17).
@@ -220,7 +192,7 @@ function M.text(st)
 	rows[#rows + 1] = string.format("%-14s %s", "IP", st.ip or "-")
 	local fw = st.firmware
 	row("firmware", "firmware", fw and table.concat({ fw.manufacturer, fw.model, fw.revision and ("revision " .. fw.revision),
-		fw.gmr and fw.gmr ~= fw.revision and ("(AT+GMR " .. fw.gmr .. ")") or nil }, " "))
+		fw.build and fw.build ~= fw.revision and ("(build " .. fw.build .. ")") or nil }, " "))
 	row("FTP", "ftp", st.ftp and string.format("%s (QFTPSTAT %d)", st.ftp.name or "?", st.ftp.state))
 	return table.concat(rows, "\n") .. "\n"
 end
