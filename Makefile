@@ -137,15 +137,17 @@ coverage: deps
 	@scripts/coverage
 
 # The long runs (scripts/soak lists them): the model test at 10^7 cases,
-# each fuzzer SOAK_FUZZ_SECONDS.
+# each fuzzer SOAK_FUZZ_SECONDS, the specs' MODEMFTP_SOAK repetitions
+# (normal and ASan).
 soak: deps
-	@$(MAKE) --no-print-directory all $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) all asan $(FUZZ_BINS)
 	@scripts/soak
 
+# The three builds side by side, one job per core (CHECK_JOBS); then
+# scripts/run-tests runs the pieces side by side (TEST_JOBS).
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory asan
-	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) all asan $(FUZZ_BINS)
 	@scripts/run-tests
 
 demo: deps

@@ -368,11 +368,21 @@ static void note_reboot(mf_chat *c)
 	c->echo = -1;
 }
 
+/* A command line is text: a "line" of binary payload (a download still
+** streaming) that starts with "aT" is none. */
+static int is_text(const char *line)
+{
+	for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return 0;
+	return 1;
+}
+
 /* The echo of a command this engine never sent (not one of its last): if
 ** the module echoes, another program is writing to the port. */
 static int note_foreign(mf_chat *c, const char *line)
 {
-	if (strncasecmp(line, "AT", 2) != 0 || mf_owed_is_ours(&c->owed, line))
+	if (strncasecmp(line, "AT", 2) != 0 || !is_text(line) || mf_owed_is_ours(&c->owed, line))
 		return 0;
 	/* While echoes of ours are still owed, the module is answering input
 	** older than them: a dead host's, held by a stall, not a live program. */
