@@ -8,6 +8,7 @@ local modemftp = require "modemftp"
 local core = require "modemftp.core"
 local flow = require "modemftp.flow"
 local sim = require "support.sim"
+local replay = require "support.replay"
 
 local GUARD_MS = 100
 local OPEN = { guard = GUARD_MS / 1000 * 1.5, boot_wait = 15 }
@@ -175,5 +176,62 @@ describe("FTP state (ec20sim)", function()
 			assert(s:close())
 			m:close()
 		end)
+	end)
+end)
+
+-- The line forms of the real captures, replayed through the real transport.
+describe("FTP state (replayed line forms of captures 07 and 09)", function()
+	it("+CME ERROR: 603 to QFTPOPEN: STAT, QFTPCLOSE (OK now, +QFTPCLOSE later), login again", function()
+		local T = replay.script()
+		replay.login(T)
+		-- QFTPOPEN answered 603 instead: drop its OK, pause and result
+		for _ = 1, 3 do table.remove(T.lines) end
+		T:cme(603)
+		T:cmd("AT+QFTPSTAT"):ok():urc("+QFTPSTAT: 0,1")
+		T:cmd("AT+QFTPCLOSE"):ok():pause(50):urc("+QFTPCLOSE: 0,0")
+		replay.login(T)
+		T:cmd("AT+QFTPCLOSE"):ok():urc("+QFTPCLOSE: 0,0")
+		local m, s = replay.session(T)
+		assert.equal("idle", s.recovered.from)
+		assert.equal("idle", m.ftpstate)
+		assert(s:close())
+		T:finish(m)
+	end)
+
+	it("+QFTPOPEN: 603,0 (the result form): the same", function()
+		local T = replay.script()
+		replay.login(T)
+		table.remove(T.lines) -- the +QFTPOPEN: 0,0 result
+		T:urc("+QFTPOPEN: 603,0")
+		T:cmd("AT+QFTPSTAT"):ok():urc("+QFTPSTAT: 0,2")
+		T:cmd("AT+QFTPCLOSE"):ok():urc("+QFTPCLOSE: 0,0")
+		replay.login(T)
+		local m, s = replay.session(T)
+		assert.equal("transferring", s.recovered.from)
+		T:finish(m)
+	end)
+
+	it("603 to AT+QFTPCLOSE (a close in progress): its +QFTPCLOSE is awaited", function()
+		local T = replay.login(replay.script())
+		T:cmd("AT+QFTPCLOSE"):cme(603):pause(100):urc("+QFTPCLOSE: 0,0")
+		local m, s = replay.session(T)
+		assert(s:close())
+		assert.equal("closed", m.ftpstate)
+		T:finish(m)
+	end)
+
+	it("+CME ERROR: 615 to QFTPPUT: the session is unusable, nothing more is sent on it", function()
+		local T = replay.login(replay.script())
+		T:cmd('AT+QFTPPUT="x.txt","COM:",0,4,1'):cme(615)
+		T:cmd("AT+QFTPCLOSE"):ok():urc("+QFTPCLOSE: 0,0")
+		local m, s = replay.session(T)
+		local n, err = s:write("x.txt", "data")
+		assert.is_nil(n)
+		assert.equal(615, err.code)
+		local v, e2 = s:pwd()
+		assert.is_nil(v)
+		assert.matches("unusable", e2.message)
+		assert(s:close())
+		T:finish(m)
 	end)
 end)
