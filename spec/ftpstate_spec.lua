@@ -235,3 +235,41 @@ describe("FTP state (replayed line forms of captures 07 and 09)", function()
 		T:finish(m)
 	end)
 end)
+
+-- The issue's field case: a run killed while logged in (or in the middle
+-- of an upload) leaves the module's session open; the next run, untouched,
+-- succeeds.
+describe("modemftp run after a run that died logged in (ec20sim)", function()
+	local cli = require "support.cli"
+
+	local function run_job(h, body)
+		local conf, job = h.dir .. "/modemftp.conf", h.dir .. "/job.lua"
+		sim.write(conf, cli.sim_conf(h, "rsptimeout = 20\n"))
+		sim.write(job, body)
+		return cli.run({ "run", "--json", "--lock-dir", h.dir, "-c", conf, job },
+			{ env = { HOME = h.dir, XDG_CONFIG_HOME = h.dir }, timeout = 60 })
+	end
+
+	local JOB = [[
+		local m, args, job = ...
+		local f = job:flow()
+		local path = os.tmpname()
+		local fh = assert(io.open(path, "wb")); fh:write("published after a dead run"); fh:close()
+		local ok, err = f:publish(path, "pub.txt")
+		os.remove(path)
+		f:close()
+		if not ok then return nil, err end
+	]]
+
+	it("a session left open and an asynchronous close: exit 0", function()
+		with_sim({ guard_ms = GUARD_MS, args = "--close-async 800" }, function(h)
+			dead_host_session(h)
+			sim.control(h, "stale-upload dead.bin")
+			wait_for("the dead host's login", 10, function() return sim.read(h.root .. "/dead.bin") ~= nil end)
+			local r = run_job(h, JOB)
+			assert.equal(0, r.code, r.stderr)
+			recovery("run_after_dead_run", math.floor(r.seconds * 1000))
+			assert.equal("published after a dead run", sim.read(h.root .. "/pub.txt"))
+		end)
+	end)
+end)

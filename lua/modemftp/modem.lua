@@ -2,9 +2,11 @@
 --
 -- Created by `modemftp.open`. Holds the C port, the registered URC
 -- handlers, the transfer observers (`m:observe`) and the state the module
--- reported (rebooted, PDP deactivated).
+-- reported: `m.state` (rebooted, pdpdeact, resync: the next command runs
+-- `m:resync()` first, port_lost) and `m.ftpstate` (`modemftp.ftpstate`).
 -- What a line from the module means (its own, a restart, a lost PDP
--- context) is the core's one table: `core.line_class`.
+-- context) is the core's one table: `core.line_class`; what it does to
+-- this state is decided in one place, `take`, wherever the line arrived.
 --
 -- Dependencies point one way: modem -> session -> ram -> transfer; the
 -- modem uses all three, none of them uses the modem module.
