@@ -13,10 +13,10 @@
 --
 -- What every verb has in common is done here: its options are parsed
 -- (`options.parse`), --help prints its text, and a verb that takes no
--- operands (console, ports) is spared a bad command line: "modemftp VERB:
+-- operands (ports) is spared a bad command line: "modemftp VERB:
 -- message" on stderr, exit 64. `run` reports its own usage errors (its
 -- --json line says them too). An error a verb raises is an internal
--- error: its traceback, exit 70.
+-- error: its traceback, exit 70 (and run's --json line).
 local modemftp = require "modemftp"
 local errors = require "modemftp.errors"
 local options = require "modemftp.options"
@@ -36,7 +36,7 @@ local M = {}
 -- the command line is bad.
 M.verbs = {
 	run = { fn = runner.run, operands = true },
-	console = { fn = console.main },
+	console = { fn = console.main, operands = true }, -- [SCRIPT [ARGS...]]
 	ports = { fn = ports.main },
 }
 
@@ -82,6 +82,7 @@ function M.main(argv)
 	local ok, code = xpcall(dispatch, debug.traceback, verb, v, rest)
 	if not ok then
 		io.stderr:write("modemftp: internal error: ", tostring(code), "\n")
+		if verb == "run" then runner.internal_error(rest, code) end
 		return EXIT.software
 	end
 	return code

@@ -40,19 +40,37 @@ function M.dir(conf)
 	return "/tmp"
 end
 
+-- What an OS error on the lock file means: name and advice.
+local LOCK_ERRNO = {
+	[1] = { "noperm", "the user may not open or create the lock file" },
+	[13] = { "noperm", "the user may not open or create the lock file" },
+	[30] = { "noperm", "the lock directory is read-only" },
+	[2] = { "no_lock_dir", "the lock directory does not exist" },
+	[20] = { "no_lock_dir", "the lock directory is not a directory" },
+}
+
 --- Take a lock, waiting up to `seconds` while another process holds it
--- (SIGINT/SIGTERM stop the wait).
+-- (SIGINT/SIGTERM stop the wait). The lock file is created mode 0644
+-- whatever the umask, and one that cannot be opened read-write is locked
+-- through a read-only descriptor: a lock file root created does not lock a
+-- service account out (`core.lock`).
 -- @param path the lock file
 -- @param seconds how long to wait (0: try once)
 -- @return the lock (`lock:unlock()`), or nil, err with err.name "busy"
---   (still held after the wait), "interrupted" or "io"
+--   (still held after the wait; the message names the holder when it can),
+--   "interrupted", "noperm" (EACCES, EPERM, EROFS), "no_lock_dir" (ENOENT,
+--   ENOTDIR) or "io"; err.errno is the OS error
 function M.acquire(path, seconds)
 	local deadline = core.monotonic_ms() + util.ms(seconds or 0)
 	while true do
 		local step = math.max(0, math.min(200, deadline - core.monotonic_ms()))
 		local lock, err = core.lock(path, step)
 		if lock then return lock end
-		if err.kind ~= "busy" then return nil, errors.new { name = "io", message = err.message } end
+		if err.kind ~= "busy" then
+			local what = LOCK_ERRNO[err.errno]
+			return nil, errors.new { name = what and what[1] or "io", errno = err.errno,
+				message = err.message .. (what and (" (" .. what[2] .. ")") or ""), retryable = not what }
+		end
 		if core.interrupted() then
 			return nil, errors.new { name = "interrupted", message = "interrupted while waiting for " .. path }
 		end

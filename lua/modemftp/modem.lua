@@ -163,11 +163,15 @@ end
 function Modem:dispatch()
 	if not self.port:is_open() then return {} end -- closed by a callback of the operation
 	local urcs = self.port:urcs()
-	for _, line in ipairs(urcs) do
-		take(self, line)
-		deliver(self, line)
-	end
+	for _, line in ipairs(urcs) do self:_urc(line) end
 	return urcs
+end
+
+-- One URC, wherever it arrived: its effect on the modem's state (`take`),
+-- then the handlers.
+function Modem:_urc(line)
+	take(self, line)
+	deliver(self, line)
 end
 
 --- Register a URC handler.
@@ -201,10 +205,7 @@ function Modem:poll(seconds)
 	local list, err = self.port:poll(ms(seconds or 0))
 	if not list then return nil, self:note(transfer.fail("poll", err)) end
 	-- poll drained the queue already: the lines take effect here
-	for _, line in ipairs(list) do
-		take(self, line)
-		deliver(self, line)
-	end
+	for _, line in ipairs(list) do self:_urc(line) end
 	return list
 end
 
@@ -424,6 +425,16 @@ function Modem:pdp(opts)
 	return { context = ctx, ip = c and c.address or nil }
 end
 
+-- Every failure of pdp names its APN (the printed line shows the command
+-- and the APN, and what to check: errors.advice).
+local activate = Modem.pdp
+function Modem:pdp(opts)
+	opts = checkopts(opts, "pdp")
+	local r, err = activate(self, opts)
+	if not r then err.apn = opts.apn or "" end
+	return r, err
+end
+
 --- Deactivate a PDP context (AT+QIDEACT).
 -- @param context the context id (default: the one `pdp` activated, else 1)
 -- @return true, or nil, err
@@ -470,11 +481,31 @@ end
 -- @param opts {host =, port = 21, user =, password =, context = 1,
 --   filetype = "binary"|"ascii" (or 0|1), passive = true, timeout = 90
 --   (rsptimeout, seconds, 20-180), ssl = false (FTPS, ssltype 1; needs
---   passive), sslctxid = 1}
--- @return a Session, or nil, err
+--   passive), sslctxid = 1, password_source = where the password came from
+--   (a file, an option: named when the server refuses the login)}
+-- @return a Session, or nil, err (a failed login or connect says what to
+--   check: the user, the password's source, the PDP context, host and port)
 function Modem:ftp(opts)
 	opts = checkopts(opts, "ftp")
-	return Session.open(self, opts)
+	local s, err = Session.open(self, opts)
+	if not s and err.op == "open" and (err.code or err.protocol_error) then
+		-- what the message needs to say what to do (errors.advice): whom the
+		-- server refused, where the password came from, whether the PDP
+		-- context was up at all (a refused connection and no context give
+		-- the same 605/606)
+		err.user, err.host, err.port = opts.user or "anonymous", opts.host, opts.port or 21
+		err.password_source = opts.password_source
+		if err.code and err.code >= 604 and err.code <= 609 then
+			local ctx = opts.context or self.state.context or 1
+			local q = self:command("AT+QIACT?", { op = "open" })
+			local up = false
+			for _, c in ipairs(q and reply.qiact(q.info) or {}) do
+				if c.context == ctx and c.state == 1 then up = true end
+			end
+			if q then err.pdp_active, err.context = up, ctx end
+		end
+	end
+	return s, err
 end
 
 --- The module's FTP service state (AT+QFTPSTAT; no session needed): also
