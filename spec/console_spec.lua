@@ -208,6 +208,7 @@ describe("modemftp console on a pty", function()
 
 		it("exits with the failure's status in -e mode", function()
 			sim.write(h.dir .. "/c.conf", cli.sim_conf(h))
+			os.execute("chmod 600 " .. h.dir .. "/c.conf") -- it holds a password: no warning
 			local r = cli.run({ "console", "-c", h.dir .. "/c.conf", "--lock-dir", h.dir, "-e", "at 'AT+CSQ'" })
 			assert.equal(0, r.code, r.stderr)
 			assert.matches('^{ "%+CSQ: %d+,%d+" }\n$', r.stdout)

@@ -141,7 +141,7 @@ describe("the exit table, row by row", function()
 		assert.truthy(r.stderr:find("internal error", 1, true), r.stderr)
 		assert.truthy(r.stdout:find('"exit":70', 1, true), r.stdout)
 		assert.truthy(r.stdout:find('"error_name":"internal"', 1, true), r.stdout)
-		assert.truthy(r.stdout:find("injected fault", 1, true), r.stdout)
+		assert.truthy(r.stdout:find("injected fault", 1, true), r.stdout .. "\n--- stderr:\n" .. r.stderr)
 	end)
 
 	scenario(73, "the port's lock is held by another process, named", function()

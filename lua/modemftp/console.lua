@@ -8,8 +8,9 @@
 -- without it (or on a pipe) lines are read with io.read.
 --
 -- Helpers in the console's environment: `m`, `at(cmd)`, `ftp(opts)` (PDP
--- and login from the configuration; also sets `s`), `flow`, `errors`,
--- `modemftp`, `core`, `conf`, `pp(v)`, `help()`, `quit()`.
+-- and login from the configuration; also sets `s`), `status()` (the
+-- module's state, `modemftp.status`), `flow`, `errors`, `modemftp`, `core`,
+-- `conf`, `pp(v)`, `help()`, `quit()`.
 --
 -- SIGINT (with core.catch_signals on) aborts the transfer or the Lua code
 -- in progress and returns to the prompt; at the prompt it drops the line.
@@ -329,6 +330,7 @@ s = ftp()         PDP context + FTP login from the configuration (overrides: ftp
 s:list()  s:nlst()  s:size(name)  s:mdtm(name)  s:cwd(dir)  s:pwd()
 s:put(remote, localpath)   s:get(remote, localpath)   s:read(name)   s:write(name, data)
 f = flow.new{session = s}  f:upload(path, remote)  f:download(remote, path)
+status()          SIM, registration, operator, signal, PDP, firmware, FTP (m:status() as a table)
 pp(v)             pretty-print;  conf  the configuration;  errors, core, modemftp
 Ctrl-C aborts the transfer or code in progress; Ctrl-D or quit() leaves.]]
 
@@ -403,6 +405,12 @@ function M.run(o)
 	env.at = function(cmd, opts)
 		if not m then error("no modem (console started with --no-modem)", 2) end
 		return m:at(cmd, opts)
+	end
+	env.status = function()
+		if not m then error("no modem (console started with --no-modem)", 2) end
+		local st, err = m:status()
+		if not st then return nil, err end
+		out:write(require("modemftp.status").text(st))
 	end
 	env.ftp = function(opts)
 		if not m then error("no modem (console started with --no-modem)", 2) end

@@ -29,7 +29,11 @@ FTP jobs through a Quectel EC20 modem's AT+QFTP* commands.
 verbs:
   run JOB.lua [ARGS...]   run a job script (cron and systemd ready)
   console                 interactive Lua console with the modem opened as m
-  ports                   list serial ports (USB VID:PID, Quectel flagged)
+  ports                   list serial ports (USB VID:PID, interface, by-id, AT port)
+  put LOCAL [REMOTE]      upload one file      get REMOTE [LOCAL]   download one
+  ls [PATH]  rm PATH  mkdir PATH  mdtm PATH  size PATH   one FTP command
+  at COMMAND              one raw AT command: its answer's lines
+  status                  SIM, registration, operator, signal, PDP, firmware, FTP
   help [VERB]             this text, or a verb's
 
   modemftp VERB --help    a verb's options;  modemftp --version
@@ -54,7 +58,9 @@ options:
 
 ports: /dev/ttyUSB2 (libserialport, else termios), serial:/dev/ttyUSB2,
 tty:/dev/pts/3 (termios: ttys and ptys), tcp:HOST:PORT (ser2net raw),
-replay:FILE (a recorded transcript, for tests). One lock file per device
+replay:FILE (a recorded transcript, for tests), usb:VID:PID:IF[:SERIAL]
+(e.g. usb:2c7c:0125:2) or /dev/serial/by-id/...: the modem by what it is,
+found again after it re-enumerates (modemftp ports). One lock file per device
 (modemftp.NAME.lock in the lock directory) keeps two runs off one modem.
 
 configuration (later wins): /etc/modemftp.conf, /etc/modemftp/modemftp.conf
@@ -134,20 +140,109 @@ options:
 
 ports: /dev/ttyUSB2 (libserialport, else termios), serial:/dev/ttyUSB2,
 tty:/dev/pts/3 (termios: ttys and ptys), tcp:HOST:PORT (ser2net raw),
-replay:FILE (a recorded transcript, for tests). One lock file per device
+replay:FILE (a recorded transcript, for tests), usb:VID:PID:IF[:SERIAL]
+(e.g. usb:2c7c:0125:2) or /dev/serial/by-id/...: the modem by what it is,
+found again after it re-enumerates (modemftp ports). One lock file per device
 (modemftp.NAME.lock in the lock directory) keeps two runs off one modem.
 ]=]
 
 M.TEXT.ports = [[
 usage: modemftp ports [--json]
 
-List the serial ports (libserialport): name, USB VID:PID, manufacturer,
-product, serial number and description. Quectel modules (VID 2c7c) are
-flagged: their AT port is usually the third interface (ttyUSB2).
+List the serial ports (libserialport): name, USB VID:PID, interface number,
+what a Quectel module's interface is for (DM, NMEA, AT, modem; the AT port
+marked *), manufacturer, product, serial number and /dev/serial/by-id link,
+with the port spec that names the AT port whatever its ttyUSB number
+(usb:VID:PID:IF). Read from sysfs (MODEMFTP_SYSFS, MODEMFTP_DEVROOT: other
+roots).
 
 options:
 %s
 ]]
+
+local ONESHOT_COMMON = [[
+
+The configuration, the port's lock (waiting up to --lock-timeout, 60 s),
+--timeout, the exit statuses and --json are those of `modemftp run`: a
+missing local file exits 66, a server's 550 exits 1, a network failure 75;
+--json prints one line: verb result exit duration error error_name and the
+result's fields.
+
+options:
+%s
+
+ports: as for modemftp run, and usb:VID:PID:IF[:SERIAL] (e.g. usb:2c7c:0125:2)
+or /dev/serial/by-id/...: the modem by what it is (modemftp ports).
+]]
+
+M.TEXT.put = [[
+usage: modemftp put [OPTIONS] LOCAL [REMOTE]
+
+Upload LOCAL as REMOTE (default: LOCAL's name; a REMOTE ending in / is a
+folder): under a temporary name, then renamed into place; retried and
+resumed on temporary failures (`attempts`). Prints "LOCAL -> REMOTE: N bytes".
+]] .. ONESHOT_COMMON
+
+M.TEXT.get = [[
+usage: modemftp get [OPTIONS] REMOTE [LOCAL]
+
+Download REMOTE into LOCAL (default: REMOTE's name in the current folder; a
+folder: REMOTE's name in it; "-": standard output, not retried): into
+LOCAL.part, then renamed into place; retried and resumed (`attempts`).
+]] .. ONESHOT_COMMON
+
+M.TEXT.ls = [[
+usage: modemftp ls [OPTIONS] [PATH]
+
+The server's listing of PATH (AT+QFTPLIST; default: the login folder), as
+the server sent it; --json: the parsed entries.
+]] .. ONESHOT_COMMON
+
+M.TEXT.rm = [[
+usage: modemftp rm [OPTIONS] PATH
+
+Delete the remote file PATH (AT+QFTPDEL).
+]] .. ONESHOT_COMMON
+
+M.TEXT.mkdir = [[
+usage: modemftp mkdir [OPTIONS] PATH
+
+Make the remote folder PATH (AT+QFTPMKDIR).
+]] .. ONESHOT_COMMON
+
+M.TEXT.mdtm = [[
+usage: modemftp mdtm [OPTIONS] PATH
+
+The modification time of the remote file PATH (AT+QFTPMDTM), in UTC:
+2024-05-01T10:15:02Z; --json adds epoch.
+]] .. ONESHOT_COMMON
+
+M.TEXT.size = [[
+usage: modemftp size [OPTIONS] PATH
+
+The size of the remote file PATH in bytes (AT+QFTPSIZE).
+]] .. ONESHOT_COMMON
+
+M.TEXT.at = [[
+usage: modemftp at [OPTIONS] COMMAND
+
+Send one AT command (quoted: modemftp at "AT+CSQ") and print the lines of
+its answer; an ERROR or +CME ERROR exits 1. The answer must come within
+at_timeout (5 s; -o at_timeout=180 for AT+COPS=?). Commands that switch the
+channel to data mode are refused (exit 64): ATD, ATO, AT+QFTPPUT/QFTPGET/
+QFTPLIST/QFTPNLST/QFTPMLSD to COM:, AT+QFUPL, AT+QFDWL, AT+QFREAD,
+AT+QFWRITE, AT+QISEND, AT+QIRD, AT+CMUX, ...: use put, get, ls or a job.
+]] .. ONESHOT_COMMON
+
+M.TEXT.status = [[
+usage: modemftp status [OPTIONS]
+
+The module's state, one read-only command per line: SIM (AT+CPIN?),
+registration (AT+CGREG?, AT+CEREG?), operator (AT+COPS?), signal (AT+CSQ),
+PDP contexts and IP (AT+QIACT?), firmware (ATI, AT+GMR), FTP service
+(AT+QFTPSTAT). A command the module refuses shows "(not available: why)";
+the command fails only when the module answers none.
+]] .. ONESHOT_COMMON
 
 --- The help text of a verb, or of the command.
 -- @param verb "run", "console", "ports", or nil (or "main") for the command

@@ -5,17 +5,19 @@
 -- waits for a held lock in short steps so SIGINT/SIGTERM stop the wait.
 local core = require "modemftp.core"
 local errors = require "modemftp.errors"
+local usbserial = require "modemftp.usbserial"
 local util = require "modemftp.util"
 
 local M = {}
 
 --- The lock file of a port spec: one name per device, whatever the spelling
--- ("/dev/ttyUSB2", "tty:/dev/ttyUSB2" and a /dev/serial/by-id link share it).
+-- ("/dev/ttyUSB2", "tty:/dev/ttyUSB2", a /dev/serial/by-id link and the
+-- usb:VID:PID:IF spec that names it share it).
 -- @param port the port spec
 -- @param dir the lock directory
 -- @return the path
 function M.path(port, dir)
-	local dev = port:match("^tty:(.*)$") or port:match("^serial:(.*)$") or port
+	local dev = port:match("^tty:(.*)$") or port:match("^serial:(.*)$") or usbserial.resolve(port) or port
 	if dev:sub(1, 1) == "/" then dev = core.realpath(dev) or dev end
 	local name = dev:gsub("^/dev/", ""):gsub("[^%w%._%-]", "_")
 	return dir .. "/modemftp." .. name .. ".lock"

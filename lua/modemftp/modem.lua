@@ -19,6 +19,7 @@ local recover = require "modemftp.recover"
 local Session = require "modemftp.session"
 local ftpstate = require "modemftp.ftpstate"
 local transfer = require "modemftp.transfer"
+local usbserial = require "modemftp.usbserial"
 local util = require "modemftp.util"
 
 local ms, checkopts = util.ms, util.checkopts
@@ -95,12 +96,16 @@ function Modem.open(port, opts)
 		error("bad argument #1 to 'open' (port string expected, got " .. type(port) .. ")", 2)
 	end
 	opts = checkopts(opts, "open")
-	local p, err = core.open(port, { baud = opts.baud, rtscts = opts.rtscts, dtr = opts.dtr,
+	-- usb:VID:PID:IF and /dev/serial/by-id/... name the device; m:reopen() resolves them again
+	local device, rerr = usbserial.resolve(port)
+	if not device then return nil, rerr end
+	local p, err = core.open(device, { baud = opts.baud, rtscts = opts.rtscts, dtr = opts.dtr,
 		record = opts.record, connect_timeout_ms = opts.connect_timeout and ms(opts.connect_timeout) })
 	if not p then return nil, transfer.fail("open", err, { target = port }) end
 	local self = setmetatable({
 		port = p,
 		name = port,
+		device = device,
 		timeout = opts.timeout or 5,
 		guard = opts.guard or 1,
 		handlers = {},
@@ -575,6 +580,14 @@ end
 --- Stop an observer registered by `m:observe` (the same as `m:off`):
 -- true, or false when it was not registered.
 Modem.unobserve = Modem.off
+
+--- The module's state at a glance: SIM, registration, operator, signal,
+-- PDP contexts, firmware, FTP service (see `modemftp.status`).
+-- @return the table (a field the module refused is nil, its reason in
+--   `st.errors[field]`), or nil, err when the module answered nothing
+function Modem:status()
+	return require("modemftp.status").gather(self)
+end
 
 --- Write a comment into the transcript being recorded (no-op otherwise).
 function Modem:comment(text)

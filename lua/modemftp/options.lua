@@ -1,4 +1,5 @@
---- modemftp.options: the command line of each verb (`run`, `console`, `ports`).
+--- modemftp.options: the command line of each verb (`run`, `console`, `ports`,
+-- and the one-shots of `modemftp.oneshot`).
 --
 -- `options.OPTIONS[verb]` lists a verb's options as {long, short, ARG,
 -- help}; `options.parse` reads argv against it (long `--name`, `--name=value`,
@@ -48,6 +49,13 @@ local CONSOLE_ONLY = {
 	{ "execute", "e", "CODE", "run CODE as a console line, print its results and exit (status: its failure's)" },
 }
 
+-- put get ls rm mkdir mdtm size at status: the one-shots (modemftp.oneshot)
+local ONESHOT_ONLY = {
+	{ "timeout", "t", "SECONDS", "bound the whole command: clean abort, exit 124" },
+	{ "json", nil, nil, "print one JSON line on stdout: the result, or the failure" },
+}
+M.ONESHOTS = { "put", "get", "ls", "rm", "mkdir", "mdtm", "size", "at", "status" }
+
 local PORTS = {
 	{ "json", nil, nil, "print a JSON array" },
 	{ "help", "h", nil, "this help" },
@@ -61,6 +69,7 @@ end
 --- Each verb's options: {long name, short letter or nil, ARG name or nil
 -- (a flag), help text}.
 M.OPTIONS = { run = common_and(RUN_ONLY), console = common_and(CONSOLE_ONLY), ports = PORTS }
+for _, verb in ipairs(M.ONESHOTS) do M.OPTIONS[verb] = common_and(ONESHOT_ONLY) end
 
 -- -o KEY=VALUE: typed by the key.
 local function set(opts, value)

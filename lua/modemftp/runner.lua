@@ -623,11 +623,12 @@ end
 -- @param message the error's text (its first line is printed)
 function M.internal_error(argv, message)
 	if not asks_json(argv or {}) then return end
-	io.stdout:write(json.encode {
+	local out = M.json_out or io.stdout -- the real stdout, when the run diverted it
+	out:write(json.encode {
 		result = RESULT[EXIT.software], exit = EXIT.software, bytes = 0, files = 0, retries = 0,
 		error = "internal error: " .. tostring(message):gsub("\n.*", ""), error_name = "internal",
 	}, "\n")
-	io.stdout:flush()
+	out:flush()
 end
 
 --- The `modemftp run` verb (after `modemftp.cli` parsed its options).
@@ -648,6 +649,7 @@ function M.run(opts, operands, argv)
 		-- the line goes to the real stdout, alone: what the job writes there
 		-- (print, io.write, commands it runs) goes to stderr from now on
 		run.json_out = core.divert_stdout()
+		M.json_out = run.json_out
 	end
 	local ok, status, err = prepare(run, opts, operands)
 	if ok then status, err = execute(run, opts, operands) end
