@@ -164,16 +164,10 @@ end
 -- went away (USB re-enumeration, ser2net restart) is opened again from its
 -- spec first (`m:reopen()`).
 -- @param m the modem
--- @return true, or nil, err
+-- @return what the sync found (`m.sync`), or nil, err
 function M.resync(m)
-	local ok, err
-	if m:gone() then
-		ok, err = m:reopen()
-	else
-		ok, err = m:resync()
-	end
-	if not ok then return nil, err end
-	return true
+	if m:gone() then return m:reopen() end
+	return m:resync()
 end
 
 -- -------------------------------------------------------------- the flow
@@ -208,6 +202,14 @@ function Flow:__tostring()
 	return string.format("modemftp.flow (%s)", self.s and tostring(self.s) or "not connected")
 end
 
+-- True when a sync's result (m.sync) lists the state.
+local function has_state(sync, state)
+	for _, st in ipairs(sync and sync.states or {}) do
+		if st == state then return true end
+	end
+	return false
+end
+
 -- A session the flow must not use again: closed (lost), or unusable (the
 -- module answers 603 on it after a 615: capture 09).
 local function spent(s)
@@ -236,20 +238,26 @@ function Flow:_retry_opts(o, op)
 	local user_hook = r.before_retry
 	r.before_retry = function(err, attempt)
 		local m = self.modem or (self.s and self.s.modem)
+		local synced -- what a sync here found (m.sync)
 		if m and m:gone() then
 			-- the port went away: open its spec again (a retryable failure
 			-- while it is not back: counts as this attempt)
-			local ok, rerr = M.resync(m)
-			if not ok then return nil, rerr end
+			local rerr
+			synced, rerr = m:reopen()
+			if not synced then return nil, rerr end
+			say(r.log, "info", "%s: port opened again (%s)", m.name, tostring(m.device or m.name))
 		end
 		if self.s and (spent(self.s) or SESSION_LOST[err.name]) and self.connect then
 			-- log in again on the next attempt: the EC20 has one FTP client,
 			-- so close the old one first (it returns once the module closed)
 			say(r.log, "info", "reconnecting after: %s", tostring(err))
-			if self.s.modem and not self.s.modem:gone() then M.resync(self.s.modem) end
+			if not synced and self.s.modem and not self.s.modem:gone() then synced = M.resync(self.s.modem) end
 			pcall(self.s.close, self.s)
 			self.s = nil
 		end
+		-- the module was still in an upload's data mode: the probe went into
+		-- the file (an upload sends it again from byte 0)
+		if has_state(synced, "upload") then self.tainted = true end
 		if user_hook then return user_hook(err, attempt) end
 		return true
 	end
@@ -330,8 +338,18 @@ function Flow:upload(path, remote, opts)
 	local log = util.merge(self.opts, opts).log
 	local renaming = false -- a rename was sent: its reply may have been lost
 	local began = false -- the temporary file holds bytes of this upload (not of an earlier run)
+	local synced -- the modem's last sync (m.sync) this upload saw
 	local res, err = self:run(function(s, attempt)
 		local startpos = 0
+		local m = s.modem
+		-- a sync since the last attempt (here or in connect) found the module
+		-- still in the upload's data mode: its probe went into the file
+		local tainted = self.tainted or (m and m.sync ~= synced and has_state(m.sync, "upload"))
+		self.tainted, synced = nil, m and m.sync
+		if attempt > 1 and tainted and began then
+			say(log, "info", "%s may hold bytes that are not the file's: sending it again", target)
+			began = false
+		end
 		if attempt > 1 and regular then
 			local now, e = localfile.stat("upload", path, true)
 			if not now then return nil, e end
