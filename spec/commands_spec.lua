@@ -170,12 +170,14 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("reports a missing SIM clearly", function()
+			-- (asked again while 10/13/14, up to sim_wait: 0 asks once)
 			local T = replay.script():cmd("AT+CPIN?"):cme(10)
 			local m = assert(T:open())
-			local ok, err = m:pdp { apn = "x" }
+			local ok, err = m:pdp { apn = "x", sim_wait = 0 }
 			assert.is_nil(ok)
 			assert.equal("cme_error", err.name)
 			assert.matches("SIM not inserted", tostring(err))
+			assert.is_false(err.retryable)
 			T:finish(m)
 		end)
 

@@ -2,9 +2,11 @@
 --
 -- Created by `modemftp.open`. Holds the C port, the registered URC
 -- handlers, the transfer observers (`m:observe`) and the state the module
--- reported (rebooted, PDP deactivated).
+-- reported: `m.state` (rebooted, pdpdeact, resync: the next command runs
+-- `m:resync()` first, port_lost) and `m.ftpstate` (`modemftp.ftpstate`).
 -- What a line from the module means (its own, a restart, a lost PDP
--- context) is the core's one table: `core.line_class`.
+-- context) is the core's one table: `core.line_class`; what it does to
+-- this state is decided in one place, `take`, wherever the line arrived.
 --
 -- Dependencies point one way: modem -> session -> storage -> transfer; the
 -- modem uses all three, none of them uses the modem module.
@@ -17,6 +19,7 @@ local identity = require "modemftp.identity"
 local capabilities = require "modemftp.capabilities"
 local recover = require "modemftp.recover"
 local Session = require "modemftp.session"
+local ftpstate = require "modemftp.ftpstate"
 local transfer = require "modemftp.transfer"
 local usbserial = require "modemftp.usbserial"
 local util = require "modemftp.util"
@@ -34,20 +37,59 @@ core.set_error_metatable {
 	__tostring = function(e) return (e.kind or "error") .. ": " .. tostring(e.message) end,
 }
 
+-- The module restarted, or the network took the PDP context down: what
+-- the runtime knew is lost. A restart also loses the PDP context and the
+-- echo/verbose settings (unknown: the next command resyncs first).
+-- @param what "reboot" or "pdp"
+-- @param ctx the context id a pdpdeact named (or nil)
+local function lost(self, what, ctx)
+	if what == "reboot" then
+		self.state.rebooted = true
+		self.state.resync = true
+		self.state.pdpdeact = self.state.pdpdeact or true
+	else
+		self.state.pdpdeact = ctx or self.state.pdpdeact or true
+	end
+	self.ftpstate = "closed"
+	if self.session then self.session.closed = true end
+end
+
 --- Remember what an error says about the module (restarted, PDP context
 -- gone): the session is lost either way.
 -- @param err an error object
 -- @return err
 function Modem:note(err)
 	if err.name == "rebooted" then
-		self.state.rebooted = true
+		lost(self, "reboot")
 	elseif err.name == "pdp_deactivated" then
-		self.state.pdpdeact = self.state.pdpdeact or true
-	else
-		return err
+		lost(self, "pdp")
+	elseif err.name == "closed" then
+		-- the port itself failed (vanished, peer closed): `m:gone()`
+		self.state.port_lost = true
+		if self.session then self.session.closed = true end
 	end
-	if self.session then self.session.closed = true end
 	return err
+end
+
+--- True when the port went away (USB re-enumeration, ser2net restart) or
+-- was closed: `m:reopen()` opens its spec again.
+function Modem:gone()
+	return self.state.port_lost == true or not self.port:is_open()
+end
+
+-- The one place where a line the module printed by itself takes effect,
+-- wherever it arrived: during a command or `m:at`, a transfer, `m:poll`, a
+-- handler's own command, the sync at open. What a line means is the core's
+-- table (`core.line_class`); the FTP service's state is `modemftp.ftpstate`.
+local function take(self, line)
+	local class = core.line_class(line)
+	if class.reboot then
+		lost(self, "reboot")
+	elseif class.pdp_lost then
+		local _, f = reply.qiurc(line)
+		lost(self, "pdp", f and f[1])
+	end
+	ftpstate.line(self, line, class)
 end
 
 --- Open a port and say hello to the module (see `modemftp.open`).
@@ -71,6 +113,7 @@ function Modem.open(port, opts)
 		handlers = {},
 		observers = {},
 		state = {},
+		ftpstate = "unknown", -- an earlier process may have left a session open (modemftp.ftpstate)
 	}, Modem)
 	if opts.trace then p:trace(opts.trace) end
 	self.init = opts.init
@@ -78,7 +121,7 @@ function Modem.open(port, opts)
 		-- Whatever the module is doing (a dead host's transfer, a boot, a
 		-- half line, ATV0...), bring it to echo on, verbose and numeric
 		-- +CME errors; m.sync says what was found (modemftp.recover).
-		local ok, e = recover.sync(self, opts)
+		local ok, e = self:resync(opts)
 		if not ok then p:close(); return nil, e end
 	end
 	local perr
@@ -164,7 +207,13 @@ end
 -- @param opts optional {boot_wait =, probe_wait =} (seconds)
 -- @return m.sync, or nil, err
 function Modem:resync(opts)
-	return recover.sync(self, opts)
+	local r, err = recover.sync(self, opts)
+	-- the lines the sync queued (a boot burst, a pdpdeact) take effect now:
+	-- a restart before a session was opened loses nothing of it
+	self:dispatch()
+	if not r then return nil, err end
+	self.state.resync = nil -- echo, verbose and CMEE are known again
+	return r
 end
 
 --- Open the port's spec again after it went away (USB re-enumeration,
@@ -173,7 +222,11 @@ end
 function Modem:reopen(opts)
 	-- the port may now lead to another module: identity and settings anew
 	self.ident, self.caps, self.behaviour = nil, nil, identity.profile(nil, self.profile_over)
-	return recover.reopen(self, opts)
+	local r, err = recover.reopen(self, opts)
+	if self.port:is_open() then self:dispatch() end
+	if not r then return nil, err end
+	self.state.resync, self.state.port_lost = nil, nil
+	return r
 end
 
 function Modem:__tostring()
@@ -198,18 +251,10 @@ function Modem:dispatch()
 	return urcs
 end
 
--- One URC: what it says about the module (a restart, a lost PDP context:
--- the session is gone), then the handlers.
+-- One URC, wherever it arrived: its effect on the modem's state (`take`),
+-- then the handlers.
 function Modem:_urc(line)
-	local class = core.line_class(line)
-	if class.reboot then
-		self.state.rebooted = true
-		if self.session then self.session.closed = true end
-	elseif class.pdp_lost then
-		local _, f = reply.qiurc(line)
-		self.state.pdpdeact = f and f[1] or true
-		if self.session then self.session.closed = true end
-	end
+	take(self, line)
 	deliver(self, line)
 end
 
@@ -242,8 +287,8 @@ end
 -- @return the list of URC lines received (possibly empty), or nil, err
 function Modem:poll(seconds)
 	local list, err = self.port:poll(ms(seconds or 0))
-	if not list then return nil, transfer.fail("poll", err) end
-	-- poll drained the queue already: note and hand out the lines here
+	if not list then return nil, self:note(transfer.fail("poll", err)) end
+	-- poll drained the queue already: the lines take effect here
 	for _, line in ipairs(list) do self:_urc(line) end
 	return list
 end
@@ -254,6 +299,11 @@ end
 -- @return reply table {info=, final=, result=} or nil, err
 function Modem:command(cmd, o)
 	o = o or {}
+	if self.state.resync and self.init ~= false then
+		-- the module restarted: echo and verbose are back to its defaults
+		local ok, serr = self:resync()
+		if not ok then return nil, serr end
+	end
 	local r, err = self.port:command(cmd, {
 		timeout_ms = ms(o.timeout or self.timeout),
 		result = o.result,
@@ -288,25 +338,136 @@ local function first_info(r, prefix)
 	end
 end
 
+-- +CME ERROR codes of AT+CPIN? while the SIM is not ready yet after a
+-- restart: 10 not inserted (not seen yet), 13 failure, 14 busy (capture 13).
+local SIM_BUSY = { [10] = true, [13] = true, [14] = true }
+
+-- AT+CPIN? until READY, asked again every 0.5 s while the SIM is busy, up
+-- to `wait` seconds. @return true, or nil, err
+local function sim_ready(self, wait)
+	local deadline = core.monotonic_ms() + ms(wait)
+	while true do
+		local r, err = self:command("AT+CPIN?", { op = "pdp" })
+		if r then
+			local cpin = first_info(r, "+CPIN:")
+			if cpin and select(2, reply.cpin(cpin)) then return true end
+			return nil, errors.new { op = "pdp", name = "cme_error", retryable = false,
+				message = "SIM not ready: " .. tostring(cpin or "no +CPIN answer") }
+		end
+		if not SIM_BUSY[err.cme] or core.interrupted() then return nil, err end
+		local left = deadline - core.monotonic_ms()
+		if left <= 0 then
+			err.retryable = err.cme ~= 10 -- still "not inserted" after the wait: it is not there
+			err.message = string.format("the SIM was not ready within %g s (AT+CPIN?: +CME ERROR: %d, %s)",
+				wait, err.cme, err.cme == 14 and "SIM busy" or err.cme == 10 and "SIM not inserted" or "SIM failure")
+			return nil, err
+		end
+		local ok, perr = self:poll(math.min(left, 500) / 1000) -- URCs meanwhile take effect
+		if not ok then return nil, perr end
+	end
+end
+
+-- The signal quality for a message: "+CSQ: 24,99", or "no +CSQ".
+local function signal(self)
+	local r = self:command("AT+CSQ", { op = "pdp" })
+	return r and first_info(r, "+CSQ:") or "no +CSQ answer"
+end
+
+-- Registration on the packet network: AT+CGREG? and AT+CEREG? (LTE-only
+-- networks answer on CEREG alone), 1 home or 5 roaming, asked every second
+-- up to `wait` seconds. Denied (stat 3, nothing registered or searching) is
+-- permanent and says so, with the signal quality. @return true, or nil, err
+local function registered(self, wait)
+	local deadline = core.monotonic_ms() + ms(wait)
+	while true do
+		local seen, denied, searching = {}, false, false
+		for _, name in ipairs { "CGREG", "CEREG" } do
+			local r, err = self:command("AT+" .. name .. "?", { op = "pdp" })
+			if r then
+				local line = first_info(r, "+" .. name .. ":")
+				local st = line and reply.cgreg(line)
+				if st and st.registered then return true end
+				denied = denied or (st and st.stat == 3) or false
+				searching = searching or (st and st.stat == 2) or false
+				seen[#seen + 1] = line or ("no +" .. name .. " answer")
+			elseif name == "CGREG" or not (err.name == "modem_error" or err.name == "cme_error") then
+				return nil, err -- (a module without CEREG answers ERROR: not a failure)
+			end
+		end
+		local states = table.concat(seen, ", ")
+		if denied and not searching then
+			return nil, errors.new { op = "pdp", name = "network_error", retryable = false,
+				message = string.format("registration denied by the network (%s; signal %s): check the SIM's "
+					.. "subscription, data plan and roaming", states, signal(self)) }
+		end
+		if core.monotonic_ms() >= deadline or core.interrupted() then
+			return nil, errors.new { op = "pdp", name = "network_error", retryable = true,
+				message = string.format("not registered on the packet network within %g s (%s; signal %s)",
+					wait, states, signal(self)) }
+		end
+		core.sleep_ms(math.min(1000, math.max(deadline - core.monotonic_ms(), 0)))
+	end
+end
+
+-- The context ctx as AT+QIACT? shows it: {context=, address=, ...}, false
+-- when not active, or nil, err.
+local function active(self, ctx)
+	local q, err = self:command("AT+QIACT?", { op = "pdp" })
+	if not q then return nil, err end
+	for _, c in ipairs(reply.qiact(q.info) or {}) do
+		if c.context == ctx and c.state == 1 then return c end
+	end
+	return false
+end
+
+-- AT+QIACT answered ERROR although nothing seemed active: the network may
+-- have activated a context of its own and allow only one (capture 10: cid
+-- 9 or 1 in AT+CGACT?). Deactivate what AT+CGACT? shows active, then
+-- activate ctx again. @return the context, or nil, err (the first error)
+local function activate_again(self, ctx, timeout, first)
+	local c, err = active(self, ctx)
+	if c == nil then return nil, err end
+	if c then return c end -- it was active in fact
+	local r
+	r, err = self:command("AT+CGACT?", { op = "pdp" })
+	if not r then return nil, first end
+	local freed = 0
+	for _, line in ipairs(r.info) do
+		local cid, st = line:match("^%+CGACT:%s*(%d+)%s*,%s*(%d+)")
+		if cid and st == "1" then
+			if self:command("AT+CGACT=0," .. cid, { op = "pdp", timeout = 40 }) then freed = freed + 1 end
+		end
+	end
+	if freed == 0 then return nil, first end
+	r, err = self:command(atarg.command("QIACT", ctx), { op = "pdp", timeout = timeout })
+	if not r then return nil, err end
+	c, err = active(self, ctx)
+	if c == nil then return nil, err end
+	return c
+end
+
 --- Activate a PDP context, with the checks of section 1.4.
--- CPIN must be READY; PS attach (CGATT) is requested when missing;
--- registration (CGREG: 1 home or 5 roaming) is awaited; QICSGP sets the
--- APN; QIACT activates unless QIACT? shows the context active already.
+-- CPIN must be READY (asked again while the SIM is busy after a restart:
+-- +CME ERROR 10, 13, 14, up to `sim_wait`); PS attach (CGATT) is requested
+-- when missing; registration (AT+CGREG? or AT+CEREG?: 1 home or 5 roaming)
+-- is awaited, registration denied fails at once (not retryable, with
+-- AT+CSQ in the message); QICSGP sets the APN; QIACT activates unless
+-- QIACT? shows the context active already. QIACT answered ERROR while the
+-- network holds a context of its own (AT+CGACT?) deactivates that one and
+-- activates again.
 -- @param opts {context = 1, apn = "internet", user = "", password = "",
 --   auth = 0 (0 none, 1 PAP, 2 CHAP, 3 both), type = 1 (1 IPv4, 2 IPv6, 3 both),
---   register_timeout = 60 (seconds), timeout = 150 (QIACT seconds)}
+--   sim_wait = 20 (seconds), register_timeout = 60 (seconds), timeout = 150
+--   (QIACT seconds)}
 -- @return {context =, ip =}, or nil, err
 function Modem:pdp(opts)
 	opts = checkopts(opts, "pdp")
 	local ctx, err = atarg.contextid(opts.context or 1)
 	if not ctx then err.op = "pdp"; return nil, err end
+	local ok
+	ok, err = sim_ready(self, opts.sim_wait or 20)
+	if not ok then return nil, err end
 	local r
-	r, err = self:command("AT+CPIN?", { op = "pdp" })
-	if not r then return nil, err end
-	local cpin = first_info(r, "+CPIN:")
-	if not cpin or not select(2, reply.cpin(cpin)) then
-		return nil, errors.new { op = "pdp", name = "cme_error", message = "SIM not ready: " .. tostring(cpin or "no +CPIN answer") }
-	end
 	r, err = self:command("AT+CGATT?", { op = "pdp" })
 	if not r then return nil, err end
 	local att = first_info(r, "+CGATT:")
@@ -314,19 +475,8 @@ function Modem:pdp(opts)
 		r, err = self:command("AT+CGATT=1", { op = "pdp", timeout = 140 })
 		if not r then return nil, err end
 	end
-	local deadline = core.monotonic_ms() + ms(opts.register_timeout or 60)
-	while true do
-		r, err = self:command("AT+CGREG?", { op = "pdp" })
-		if not r then return nil, err end
-		local reg = first_info(r, "+CGREG:")
-		local st = reply.cgreg(reg or "")
-		if st and st.registered then break end
-		if core.monotonic_ms() >= deadline then
-			return nil, errors.new { op = "pdp", name = "network_error",
-				message = "not registered on the packet network (" .. tostring(reg) .. ")", retryable = true }
-		end
-		core.sleep_ms(1000)
-	end
+	ok, err = registered(self, opts.register_timeout or 60)
+	if not ok then return nil, err end
 	local apn, aerr = atarg.quote(opts.apn or "", "apn", 100)
 	if not apn then aerr.op = "pdp"; return nil, aerr end
 	local user, uerr = atarg.quote(opts.user or "", "user", 127)
@@ -339,24 +489,22 @@ function Modem:pdp(opts)
 	if not auth or not ptype then return nil, errors.argument("pdp", "bad argument 'auth' (0-3) or 'type' (1-3)") end
 	r, err = self:command(atarg.command("QICSGP", ctx, ptype, apn, user, pass, auth), { op = "pdp" })
 	if not r then return nil, err end
-	local function active()
-		local q, qerr = self:command("AT+QIACT?", { op = "pdp" })
-		if not q then return nil, qerr end
-		for _, c in ipairs(reply.qiact(q.info) or {}) do
-			if c.context == ctx and c.state == 1 then return c end
-		end
-		return false
-	end
 	local c
-	c, err = active()
+	c, err = active(self, ctx)
 	if c == nil then return nil, err end
 	if not c then
-		r, err = self:command(atarg.command("QIACT", ctx), { op = "pdp", timeout = opts.timeout or 150 })
-		if not r then return nil, err end
-		c, err = active()
+		local timeout = opts.timeout or 150
+		r, err = self:command(atarg.command("QIACT", ctx), { op = "pdp", timeout = timeout })
+		if r then
+			c, err = active(self, ctx)
+		elseif err.name == "modem_error" or err.name == "cme_error" then
+			c, err = activate_again(self, ctx, timeout, err)
+		else
+			return nil, err
+		end
 		if c == nil then return nil, err end
 	end
-	self.state.pdpdeact = nil
+	self.state.pdpdeact, self.state.rebooted = nil, nil
 	self.state.context = ctx
 	return { context = ctx, ip = c and c.address or nil }
 end
@@ -450,6 +598,24 @@ function Modem:ftp(opts)
 		end
 	end
 	return s, err
+end
+
+--- The module's FTP service state (AT+QFTPSTAT; no session needed): also
+-- kept in `m.ftpstate` (see `modemftp.ftpstate`).
+-- @return the number (0-4) and its name ("opening", "idle", "transferring",
+--   "closing", "closed"), or nil, err
+function Modem:ftp_stat()
+	return ftpstate.stat(self)
+end
+
+--- Close the module's FTP session whoever opened it (an earlier process,
+-- a session this process lost track of), returning only once the module
+-- says it is closed (see `ftpstate.close`).
+-- @param rsptimeout seconds the close may take (default 90)
+-- @return true, or nil, err
+function Modem:ftp_close(rsptimeout)
+	if self.session then self.session.closed = true; self.session = nil end
+	return ftpstate.close(self, rsptimeout, "close")
 end
 
 --- Upload bytes into a module file (AT+QFUPL), on one of the module's

@@ -201,13 +201,13 @@ function M.connect(m, conf, o)
 			message = "no FTP host: set `host =` in the configuration (or -o host=...)" }
 	end
 	if m.session then pcall(m.session.close, m.session); m.session = nil end
-	if m.state.rebooted then
-		-- the module restarted: redo the handshake that open() did
-		local ok, err = m:at("ATE1")
-		if ok then ok, err = m:at("AT+CMEE=1") end
+	if m:gone() then
+		-- the port went away (USB re-enumeration, ser2net restart): its spec again
+		local ok, err = m:reopen()
 		if not ok then return nil, err end
-		m.state.rebooted = nil
 	end
+	-- after a restart the module's first command resyncs it (m:command);
+	-- a session an earlier process left open is closed by m:ftp (603)
 	if c.pdp ~= false then
 		if c.pin then
 			local ok, err = simpin.unlock(m, c.pin)
@@ -333,7 +333,7 @@ end
 -- @return the flow
 function Job:flow(o)
 	local opts = util.merge({ attempts = self.conf.attempts, deadline = self.deadline, log = self.log,
-		stats = self.stats }, o)
+		stats = self.stats, modem = self.modem }, o)
 	if opts.connect == nil and opts.session == nil then
 		opts.connect = function() return self:ftp() end
 	end
