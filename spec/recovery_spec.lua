@@ -31,15 +31,7 @@ local function has(list, x)
 	return false
 end
 
--- Wait until fn() is true (a deadline, never a fixed sleep).
-local function wait_for(what, seconds, fn)
-	local deadline = core.monotonic_ms() + math.floor(seconds * 1000)
-	repeat
-		if fn() then return end
-		core.sleep_ms(20)
-	until core.monotonic_ms() > deadline
-	error("timed out waiting for " .. what)
-end
+local wait_for = sim.wait_for
 
 -- Open, PDP context, FTP login.
 local function login(h)

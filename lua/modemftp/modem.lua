@@ -15,6 +15,7 @@ local reply = require "modemftp.reply"
 local ram = require "modemftp.ram"
 local recover = require "modemftp.recover"
 local Session = require "modemftp.session"
+local ftpstate = require "modemftp.ftpstate"
 local transfer = require "modemftp.transfer"
 local util = require "modemftp.util"
 
@@ -31,20 +32,49 @@ core.set_error_metatable {
 	__tostring = function(e) return (e.kind or "error") .. ": " .. tostring(e.message) end,
 }
 
+-- The module restarted, or the network took the PDP context down: what
+-- the runtime knew is lost. A restart also loses the PDP context and the
+-- echo/verbose settings (unknown: the next command resyncs first).
+-- @param what "reboot" or "pdp"
+-- @param ctx the context id a pdpdeact named (or nil)
+local function lost(self, what, ctx)
+	if what == "reboot" then
+		self.state.rebooted = true
+		self.state.resync = true
+		self.state.pdpdeact = self.state.pdpdeact or true
+	else
+		self.state.pdpdeact = ctx or self.state.pdpdeact or true
+	end
+	self.ftpstate = "closed"
+	if self.session then self.session.closed = true end
+end
+
 --- Remember what an error says about the module (restarted, PDP context
 -- gone): the session is lost either way.
 -- @param err an error object
 -- @return err
 function Modem:note(err)
 	if err.name == "rebooted" then
-		self.state.rebooted = true
+		lost(self, "reboot")
 	elseif err.name == "pdp_deactivated" then
-		self.state.pdpdeact = self.state.pdpdeact or true
-	else
-		return err
+		lost(self, "pdp")
 	end
-	if self.session then self.session.closed = true end
 	return err
+end
+
+-- The one place where a line the module printed by itself takes effect,
+-- wherever it arrived: during a command or `m:at`, a transfer, `m:poll`, a
+-- handler's own command, the sync at open. What a line means is the core's
+-- table (`core.line_class`); the FTP service's state is `modemftp.ftpstate`.
+local function take(self, line)
+	local class = core.line_class(line)
+	if class.reboot then
+		lost(self, "reboot")
+	elseif class.pdp_lost then
+		local _, f = reply.qiurc(line)
+		lost(self, "pdp", f and f[1])
+	end
+	ftpstate.line(self, line, class)
 end
 
 --- Open a port and say hello to the module (see `modemftp.open`).
@@ -64,6 +94,7 @@ function Modem.open(port, opts)
 		handlers = {},
 		observers = {},
 		state = {},
+		ftpstate = "unknown", -- an earlier process may have left a session open (modemftp.ftpstate)
 	}, Modem)
 	if opts.trace then p:trace(opts.trace) end
 	self.init = opts.init
@@ -71,7 +102,7 @@ function Modem.open(port, opts)
 		-- Whatever the module is doing (a dead host's transfer, a boot, a
 		-- half line, ATV0...), bring it to echo on, verbose and numeric
 		-- +CME errors; m.sync says what was found (modemftp.recover).
-		local ok, e = recover.sync(self, opts)
+		local ok, e = self:resync(opts)
 		if not ok then p:close(); return nil, e end
 	end
 	return self
@@ -82,14 +113,24 @@ end
 -- @param opts optional {boot_wait =, probe_wait =} (seconds)
 -- @return m.sync, or nil, err
 function Modem:resync(opts)
-	return recover.sync(self, opts)
+	local r, err = recover.sync(self, opts)
+	-- the lines the sync queued (a boot burst, a pdpdeact) take effect now:
+	-- a restart before a session was opened loses nothing of it
+	self:dispatch()
+	if not r then return nil, err end
+	self.state.resync = nil -- echo, verbose and CMEE are known again
+	return r
 end
 
 --- Open the port's spec again after it went away (USB re-enumeration,
 -- ser2net restart), then `m:resync()`.
 -- @return m.sync, or nil, err (retryable while the port is not back)
 function Modem:reopen(opts)
-	return recover.reopen(self, opts)
+	local r, err = recover.reopen(self, opts)
+	if self.port:is_open() then self:dispatch() end
+	if not r then return nil, err end
+	self.state.resync = nil
+	return r
 end
 
 function Modem:__tostring()
@@ -111,15 +152,7 @@ function Modem:dispatch()
 	if not self.port:is_open() then return {} end -- closed by a callback of the operation
 	local urcs = self.port:urcs()
 	for _, line in ipairs(urcs) do
-		local class = core.line_class(line)
-		if class.reboot then
-			self.state.rebooted = true
-			if self.session then self.session.closed = true end
-		elseif class.pdp_lost then
-			local _, f = reply.qiurc(line)
-			self.state.pdpdeact = f and f[1] or true
-			if self.session then self.session.closed = true end
-		end
+		take(self, line)
 		deliver(self, line)
 	end
 	return urcs
@@ -155,8 +188,11 @@ end
 function Modem:poll(seconds)
 	local list, err = self.port:poll(ms(seconds or 0))
 	if not list then return nil, transfer.fail("poll", err) end
-	-- poll drained the queue already: hand the lines to the handlers
-	for _, line in ipairs(list) do deliver(self, line) end
+	-- poll drained the queue already: the lines take effect here
+	for _, line in ipairs(list) do
+		take(self, line)
+		deliver(self, line)
+	end
 	return list
 end
 
@@ -166,6 +202,11 @@ end
 -- @return reply table {info=, final=, result=} or nil, err
 function Modem:command(cmd, o)
 	o = o or {}
+	if self.state.resync and self.init ~= false then
+		-- the module restarted: echo and verbose are back to its defaults
+		local ok, serr = self:resync()
+		if not ok then return nil, serr end
+	end
 	local r, err = self.port:command(cmd, {
 		timeout_ms = ms(o.timeout or self.timeout),
 		result = o.result,
@@ -324,6 +365,24 @@ end
 function Modem:ftp(opts)
 	opts = checkopts(opts, "ftp")
 	return Session.open(self, opts)
+end
+
+--- The module's FTP service state (AT+QFTPSTAT; no session needed): also
+-- kept in `m.ftpstate` (see `modemftp.ftpstate`).
+-- @return the number (0-4) and its name ("opening", "idle", "transferring",
+--   "closing", "closed"), or nil, err
+function Modem:ftp_stat()
+	return ftpstate.stat(self)
+end
+
+--- Close the module's FTP session whoever opened it (an earlier process,
+-- a session this process lost track of), returning only once the module
+-- says it is closed (see `ftpstate.close`).
+-- @param rsptimeout seconds the close may take (default 90)
+-- @return true, or nil, err
+function Modem:ftp_close(rsptimeout)
+	if self.session then self.session.closed = true; self.session = nil end
+	return ftpstate.close(self, rsptimeout, "close")
 end
 
 --- Upload bytes into a module RAM file (AT+QFUPL).

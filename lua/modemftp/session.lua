@@ -17,12 +17,13 @@ local ram = require "modemftp.ram"
 local transfer = require "modemftp.transfer"
 local localfile = require "modemftp.localfile"
 local util = require "modemftp.util"
+local ftpstate = require "modemftp.ftpstate"
 
 local Session = {}
 Session.__index = Session
 Session.__name = "modemftp.session"
 
-local SLACK = 10 -- seconds we wait beyond rsptimeout: the module's own timer fires first
+local SLACK = ftpstate.SLACK -- seconds we wait beyond rsptimeout: the module's own timer fires first
 
 local function argfail(op, err, target)
 	err.op = op
@@ -64,6 +65,13 @@ function Session.open(m, o)
 		sslctxid, err = atarg.sslctxid(o.sslctxid or 1)
 		if not sslctxid then return argfail("open", err, o.host) end
 	end
+	if m.session and not m.session.closed and m.session.unusable then
+		-- ours, but the module answers 603 on it (after 615): close it first
+		local old = m.session
+		m.session = nil
+		old.closed = true
+		ftpstate.close(m, old.rsptimeout, "open")
+	end
 	if m.session and not m.session.closed then
 		return nil, errors.new { op = "open", target = o.host, name = "argument", retryable = false,
 			message = "a session is already open on this modem (the EC20 has one FTP client): close it first" }
@@ -79,17 +87,41 @@ function Session.open(m, o)
 		atarg.cfg("ssltype", ssl and 1 or 0),
 	}
 	if ssl then cmds[#cmds + 1] = atarg.cfg("sslctxid", sslctxid) end
-	for _, cmd in ipairs(cmds) do
-		local r
-		r, err = m:command(cmd, { op = "open", target = o.host })
-		if not r then return nil, err end
-	end
 	local self = setmetatable({
 		modem = m, host = o.host, port = port, user = o.user, rsptimeout = rsptimeout,
 		filetype = filetype, passive = passive, ssl = ssl, closed = false,
 	}, Session)
+	local function login()
+		for _, cmd in ipairs(cmds) do
+			local r, cerr = m:command(cmd, { op = "open", target = o.host })
+			if not r then return nil, cerr end
+		end
+		m.ftpstate = "opening"
+		local r, oerr = self:_result("open", atarg.command("QFTPOPEN", host, port), "+QFTPOPEN", o.host)
+		if not r then
+			if m.ftpstate == "opening" then m.ftpstate = "unknown" end
+			return nil, oerr
+		end
+		m.ftpstate = "idle"
+		return r
+	end
+	local t0 = core.monotonic_ms()
 	local r
-	r, err = self:_result("open", atarg.command("QFTPOPEN", host, port), "+QFTPOPEN", o.host)
+	r, err = login()
+	if not r and ftpstate.busy(err) then
+		-- 603: the module's one FTP client is taken: a session an earlier
+		-- process left open (or still closing, or still running a job).
+		-- Close it, waiting for the module to say so, and log in again.
+		local _, from = ftpstate.stat(m)
+		local ok, cerr = ftpstate.close(m, rsptimeout, "open")
+		if not ok and m.ftpstate ~= "closed" then
+			cerr.message = "the module's FTP session (left by an earlier process?) could not be closed: "
+				.. tostring(cerr.message)
+			return nil, cerr
+		end
+		r, err = login()
+		if r then self.recovered = { from = from or "unknown", ms = core.monotonic_ms() - t0 } end
+	end
 	if not r then return nil, err end
 	m.session = self
 	return self
@@ -110,7 +142,22 @@ function Session:_alive(op, target)
 				or self.modem.state.pdpdeact and "session lost: PDP context deactivated"
 				or "session is closed" }
 	end
+	if self.unusable then
+		return nil, errors.new { op = op, target = target, name = "closed", retryable = true,
+			message = "session unusable: " .. self.unusable .. "; close it and log in again" }
+	end
 	return true
+end
+
+-- What an error says about this session. Real modules answer 603 to every
+-- FTP command after a failed data connection (615), until the session is
+-- closed (capture 09): the session is unusable, a flow logs in again.
+-- @return err
+function Session:_note(err)
+	if errors.is(err) and err.code == 615 and not self.closed then
+		self.unusable = "the data connection failed (615): the module answers 603 until the session is closed"
+	end
+	return err
 end
 
 --- Send cmd, wait for OK and the +QFTPxxx result; return err == 0's value.
@@ -118,8 +165,10 @@ end
 function Session:_result(op, cmd, prefix, target, early)
 	local r, err = self.modem:command(cmd, { op = op, target = target, result = prefix,
 		result_timeout = self.rsptimeout + SLACK, early = early, timeout = self.modem.timeout })
-	if not r then return nil, err end
-	return transfer.result(op, r.result, prefix, { target = target, command = self.modem.port:redact(cmd) })
+	if not r then return nil, self:_note(err) end
+	local v, f = transfer.result(op, r.result, prefix, { target = target, command = self.modem.port:redact(cmd) })
+	if v == nil then return nil, self:_note(f) end
+	return v, f
 end
 
 -- The core's options for one transfer of this session: waits bounded by the
@@ -211,19 +260,21 @@ function Session:stat()
 	return v, STATES[v]
 end
 
---- Log out (AT+QFTPCLOSE). The session is closed afterwards even if the
--- module reports an error (it has dropped the connection either way).
+--- Log out (AT+QFTPCLOSE). Returns only once the module has really closed
+-- (its `+QFTPCLOSE` result; real modules may answer OK at once and report
+-- the close later, 603 meanwhile: capture 07), within rsptimeout, so that a
+-- new login right after works. The session is closed afterwards even if
+-- the module reports an error (it has dropped the connection either way).
 -- @return true, or nil, err
 function Session:close()
-	if self.closed or not self.modem.port:is_open() then
+	local m = self.modem
+	if m.session == self then m.session = nil end
+	if self.closed or not m.port:is_open() then
 		self.closed = true
 		return true -- logged out already, or the module dropped the session
 	end
 	self.closed = true
-	if self.modem.session == self then self.modem.session = nil end
-	local v, err = self:_result("close", "AT+QFTPCLOSE", "+QFTPCLOSE")
-	if v == nil then return nil, err end
-	return true
+	return ftpstate.close(m, self.rsptimeout, "close")
 end
 Session.__close = Session.close
 
@@ -333,7 +384,19 @@ end
 -- starts, how far it got (observers that asked for progress), and how it
 -- ended; run(opts) does the transfer. Without observers it is a tail call.
 local function observed(self, op, remote, opts, run)
-	local all = self.modem.observers
+	local m = self.modem
+	local inner = run
+	run = function(o)
+		if not self.closed and not self.unusable then m.ftpstate = "transferring" end
+		local r = table.pack(inner(o))
+		local err = r[1] == nil and r[2] or nil
+		if m.ftpstate == "transferring" and not (errors.is(err) and err.name == "paused") then
+			m.ftpstate = self.closed and "closed" or "idle"
+		end
+		if err then self:_note(err) end
+		return table.unpack(r, 1, r.n)
+	end
+	local all = m.observers
 	if #all == 0 then return run(opts) end
 	local watchers = table.move(all, 1, #all, 1, {}) -- an observer may unobserve itself
 	local base = { op = op, target = remote, direction = op == "put" and "up" or "down",
@@ -596,11 +659,21 @@ function Session:ato(dest, opts)
 	local offset = opts.offset or 0
 	local sink, done = open_sink("ato", dest, offset, false)
 	if sink == nil then return nil, done end
-	local bytes, rerr, data = transfer.get(self.modem, { op = "ato", cmd = "ATO", sink = sink or nil,
+	local m = self.modem
+	local bytes, rerr, data = transfer.get(m, { op = "ato", cmd = "ATO", sink = sink or nil,
 		result = opts.result or "+QFTPGET", options = self:_limits {
 			offset = offset, expect = opts.expect or -1, progress = progress_of(opts, opts.expect, offset) } })
+	if not bytes and errors.is(rerr) and rerr.name == "no_carrier" then
+		-- some modules (EG800K, capture 08) abort a download on "+++",
+		-- unlike the manual: there is nothing to resume, the service is idle
+		if m.ftpstate == "transferring" then m.ftpstate = "idle" end
+		rerr.message = string.format("ATO answered NO CARRIER: the module aborted the download when it left "
+			.. "data mode (nothing to resume); get it again from byte %d (s:get with startpos = %d)", offset, offset)
+		rerr.retryable = true
+	end
 	local ok, err = done(not bytes and rerr or nil)
 	if not ok then return nil, err end
+	if m.ftpstate == "transferring" then m.ftpstate = "idle" end
 	if sink then return bytes end
 	return bytes, data
 end
@@ -634,7 +707,7 @@ function Session:_listing(op, cmdname, prefix, dir, opts, parse)
 			target = dir, result = prefix, options = self:_limits {} })
 		if not n then text = rerr end
 	end
-	if not n then return nil, text end
+	if not n then return nil, self:_note(text) end
 	if opts.raw then return text end
 	return parse(text), text
 end

@@ -38,6 +38,17 @@ function M.read(path)
 	return d
 end
 
+--- Wait until fn() is true, checking every 20 ms (a deadline, never a
+-- fixed sleep); raises "timed out waiting for WHAT" after `seconds`.
+function M.wait_for(what, seconds, fn)
+	local deadline = core.monotonic_ms() + math.floor(seconds * 1000)
+	repeat
+		if fn() then return end
+		core.sleep_ms(20)
+	until core.monotonic_ms() > deadline
+	error("timed out waiting for " .. what, 2)
+end
+
 --- Write a whole file.
 function M.write(path, data)
 	local f = assert(io.open(path, "wb"))
