@@ -144,8 +144,8 @@ local STATES = {
 		core.sleep_ms(300)
 		dead_host_sends(h, "AT+QFTPCLOSE")
 	end },
-	-- probes every 0.1 s: a run either never sees them or stops with the clear error
-	{ name = "prober", args = "--prober 0.1", refused = "foreign" },
+	-- probes every 10 ms: a run either never sees them or stops with the clear error
+	{ name = "prober", args = "--prober 0.01", refused = "foreign" },
 	{ name = "late-reply", prepare = function(h) sim.control(h, "late-reply 800") end },
 	{ name = "stall", prepare = function(h) sim.control(h, "stall 3") end },
 	{ name = "vanish", link = true, prepare = function(h)

@@ -38,7 +38,7 @@ M.PHASES = {
 	{ name = "close", from = "download_end", to = "done" }, -- the local rename, AT+QFTPCLOSE
 }
 
--- Where a kill landed: the last mark the job wrote before it.
+-- Where a kill landed: the last mark the job wrote before it died.
 local LANDED = {
 	[""] = "open", job = "login", login = "login", ftp_ok = "between", upload = "upload",
 	upload_end = "between", published = "between", download = "download", download_end = "close",
@@ -92,14 +92,34 @@ function M.summary(r)
 		fmt(d.max), table.concat(landed, ", "))
 end
 
--- Wait for a mark, while the process (spawned by support.cli) runs.
+-- Run A: `modemftp run` in the background, its own pid known (so the kill
+-- hits it, not a wrapper) and its exit status kept.
+local function spawn(argv, dir)
+	local words = {}
+	for i, a in ipairs(argv) do words[i] = sim.q(a) end
+	os.remove(dir .. "/a.pid")
+	os.remove(dir .. "/a.rc")
+	local inner = string.format("%s %s >/dev/null 2>&1 </dev/null & echo $! >%s; wait $!; echo $? >%s",
+		sim.q(cli.bin), table.concat(words, " "), sim.q(dir .. "/a.pid"), sim.q(dir .. "/a.rc"))
+	local t0 = core.monotonic_ms()
+	os.execute("sh -c " .. sim.q(inner) .. " >/dev/null 2>&1 &")
+	local pid
+	local deadline = t0 + 10000
+	repeat
+		pid = tonumber((sim.read(dir .. "/a.pid") or ""):match("^(%d+)\n"))
+		if not pid then core.sleep_ms(1) end
+	until pid or core.monotonic_ms() > deadline
+	return { pid = pid, rc = dir .. "/a.rc", t0 = t0 }
+end
+
+-- Wait for a mark while run A runs; nil when it ended first.
 local function wait_mark(path, mark, seconds, proc)
 	local deadline = core.monotonic_ms() + seconds * 1000
 	repeat
 		local m = M.marks(path)
 		if m[mark] then return m end
-		if sim.read(proc.dir .. "/rc") then return nil end
-		core.sleep_ms(2)
+		if sim.read(proc.rc) then return nil end
+		core.sleep_ms(1)
 	until core.monotonic_ms() > deadline
 	return nil
 end
@@ -124,6 +144,7 @@ function M.run(o)
 	local h = sim.start { guard_ms = o.guard_ms or 100,
 		args = string.format("--baud %d --close-async %d", o.baud or 921600, o.close_ms or 200) }
 	local res = { seed = seed, runs = runs, failures = {}, recovery_ms = {}, total_s = {}, landed = {}, cycles = {} }
+	local killer = io.popen("exec sh 2>/dev/null", "w")
 	local ok, err = pcall(function()
 		local conf = h.dir .. "/kill.conf"
 		-- guard 0.15 s: above the simulator's 100 ms
@@ -186,20 +207,29 @@ function M.run(o)
 			local offset = rand(math.max(1, span))
 			sim.make_file(src, size, (seed + i) % 2147483647)
 			os.remove(marks)
-			local a = cli.spawn(argv)
+			local a = spawn(argv, h.dir)
 			local landed
-			if p.from and not wait_mark(marks, p.from, 60, a) then
+			if not a.pid then error("run A did not start") end
+			-- the offset counts from the mark's own time (or the spawn's)
+			local mk = p.from and wait_mark(marks, p.from, 60, a)
+			if p.from and not mk then
 				landed = "never reached " .. p.from
 			else
-				core.sleep_ms(offset)
-				landed = LANDED[M.marks(marks).last]
-				cli.kill(a, "KILL")
+				local at = (mk and mk[p.from] or a.t0) + offset
+				local now = core.monotonic_ms()
+				if at > now then core.sleep_ms(at - now) end
+				-- a shell that is already running: the kill costs no fork
+				killer:write("kill -KILL ", a.pid, "\n")
+				killer:flush()
 			end
-			local ra = cli.wait(a, 10)
-			if not ra then
+			local rc = sim.wait_line(a.rc, 10)
+			if not rc then
 				res.failures[#res.failures + 1] = string.format("cycle %d: run A did not end after SIGKILL", i)
-			elseif ra.code ~= 137 then
+				break
+			elseif tonumber(rc) ~= 137 then
 				landed = "finished" -- it ended before the kill (or failed: B's checks tell)
+			elseif not landed then
+				landed = LANDED[M.marks(marks).last] -- the marks A wrote before it died
 			end
 			res.landed[landed] = (res.landed[landed] or 0) + 1
 			local label = string.format("cycle %d (seed %d): killed in %s (aimed: %s +%d ms), %d bytes", i, seed,
@@ -221,6 +251,7 @@ function M.run(o)
 			if not os.execute("kill -0 " .. h.sim_pid .. " 2>/dev/null") then error("ec20sim died") end
 		end
 	end)
+	killer:close()
 	local simlog = sim.stop(h)
 	if not ok then
 		res.failures[#res.failures + 1] = tostring(err) .. "\n--- ec20sim log ---\n" .. tostring(simlog):sub(-3000)
