@@ -10,11 +10,12 @@ describe("SIGKILL at random moments of a publish + fetch job", function()
 		local seed = tonumber(os.getenv("KILL_SEED") or "") or os.time()
 		local runs = tonumber(os.getenv("KILL_RUNS") or "") or 10
 		print(string.format("# kill: seed %d (replay: KILL_SEED=%d KILL_RUNS=%d)", seed, seed, runs))
-		local r = kill.run { seed = seed, runs = runs, log = function(line) print("# " .. line) end }
+		-- run_timeout: a next run that cannot recover gives up (5 attempts) well within it
+		local r = kill.run { seed = seed, runs = runs, run_timeout = 40, log = function(line) print("# " .. line) end }
 		print("# " .. kill.summary(r))
 		assert.equal(runs, #r.cycles, table.concat(r.failures, "\n"))
 		assert.same({}, r.failures)
-		-- every phase was aimed at and most kills landed where aimed (timing may move a few)
+		-- every phase was aimed at (where each kill landed is printed: timing moves some)
 		for _, p in ipairs(kill.PHASES) do
 			local aimed = 0
 			for _, c in ipairs(r.cycles) do if c.aimed == p.name then aimed = aimed + 1 end end

@@ -131,7 +131,8 @@ end
 --   min_size = 16384, max_size = 65536, guard_ms = 100, run_timeout = 90,
 --   max_failures = 1 (stop after so many; after a failure the module is
 --   rebooted, so that the next cycles test the kills, not that failure),
---   job = the job file}
+--   job = the job file, phase = aim every kill at this phase (investigating),
+--   slow_ms = 5000 (a recovery slower than this logs the run's log)}
 -- @return {seed, runs, failures = {text...}, recovery_ms = {...},
 --   total_s = {...}, landed = {phase = count}, cycles = {...}}
 function M.run(o)
@@ -157,7 +158,8 @@ function M.run(o)
 		local function full_run(label)
 			os.remove(marks)
 			local t0 = core.monotonic_ms()
-			local r = cli.run(argv, { timeout = o.run_timeout or 90 })
+			-- the next run logs its AT traffic (-v): what it did to recover
+			local r = cli.run({ "run", "-v", table.unpack(argv, 2) }, { timeout = o.run_timeout or 90 })
 			local mk = M.marks(marks)
 			local want = sim.sha256(src)
 			local problems = {}
@@ -169,7 +171,13 @@ function M.run(o)
 					r.stderr:sub(-2500))
 				return nil, mk, nil, t0
 			end
-			return r, mk, mk.ftp_ok and (mk.ftp_ok - t0), t0
+			local rec = mk.ftp_ok and (mk.ftp_ok - t0)
+			if rec and rec > (o.slow_ms or 5000) then
+				-- slower than the issue's target: say why (the run's log)
+				log(string.format("%s: slow recovery, %d ms; the run's log:\n%s", label, rec,
+					(r.stderr:match("^(.-logged in to[^\n]*)") or r.stderr):sub(-6000)))
+			end
+			return r, mk, rec, t0
 		end
 
 		-- calibration: the length of each phase on this machine, now
@@ -200,6 +208,7 @@ function M.run(o)
 
 		for i = 1, runs do
 			local p = order[i]
+			for _, q in ipairs(M.PHASES) do if q.name == o.phase then p = q end end
 			local size = (o.min_size or 16384) + rand((o.max_size or 65536) - (o.min_size or 16384) + 1)
 			local span = length[p.name]
 			-- a transfer of a smaller file is shorter (calibrated at max_size)

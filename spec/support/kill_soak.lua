@@ -8,7 +8,8 @@
 -- Prints each kill, then "# N cases in S s: SUMMARY" (the line
 -- scripts/soak reports) and every failure; exits 1 when any run after a
 -- kill failed. Up to KILL_MAX_FAILURES (5) failures are collected (the
--- module is rebooted after each) before it stops.
+-- module is rebooted after each) before it stops. KILL_PHASE=NAME aims
+-- every kill at one phase (open, login, upload, between, download, close).
 local top = (arg[0]:match("^(.*)/spec/support/kill_soak%.lua$")) or "."
 package.path = top .. "/lua/?.lua;" .. top .. "/lua/?/init.lua;" .. top .. "/spec/?.lua;" .. package.path
 package.cpath = (os.getenv("MODEMFTP_BUILD") or (top .. "/build")) .. "/lib/?.so;" .. package.cpath
@@ -20,7 +21,7 @@ local seed = tonumber(os.getenv("KILL_SEED") or "") or os.time()
 local runs = tonumber(os.getenv("KILL_RUNS") or "") or 200
 print(string.format("kill soak: seed %d, %d runs (replay: KILL_SEED=%d KILL_RUNS=%d)", seed, runs, seed, runs))
 local t0 = core.monotonic_ms()
-local r = kill.run { seed = seed, runs = runs, max_failures = tonumber(os.getenv("KILL_MAX_FAILURES") or "") or 5,
+local r = kill.run { seed = seed, runs = runs, phase = os.getenv("KILL_PHASE"), max_failures = tonumber(os.getenv("KILL_MAX_FAILURES") or "") or 5,
 	log = function(line) print(line); io.stdout:flush() end }
 local secs = (core.monotonic_ms() - t0) / 1000
 local t = kill.distribution(r.total_s)
