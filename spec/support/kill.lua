@@ -167,8 +167,9 @@ function M.run(o)
 			if sim.sha256(h.root .. "/" .. remote) ~= want then problems[#problems + 1] = "the server's file differs" end
 			if sim.sha256(copy) ~= want then problems[#problems + 1] = "the local copy differs" end
 			if #problems > 0 then
-				res.failures[#res.failures + 1] = string.format("%s: %s\n%s", label, table.concat(problems, ", "),
-					r.stderr:sub(-2500))
+				local e = r.stderr -- the run's -v log: its start (the recovery) and its end
+				if #e > 7000 then e = e:sub(1, 4000) .. "\n[...]\n" .. e:sub(-3000) end
+				res.failures[#res.failures + 1] = string.format("%s: %s\n%s", label, table.concat(problems, ", "), e)
 				return nil, mk, nil, t0
 			end
 			local rec = mk.ftp_ok and (mk.ftp_ok - t0)
