@@ -170,12 +170,14 @@ describe("modemftp commands (replayed transcripts)", function()
 		end)
 
 		it("reports a missing SIM clearly", function()
+			-- (asked again while 10/13/14, up to sim_wait: 0 asks once)
 			local T = replay.script():cmd("AT+CPIN?"):cme(10)
 			local m = assert(T:open())
-			local ok, err = m:pdp { apn = "x" }
+			local ok, err = m:pdp { apn = "x", sim_wait = 0 }
 			assert.is_nil(ok)
 			assert.equal("cme_error", err.name)
 			assert.matches("SIM not inserted", tostring(err))
+			assert.is_false(err.retryable)
 			T:finish(m)
 		end)
 
@@ -220,7 +222,8 @@ describe("modemftp commands (replayed transcripts)", function()
 			assert.equal(625, err.code)
 			assert.equal(530, err.protocol_error)
 			assert.is_false(err.retryable)
-			assert.equal("open quectel.3322.org: 625 not logged in (FTP 530 Not logged in)", tostring(err))
+			assert.equal("open quectel.3322.org: 625 not logged in (FTP 530 Not logged in); the server refused user "
+				.. "'test': check the user name and the password", tostring(err))
 			T:finish(m)
 		end)
 
@@ -230,11 +233,15 @@ describe("modemftp commands (replayed transcripts)", function()
 				:cmd('AT+QFTPCFG="filetype",0'):ok():cmd('AT+QFTPCFG="transmode",1'):ok()
 				:cmd('AT+QFTPCFG="rsptimeout",90'):ok():cmd('AT+QFTPCFG="ssltype",0'):ok()
 				:cmd('AT+QFTPOPEN="' .. HOST .. '",21'):ok():urc("+QFTPOPEN: 604,0")
+				-- 1.4.3's second check, made by m:ftp itself: is the PDP context active?
+				:cmd("AT+QIACT?"):line('+QIACT: 1,1,1,"10.7.157.1"'):ok()
 			local m = assert(T:open())
 			local s, err = m:ftp { host = HOST, user = "test", password = "test" }
 			assert.is_nil(s)
 			assert.equal("dns_parse_fails", err.name)
 			assert.is_nil(err.protocol_error)
+			assert.is_true(err.pdp_active)
+			assert.matches("could not resolve " .. HOST:gsub("%.", "%%."), tostring(err))
 			T:finish(m)
 		end)
 

@@ -8,6 +8,7 @@ local modemftp = require "modemftp"
 local core = require "modemftp.core"
 local flow = require "modemftp.flow"
 local sim = require "support.sim"
+local replay = require "support.replay"
 
 local GUARD_MS = 100
 local OPEN = { guard = GUARD_MS / 1000 * 1.5, boot_wait = 15 }
@@ -164,16 +165,112 @@ describe("FTP state (ec20sim)", function()
 			assert.equal("no_carrier", aerr.name)
 			assert.matches("aborted", aerr.message)
 			assert.matches("startpos", aerr.message)
-			assert.is_true(core.monotonic_ms() - t0 < 2000)
+			local ms = core.monotonic_ms() - t0
+			assert.is_true(ms < 2000)
+			recovery("escape_aborts_ato", ms)
 			assert.equal("idle", m.ftpstate)
 			-- the session still works: the rest from the offset
 			local rest = assert(s:get("big.bin", path, { startpos = offset }))
 			assert.equal(300000 - offset, rest)
 			assert.equal(sim.sha256(h.root .. "/big.bin"), sim.sha256(path))
-			recovery("escape_aborts", core.monotonic_ms() - t0)
 			os.remove(path)
 			assert(s:close())
 			m:close()
+		end)
+	end)
+end)
+
+-- The line forms of the real captures, replayed through the real transport.
+describe("FTP state (replayed line forms of captures 07 and 09)", function()
+	it("+CME ERROR: 603 to QFTPOPEN: STAT, QFTPCLOSE (OK now, +QFTPCLOSE later), login again", function()
+		local T = replay.script()
+		replay.login(T)
+		-- QFTPOPEN answered 603 instead: drop its OK, pause and result
+		for _ = 1, 3 do table.remove(T.lines) end
+		T:cme(603)
+		T:cmd("AT+QFTPSTAT"):ok():urc("+QFTPSTAT: 0,1")
+		T:cmd("AT+QFTPCLOSE"):ok():pause(50):urc("+QFTPCLOSE: 0,0")
+		replay.login(T)
+		T:cmd("AT+QFTPCLOSE"):ok():urc("+QFTPCLOSE: 0,0")
+		local m, s = replay.session(T)
+		assert.equal("idle", s.recovered.from)
+		assert.equal("idle", m.ftpstate)
+		assert(s:close())
+		T:finish(m)
+	end)
+
+	it("+QFTPOPEN: 603,0 (the result form): the same", function()
+		local T = replay.script()
+		replay.login(T)
+		table.remove(T.lines) -- the +QFTPOPEN: 0,0 result
+		T:urc("+QFTPOPEN: 603,0")
+		T:cmd("AT+QFTPSTAT"):ok():urc("+QFTPSTAT: 0,2")
+		T:cmd("AT+QFTPCLOSE"):ok():urc("+QFTPCLOSE: 0,0")
+		replay.login(T)
+		local m, s = replay.session(T)
+		assert.equal("transferring", s.recovered.from)
+		T:finish(m)
+	end)
+
+	it("603 to AT+QFTPCLOSE (a close in progress): its +QFTPCLOSE is awaited", function()
+		local T = replay.login(replay.script())
+		T:cmd("AT+QFTPCLOSE"):cme(603):pause(100):urc("+QFTPCLOSE: 0,0")
+		local m, s = replay.session(T)
+		assert(s:close())
+		assert.equal("closed", m.ftpstate)
+		T:finish(m)
+	end)
+
+	it("+CME ERROR: 615 to QFTPPUT: the session is unusable, nothing more is sent on it", function()
+		local T = replay.login(replay.script())
+		T:cmd('AT+QFTPPUT="x.txt","COM:",0,4,1'):cme(615)
+		T:cmd("AT+QFTPCLOSE"):ok():urc("+QFTPCLOSE: 0,0")
+		local m, s = replay.session(T)
+		local n, err = s:write("x.txt", "data")
+		assert.is_nil(n)
+		assert.equal(615, err.code)
+		local v, e2 = s:pwd()
+		assert.is_nil(v)
+		assert.matches("unusable", e2.message)
+		assert(s:close())
+		T:finish(m)
+	end)
+end)
+
+-- The issue's field case: a run killed while logged in (or in the middle
+-- of an upload) leaves the module's session open; the next run, untouched,
+-- succeeds.
+describe("modemftp run after a run that died logged in (ec20sim)", function()
+	local cli = require "support.cli"
+
+	local function run_job(h, body)
+		local conf, job = h.dir .. "/modemftp.conf", h.dir .. "/job.lua"
+		sim.write(conf, cli.sim_conf(h, "rsptimeout = 20\n"))
+		sim.write(job, body)
+		return cli.run({ "run", "--json", "--lock-dir", h.dir, "-c", conf, job },
+			{ env = { HOME = h.dir, XDG_CONFIG_HOME = h.dir }, timeout = 60 })
+	end
+
+	local JOB = [[
+		local m, args, job = ...
+		local f = job:flow()
+		local path = os.tmpname()
+		local fh = assert(io.open(path, "wb")); fh:write("published after a dead run"); fh:close()
+		local ok, err = f:publish(path, "pub.txt")
+		os.remove(path)
+		f:close()
+		if not ok then return nil, err end
+	]]
+
+	it("a session left open and an asynchronous close: exit 0", function()
+		with_sim({ guard_ms = GUARD_MS, args = "--close-async 800" }, function(h)
+			dead_host_session(h)
+			sim.control(h, "stale-upload dead.bin")
+			wait_for("the dead host's login", 10, function() return sim.read(h.root .. "/dead.bin") ~= nil end)
+			local r = run_job(h, JOB)
+			assert.equal(0, r.code, r.stderr)
+			recovery("run_after_dead_run", math.floor(r.seconds * 1000))
+			assert.equal("published after a dead run", sim.read(h.root .. "/pub.txt"))
 		end)
 	end)
 end)

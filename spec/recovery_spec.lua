@@ -41,6 +41,19 @@ local function login(h)
 		timeout = 20 })
 end
 
+-- The dead host's session is still the module's: the next login closes it
+-- (603, modemftp.ftpstate) and works.
+local function next_login_works(h, m)
+	local t0 = core.monotonic_ms()
+	assert(m:pdp { context = 1, apn = "internet" })
+	local s = assert(m:ftp { host = "127.0.0.1", port = h.ftp_port, user = h.user, password = h.password,
+		timeout = 20 })
+	assert.truthy(s.recovered)
+	assert.equal(2, assert(s:write("next-login.txt", "ok")))
+	recovery("next_login", core.monotonic_ms() - t0)
+	assert(s:close())
+end
+
 -- A session left open by a dead host, then that host's transfer.
 local function dead_host(h, what)
 	sim.control(h, string.format("session-open 127.0.0.1 %d %s %s", h.ftp_port, h.user, h.password))
@@ -70,6 +83,7 @@ describe("recovery (ec20sim)", function()
 			first_command_works(m)
 			-- only the probe became file data
 			wait_for("the upload's end", 5, function() return sim.read(h.root .. "/stale.bin") == "ATE1\r" end)
+			next_login_works(h, m)
 			m:close()
 		end)
 	end)
@@ -89,6 +103,7 @@ describe("recovery (ec20sim)", function()
 			assert.is_true(m.sync.flushed > 0)
 			recovery("download", m.sync.ms)
 			first_command_works(m)
+			next_login_works(h, m)
 			m:close()
 		end)
 	end)

@@ -6,6 +6,9 @@
 --   run      modemftp.runner    a job script with the modem opened (cron, systemd)
 --   console  modemftp.console   the interactive Lua console
 --   ports    modemftp.ports     the serial ports, Quectel modules flagged
+--   put get ls rm mkdir mdtm size at
+--            modemftp.oneshot   one FTP operation or AT command from the shell
+--   status   modemftp.status    SIM, network, signal, PDP, firmware, FTP state
 --
 -- and so is each piece they share: modemftp.options (the command line),
 -- modemftp.config (files, environment, -o), modemftp.log, modemftp.json,
@@ -13,10 +16,10 @@
 --
 -- What every verb has in common is done here: its options are parsed
 -- (`options.parse`), --help prints its text, and a verb that takes no
--- operands (console, ports) is spared a bad command line: "modemftp VERB:
+-- operands (ports) is spared a bad command line: "modemftp VERB:
 -- message" on stderr, exit 64. `run` reports its own usage errors (its
 -- --json line says them too). An error a verb raises is an internal
--- error: its traceback, exit 70.
+-- error: its traceback, exit 70 (and run's --json line).
 local modemftp = require "modemftp"
 local errors = require "modemftp.errors"
 local options = require "modemftp.options"
@@ -25,6 +28,8 @@ local exitstatus = require "modemftp.exitstatus"
 local runner = require "modemftp.runner"
 local console = require "modemftp.console"
 local ports = require "modemftp.ports"
+local oneshot = require "modemftp.oneshot"
+local status = require "modemftp.status"
 
 local EXIT = exitstatus.EXIT
 
@@ -36,13 +41,23 @@ local M = {}
 -- the command line is bad.
 M.verbs = {
 	run = { fn = runner.run, operands = true },
-	console = { fn = console.main },
+	console = { fn = console.main, operands = true }, -- [SCRIPT [ARGS...]]
 	ports = { fn = ports.main },
+	-- one-shots: options may follow the operands (modemftp put a.log --port X)
+	put = { fn = oneshot.verb("put"), operands = true, anywhere = true },
+	get = { fn = oneshot.verb("get"), operands = true, anywhere = true },
+	ls = { fn = oneshot.verb("ls"), operands = true, anywhere = true },
+	rm = { fn = oneshot.verb("rm"), operands = true, anywhere = true },
+	mkdir = { fn = oneshot.verb("mkdir"), operands = true, anywhere = true },
+	mdtm = { fn = oneshot.verb("mdtm"), operands = true, anywhere = true },
+	size = { fn = oneshot.verb("size"), operands = true, anywhere = true },
+	at = { fn = oneshot.verb("at"), operands = true, anywhere = true },
+	status = { fn = function(...) return oneshot.execute("status", status.VERB, ...) end, operands = true, anywhere = true },
 }
 
 -- Parse the verb's options, then run it. @return the exit status
 local function dispatch(name, verb, argv)
-	local opts, operands = options.parse(name, argv, verb.operands)
+	local opts, operands = options.parse(name, argv, verb.operands and not verb.anywhere)
 	if opts and opts.help then io.stdout:write(help.text(name)); return EXIT.ok end
 	if not verb.operands then
 		local err = not opts and operands
@@ -76,12 +91,13 @@ function M.main(argv)
 	end
 	local v = M.verbs[verb]
 	if not v then
-		io.stderr:write("modemftp: unknown verb '", tostring(verb), "' (run, console, ports; see modemftp --help)\n")
+		io.stderr:write("modemftp: unknown verb '", tostring(verb), "' (run, console, ports, put, get, ls, rm, mkdir, mdtm, size, at, status; see modemftp --help)\n")
 		return EXIT.usage
 	end
 	local ok, code = xpcall(dispatch, debug.traceback, verb, v, rest)
 	if not ok then
 		io.stderr:write("modemftp: internal error: ", tostring(code), "\n")
+		if verb == "run" then runner.internal_error(rest, code) end
 		return EXIT.software
 	end
 	return code

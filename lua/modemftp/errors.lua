@@ -24,8 +24,10 @@
 --                      synced, closed or renamed: a full or read-only file
 --                      system, a missing directory, a directory or a device
 --                      where a file was meant), "local_missing" (the local
---                      file to send does not exist); and for the `modemftp`
---                      command "usage" (a bad command line or
+--                      file to send does not exist), "lua_error" (a script
+--                      raised a plain Lua error: a wrong call of the API,
+--                      a bug; see `runner.call_script`); and for the
+--                      `modemftp` command "usage" (a bad command line or
 --                      configuration) and "busy" (the port's lock is held).
 --   * `code`           EC20 `<err>` (chapter 4, 601-631) or nil.
 --   * `protocol_error` FTP reply code from the server (chapter 5) or nil; the
@@ -43,6 +45,17 @@
 --   * `errno`          for local_io and local_missing: the OS error number.
 --   * `cme`, `cme_text`, `final`, `lines`: what the modem actually said, kept
 --                      from the core's failure table (see `errors.from_core`).
+--   * `advice`         what to do about it, one short sentence; when absent,
+--                      `errors.advice` derives one from the fields above and
+--                      the context the maker added (never a secret):
+--   * `user`, `password_source` (a login: the user name, and the file or
+--                      option the password came from), `host`, `port` (the
+--                      server), `context`, `pdp_active` (false: QFTPOPEN
+--                      failed and the PDP context was not active), `apn` (a
+--                      PDP failure).
+--
+-- The printed line ends with the advice ("; check ..."), so a log line, the
+-- --json line and the console say what to do, not only what failed.
 --
 -- Retry rule (`retryable`): an error is retryable when the same operation,
 -- unchanged, may succeed later (possibly after reopening the session or the
@@ -64,6 +77,8 @@
 --      a local disk that is full or read-only stays so on the next try).
 --
 -- A caller may override the rule by passing `retryable` to `errors.new`.
+local util = require "modemftp.util"
+
 local M = {}
 
 local Error = {}
@@ -205,6 +220,7 @@ local by_kind = {
 	busy = { retry = true, message = "busy" },
 	local_io = { retry = false, message = "local I/O error" },
 	local_missing = { retry = false, message = "local file not found" },
+	lua_error = { retry = false, message = "error in the script" },
 }
 local retry_cme = { [14] = true, [30] = true, [31] = true }
 
@@ -426,12 +442,87 @@ local function oneline(s)
 	return (tostring(s):gsub("[\r\n]+", " "):gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
---- One readable line: `op target: what (FTP n text)[: detail][, after N bytes]`.
+-- A port spec's device: "tty:/dev/pts/3" -> "/dev/pts/3".
+local function device(target)
+	return target:match("^%a+:(/.*)$") or target
+end
+
+-- The advice for a failed login or connect (QFTPOPEN).
+local function open_advice(e)
+	local who = e.user and ("user '" .. e.user .. "'") or "the user"
+	if e.name == "not_logged_in" or e.protocol_error == 530 then
+		if e.password_source then
+			return string.format("the server refused %s with the password from %s: check `user` and `password` there",
+				who, e.password_source)
+		end
+		return "the server refused " .. who .. ": check the user name and the password"
+	end
+	local server = e.host and (e.host .. (e.port and (":" .. e.port) or "")) or "the server"
+	if e.pdp_active == false and e.code and e.code >= 604 and e.code <= 609 then
+		return string.format("no PDP context: context %s is not active, so the module could not reach %s; "
+			.. "activate it first (m:pdp{apn = ...}; `pdp = yes` and `apn =` in the configuration)",
+			tostring(e.context or 1), server)
+	end
+	if e.code == 604 then
+		return "the module could not resolve " .. tostring(e.host or "the host name") .. ": check `host` (and the APN's DNS)"
+	end
+	if e.code == 605 or e.code == 606 or e.code == 608 then
+		return "could not connect to " .. server .. " (refused or unreachable over the PDP context): check that an "
+			.. "FTP server listens there (`host`, `ftp_port`) and that the mobile network may reach it"
+	end
+end
+
+--- What to do about a failure: `e.advice`, else a sentence derived from
+-- the error and its context (a login refused, no PDP context, a port the
+-- user may not open, a SIM that asks for its PIN, a PDP failure), else nil.
+-- @param e the error object
+-- @return the advice, or nil
+function M.advice(e)
+	if e.advice then return e.advice end
+	local msg = tostring(e.message or "")
+	if e.cme == 11 or (msg:find("SIM PIN", 1, true) and not msg:find("PIN2", 1, true)) then
+		return "the SIM asks for its PIN: set `pin =` in the configuration"
+	elseif e.cme == 12 or msg:find("SIM PUK", 1, true) then
+		return "the SIM is blocked and wants its PUK: unblock it in a phone (modemftp never enters a PUK)"
+	elseif e.cme == 16 and e.op == "pdp" then
+		return "the SIM refused the configured `pin`: correct it before the SIM blocks"
+	elseif e.cme == 10 then
+		return "the module sees no SIM card: insert one (with the power off)"
+	end
+	-- the rest needs the context the error's maker added (m:ftp, m:pdp)
+	if e.op == "open" and e.host and (e.code or e.protocol_error) then return open_advice(e) end
+	if e.op == "open" and e.target and (e.errno == 13 or msg:find("Permission denied", 1, true)) then
+		local user = os.getenv("USER") or os.getenv("LOGNAME") or "USER"
+		return string.format("%s may not open %s: serial ports belong to the dialout group; add the user "
+			.. "(sudo usermod -aG dialout %s, then log in again) or run as a member (SupplementaryGroups=dialout)",
+			user, device(e.target), user)
+	end
+	if e.op == "pdp" and e.apn and e.command and (e.command:find("QIACT", 1, true) or e.command:find("QICSGP", 1, true)) then
+		return "check the APN with the operator (`apn`; `apn_user`, `apn_password`, `apn_auth` if it wants a login)"
+	elseif e.op == "pdp" and e.apn and e.name == "network_error" then
+		return "no packet network: check the antenna and the signal (AT+CSQ) and that the SIM has data service"
+	end
+end
+
+-- "put a.txt: a.txt: No such file" names the file once: a message that
+-- starts with the target (or a port spec's device) drops it; the line's
+-- head names it already.
+local function without_target(msg, target)
+	if not target then return msg end
+	for _, t in ipairs { target, device(target) } do
+		if msg:sub(1, #t + 2) == t .. ": " then return msg:sub(#t + 3) end
+	end
+	return msg
+end
+
+--- One readable line: `op target: what (FTP n text)[: detail][, after N
+-- bytes][; advice]`; a PDP failure names its command and APN first.
 -- @param e the error object
 -- @return the string
 function Error.__tostring(e)
 	local body
-	local msg = oneline(e.message or e.name or "error")
+	local target = e.target and oneline(e.target)
+	local msg = without_target(oneline(e.message or e.name or "error"), target)
 	if e.code then
 		body = e.code .. " " .. lowerfirst(msg)
 		if e.protocol_error then
@@ -443,10 +534,15 @@ function Error.__tostring(e)
 	else
 		body = msg
 	end
+	if e.op == "pdp" and e.apn and e.name ~= "argument" then
+		body = (e.command and (oneline(e.command) .. " ") or "") .. "(APN " .. util.quote(e.apn, "\\x%02x") .. "): " .. body
+	end
 	if e.detail then body = body .. ": " .. oneline(e.detail) end
 	if e.bytes and e.bytes > 0 then body = body .. ", after " .. e.bytes .. " bytes" end
+	local advice = M.advice(e)
+	if advice then body = body .. "; " .. oneline(advice) end
 	local head = e.op and oneline(e.op)
-	if head and e.target then head = head .. " " .. oneline(e.target) end
+	if head and target then head = head .. " " .. target end
 	return head and (head .. ": " .. body) or body
 end
 

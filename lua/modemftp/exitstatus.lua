@@ -1,12 +1,15 @@
 --- modemftp.exitstatus: the exit statuses of the `modemftp` command.
 --
--- `EXIT` names each status (documented in `modemftp --help` and
--- modemftp(1)), `RESULT` gives the word the --json line prints for it, and
--- `exitstatus.of(err)` says how a failed run ends: a signal or the
--- --timeout deadline first, then the error object (a local file that could
--- not be read or written: 74, or 66 when the file to send is missing;
--- retryable: 75; else 1).
--- 69 is not an error's status: the runner gives it instead of 75 or 73 when
+-- They follow sysexits(3) where it has a word for the failure, so that
+-- cron, systemd units and monitoring can tell "fix the configuration"
+-- (64, 78), "fix the permissions" (77) and "not a modem" (69) from "try
+-- again later" (75, 73). `EXIT` names each status (documented in `modemftp
+-- --help` and modemftp(1)), `RESULT` gives the word the --json line prints
+-- for it, and `exitstatus.of(err)` says how a failed run ends: a signal or
+-- the --timeout deadline first, then the error object's name (usage: 64,
+-- config: 78, noperm: 77, not_a_modem: 69, local_missing: 66, local_io:
+-- 74, busy: 73), then retryable: 75; else 1.
+-- 69 is also what the runner gives instead of 75 or 73 when
 -- --max-temp-failures temporary failures came in a row (`modemftp.runner`),
 -- so that a unit or a monitor can take 75 as "try again" and still see a
 -- modem or server that stays unreachable: sysexits' EX_UNAVAILABLE, "a
@@ -20,13 +23,15 @@ local M = {}
 M.EXIT = {
 	ok = 0,          -- the job succeeded
 	failed = 1,      -- the job failed (a permanent error, or the job said so)
-	usage = 64,      -- EX_USAGE: bad command line, configuration, no port
-	unavailable = 69, -- EX_UNAVAILABLE: --max-temp-failures temporary failures (75, 73) in a row
+	usage = 64,      -- EX_USAGE: bad command line (option, value, operand), no port configured
 	noinput = 66,    -- EX_NOINPUT: the job file cannot be read or compiled, or a file to send is missing
+	unavailable = 69, -- EX_UNAVAILABLE: the port answers nothing AT-like, or --max-temp-failures in a row
 	software = 70,   -- EX_SOFTWARE: an internal error in modemftp
-	busy = 73,       -- the port's lock is held by another modemftp (after --lock-timeout)
+	busy = 73,       -- the port or its lock is held by another process (after --lock-timeout)
 	ioerr = 74,      -- EX_IOERR: a local file cannot be read or written (disk full, read-only, ...)
 	tempfail = 75,   -- EX_TEMPFAIL: a retryable error (network, timeout, ...): a later run may succeed
+	noperm = 77,     -- EX_NOPERM: the user may not open the device, the lock file or a configuration file
+	config = 78,     -- EX_CONFIG: a configuration file or the environment says something impossible
 	timeout = 124,   -- --timeout expired (as timeout(1))
 	sigint = 130,    -- interrupted by SIGINT (128 + 2)
 	sigterm = 143,   -- interrupted by SIGTERM (128 + 15)
@@ -34,8 +39,15 @@ M.EXIT = {
 
 --- The --json line's `result` for each status.
 M.RESULT = {
-	[0] = "ok", [1] = "failed", [64] = "usage", [66] = "noinput", [69] = "unavailable", [70] = "error", [73] = "busy", [74] = "ioerr",
-	[75] = "tempfail", [124] = "timeout", [130] = "interrupted", [143] = "interrupted",
+	[0] = "ok", [1] = "failed", [64] = "usage", [66] = "noinput", [69] = "unavailable", [70] = "error", [73] = "busy",
+	[74] = "ioerr", [75] = "tempfail", [77] = "noperm", [78] = "config", [124] = "timeout", [130] = "interrupted",
+	[143] = "interrupted",
+}
+
+-- Error names with a status of their own.
+local BY_NAME = {
+	interrupted = M.EXIT.sigterm, usage = M.EXIT.usage, config = M.EXIT.config, noperm = M.EXIT.noperm,
+	not_a_modem = M.EXIT.unavailable, local_missing = M.EXIT.noinput, local_io = M.EXIT.ioerr, busy = M.EXIT.busy,
 }
 
 --- The exit status of a failed run or console start.
@@ -47,9 +59,7 @@ function M.of(err)
 	if sig == 2 then return M.EXIT.sigint end
 	if sig == 15 then return M.EXIT.sigterm end
 	if errors.is(err) then
-		if err.name == "interrupted" then return M.EXIT.sigterm end
-		if err.name == "local_missing" then return M.EXIT.noinput end
-		if err.name == "local_io" then return M.EXIT.ioerr end
+		if BY_NAME[err.name] then return BY_NAME[err.name] end
 		if err.retryable then return M.EXIT.tempfail end
 	end
 	return M.EXIT.failed

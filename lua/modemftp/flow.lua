@@ -40,8 +40,10 @@ M.defaults = {
 
 -- Errors after which the FTP session is gone (or can no longer be trusted):
 -- the flow logs in again before the next attempt. Data-connection errors
--- (607, 615, 616) leave the control connection, and the session, usable.
+-- 607 and 616 leave the control connection, and the session, usable; after
+-- 615 real modules answer 603 until the session is closed (capture 09).
 local SESSION_LOST = {
+	data_connection_failed = true,
 	closed = true, io = true, timeout = true, no_carrier = true, rebooted = true,
 	pdp_deactivated = true, network_error = true, control_connection_closed = true,
 	socket_closed_by_peer = true, service_not_available = true, would_block = true,
@@ -157,25 +159,15 @@ end
 -- -------------------------------------------------------------- the flow
 
 --- Bring the AT channel back to a known state after a transfer that ended
--- badly: payload the host sent after the module had left data mode arrives
--- as command-mode input (echoed, answered ERROR). Waits until the line is
--- quiet (at most 5 s), then sends "AT" until one answers OK (at most
--- `tries`, 3).
+-- badly (payload the host sent after the module had left data mode, a
+-- stall, late answers): `m:resync()` (see `modemftp.recover`). A port that
+-- went away (USB re-enumeration, ser2net restart) is opened again from its
+-- spec first (`m:reopen()`).
 -- @param m the modem
--- @return true, or nil, err
-function M.resync(m, tries)
-	local deadline = core.monotonic_ms() + 5000
-	repeat
-		local lines = m:poll(0.3)
-	until not lines or #lines == 0 or core.monotonic_ms() > deadline or core.interrupted()
-	local err
-	for _ = 1, tries or 3 do
-		if core.interrupted() then break end
-		local ok
-		ok, err = m:at("AT", { timeout = 2 })
-		if ok then return true end
-	end
-	return nil, err
+-- @return what the sync found (`m.sync`), or nil, err
+function M.resync(m)
+	if m:gone() then return m:reopen() end
+	return m:resync()
 end
 
 -- -------------------------------------------------------------- the flow
@@ -187,7 +179,9 @@ M.Flow = Flow
 
 --- A flow over one FTP session.
 -- @param opts {session = an open Session, and/or connect = function() ->
---   session | nil, err (logs in again after a lost session), plus the retry
+--   session | nil, err (logs in again after a lost session), modem = the
+--   modem (default: the session's; between retries a closed port is
+--   reopened, a lost session's AT channel resynced), plus the retry
 --   options of `flow.retry` (attempts, base, deadline, log, stats, ...)}
 -- @return the flow
 function M.new(opts)
@@ -195,9 +189,10 @@ function M.new(opts)
 	if opts.session == nil and opts.connect == nil then
 		error("bad argument to 'flow.new' (session or connect required)", 2)
 	end
-	local self = setmetatable({ s = opts.session, connect = opts.connect, pending = {}, opts = {} }, Flow)
+	local self = setmetatable({ s = opts.session, connect = opts.connect, modem = opts.modem, pending = {},
+		opts = {} }, Flow)
 	for k, v in pairs(opts) do
-		if k ~= "session" and k ~= "connect" then self.opts[k] = v end
+		if k ~= "session" and k ~= "connect" and k ~= "modem" then self.opts[k] = v end
 	end
 	self.stats = opts.stats or {}
 	return self
@@ -207,10 +202,24 @@ function Flow:__tostring()
 	return string.format("modemftp.flow (%s)", self.s and tostring(self.s) or "not connected")
 end
 
+-- True when a sync's result (m.sync) lists the state.
+local function has_state(sync, state)
+	for _, st in ipairs(sync and sync.states or {}) do
+		if st == state then return true end
+	end
+	return false
+end
+
+-- A session the flow must not use again: closed (lost), or unusable (the
+-- module answers 603 on it after a 615: capture 09).
+local function spent(s)
+	return s.closed or s.unusable ~= nil
+end
+
 --- The session, logging in (through `connect`) when there is none or it is
--- closed. @return session, or nil, err
+-- closed or unusable. @return session, or nil, err
 function Flow:session()
-	if self.s and not self.s.closed then return self.s end
+	if self.s and not spent(self.s) then return self.s end
 	if not self.connect then
 		return nil, errors.new { op = "connect", name = "closed", message = "session is closed and the flow has no connect function" }
 	end
@@ -228,14 +237,27 @@ function Flow:_retry_opts(o, op)
 	r.stats = self.stats
 	local user_hook = r.before_retry
 	r.before_retry = function(err, attempt)
-		if self.s and (self.s.closed or SESSION_LOST[err.name]) and self.connect then
+		local m = self.modem or (self.s and self.s.modem)
+		local synced -- what a sync here found (m.sync)
+		if m and m:gone() then
+			-- the port went away: open its spec again (a retryable failure
+			-- while it is not back: counts as this attempt)
+			local rerr
+			synced, rerr = m:reopen()
+			if not synced then return nil, rerr end
+			say(r.log, "info", "%s: port opened again (%s)", m.name, tostring(m.device or m.name))
+		end
+		if self.s and (spent(self.s) or SESSION_LOST[err.name]) and self.connect then
 			-- log in again on the next attempt: the EC20 has one FTP client,
-			-- so close the old one first (best effort)
+			-- so close the old one first (it returns once the module closed)
 			say(r.log, "info", "reconnecting after: %s", tostring(err))
-			if self.s.modem then M.resync(self.s.modem) end
+			if not synced and self.s.modem and not self.s.modem:gone() then synced = M.resync(self.s.modem) end
 			pcall(self.s.close, self.s)
 			self.s = nil
 		end
+		-- the module was still in an upload's data mode: the probe went into
+		-- the file (an upload sends it again from byte 0)
+		if has_state(synced, "upload") then self.tainted = true end
 		if user_hook then return user_hook(err, attempt) end
 		return true
 	end
@@ -316,8 +338,18 @@ function Flow:upload(path, remote, opts)
 	local log = util.merge(self.opts, opts).log
 	local renaming = false -- a rename was sent: its reply may have been lost
 	local began = false -- the temporary file holds bytes of this upload (not of an earlier run)
+	local synced -- the modem's last sync (m.sync) this upload saw
 	local res, err = self:run(function(s, attempt)
 		local startpos = 0
+		local m = s.modem
+		-- a sync since the last attempt (here or in connect) found the module
+		-- still in the upload's data mode: its probe went into the file
+		local tainted = self.tainted or (m and m.sync ~= synced and has_state(m.sync, "upload"))
+		self.tainted, synced = nil, m and m.sync
+		if attempt > 1 and tainted and began then
+			say(log, "info", "%s may hold bytes that are not the file's: sending it again", target)
+			began = false
+		end
 		if attempt > 1 and regular then
 			local now, e = localfile.stat("upload", path, true)
 			if not now then return nil, e end

@@ -11,8 +11,9 @@
 -- to every occurrence in its lines, and the command to its stderr line and
 -- its --json error, since a job may print a secret anywhere. The
 -- logger's secrets are the values of configuration keys containing
--- "password" or "secret" (`config.secrets`); the core's are those and the
--- passwords it reads in AT+QFTPCFG="account" and AT+QICSGP.
+-- "password" or "secret", and the SIM PIN (`config.secrets`); the core's
+-- are those and the secrets it reads in AT+QFTPCFG="account", AT+QICSGP
+-- and AT+CPIN=.
 local core = require "modemftp.core"
 
 local Log = {}

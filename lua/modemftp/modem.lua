@@ -2,9 +2,11 @@
 --
 -- Created by `modemftp.open`. Holds the C port, the registered URC
 -- handlers, the transfer observers (`m:observe`) and the state the module
--- reported (rebooted, PDP deactivated).
+-- reported: `m.state` (rebooted, pdpdeact, resync: the next command runs
+-- `m:resync()` first, port_lost) and `m.ftpstate` (`modemftp.ftpstate`).
 -- What a line from the module means (its own, a restart, a lost PDP
--- context) is the core's one table: `core.line_class`.
+-- context) is the core's one table: `core.line_class`; what it does to
+-- this state is decided in one place, `take`, wherever the line arrived.
 --
 -- Dependencies point one way: modem -> session -> ram -> transfer; the
 -- modem uses all three, none of them uses the modem module.
@@ -17,6 +19,7 @@ local recover = require "modemftp.recover"
 local Session = require "modemftp.session"
 local ftpstate = require "modemftp.ftpstate"
 local transfer = require "modemftp.transfer"
+local usbserial = require "modemftp.usbserial"
 local util = require "modemftp.util"
 
 local ms, checkopts = util.ms, util.checkopts
@@ -58,8 +61,18 @@ function Modem:note(err)
 		lost(self, "reboot")
 	elseif err.name == "pdp_deactivated" then
 		lost(self, "pdp")
+	elseif err.name == "closed" then
+		-- the port itself failed (vanished, peer closed): `m:gone()`
+		self.state.port_lost = true
+		if self.session then self.session.closed = true end
 	end
 	return err
+end
+
+--- True when the port went away (USB re-enumeration, ser2net restart) or
+-- was closed: `m:reopen()` opens its spec again.
+function Modem:gone()
+	return self.state.port_lost == true or not self.port:is_open()
 end
 
 -- The one place where a line the module printed by itself takes effect,
@@ -83,12 +96,16 @@ function Modem.open(port, opts)
 		error("bad argument #1 to 'open' (port string expected, got " .. type(port) .. ")", 2)
 	end
 	opts = checkopts(opts, "open")
-	local p, err = core.open(port, { baud = opts.baud, rtscts = opts.rtscts, dtr = opts.dtr,
+	-- usb:VID:PID:IF and /dev/serial/by-id/... name the device; m:reopen() resolves them again
+	local device, rerr = usbserial.resolve(port)
+	if not device then return nil, rerr end
+	local p, err = core.open(device, { baud = opts.baud, rtscts = opts.rtscts, dtr = opts.dtr,
 		record = opts.record, connect_timeout_ms = opts.connect_timeout and ms(opts.connect_timeout) })
 	if not p then return nil, transfer.fail("open", err, { target = port }) end
 	local self = setmetatable({
 		port = p,
 		name = port,
+		device = device,
 		timeout = opts.timeout or 5,
 		guard = opts.guard or 1,
 		handlers = {},
@@ -129,7 +146,7 @@ function Modem:reopen(opts)
 	local r, err = recover.reopen(self, opts)
 	if self.port:is_open() then self:dispatch() end
 	if not r then return nil, err end
-	self.state.resync = nil
+	self.state.resync, self.state.port_lost = nil, nil
 	return r
 end
 
@@ -151,11 +168,15 @@ end
 function Modem:dispatch()
 	if not self.port:is_open() then return {} end -- closed by a callback of the operation
 	local urcs = self.port:urcs()
-	for _, line in ipairs(urcs) do
-		take(self, line)
-		deliver(self, line)
-	end
+	for _, line in ipairs(urcs) do self:_urc(line) end
 	return urcs
+end
+
+-- One URC, wherever it arrived: its effect on the modem's state (`take`),
+-- then the handlers.
+function Modem:_urc(line)
+	take(self, line)
+	deliver(self, line)
 end
 
 --- Register a URC handler.
@@ -187,12 +208,9 @@ end
 -- @return the list of URC lines received (possibly empty), or nil, err
 function Modem:poll(seconds)
 	local list, err = self.port:poll(ms(seconds or 0))
-	if not list then return nil, transfer.fail("poll", err) end
+	if not list then return nil, self:note(transfer.fail("poll", err)) end
 	-- poll drained the queue already: the lines take effect here
-	for _, line in ipairs(list) do
-		take(self, line)
-		deliver(self, line)
-	end
+	for _, line in ipairs(list) do self:_urc(line) end
 	return list
 end
 
@@ -241,25 +259,136 @@ local function first_info(r, prefix)
 	end
 end
 
+-- +CME ERROR codes of AT+CPIN? while the SIM is not ready yet after a
+-- restart: 10 not inserted (not seen yet), 13 failure, 14 busy (capture 13).
+local SIM_BUSY = { [10] = true, [13] = true, [14] = true }
+
+-- AT+CPIN? until READY, asked again every 0.5 s while the SIM is busy, up
+-- to `wait` seconds. @return true, or nil, err
+local function sim_ready(self, wait)
+	local deadline = core.monotonic_ms() + ms(wait)
+	while true do
+		local r, err = self:command("AT+CPIN?", { op = "pdp" })
+		if r then
+			local cpin = first_info(r, "+CPIN:")
+			if cpin and select(2, reply.cpin(cpin)) then return true end
+			return nil, errors.new { op = "pdp", name = "cme_error", retryable = false,
+				message = "SIM not ready: " .. tostring(cpin or "no +CPIN answer") }
+		end
+		if not SIM_BUSY[err.cme] or core.interrupted() then return nil, err end
+		local left = deadline - core.monotonic_ms()
+		if left <= 0 then
+			err.retryable = err.cme ~= 10 -- still "not inserted" after the wait: it is not there
+			err.message = string.format("the SIM was not ready within %g s (AT+CPIN?: +CME ERROR: %d, %s)",
+				wait, err.cme, err.cme == 14 and "SIM busy" or err.cme == 10 and "SIM not inserted" or "SIM failure")
+			return nil, err
+		end
+		local ok, perr = self:poll(math.min(left, 500) / 1000) -- URCs meanwhile take effect
+		if not ok then return nil, perr end
+	end
+end
+
+-- The signal quality for a message: "+CSQ: 24,99", or "no +CSQ".
+local function signal(self)
+	local r = self:command("AT+CSQ", { op = "pdp" })
+	return r and first_info(r, "+CSQ:") or "no +CSQ answer"
+end
+
+-- Registration on the packet network: AT+CGREG? and AT+CEREG? (LTE-only
+-- networks answer on CEREG alone), 1 home or 5 roaming, asked every second
+-- up to `wait` seconds. Denied (stat 3, nothing registered or searching) is
+-- permanent and says so, with the signal quality. @return true, or nil, err
+local function registered(self, wait)
+	local deadline = core.monotonic_ms() + ms(wait)
+	while true do
+		local seen, denied, searching = {}, false, false
+		for _, name in ipairs { "CGREG", "CEREG" } do
+			local r, err = self:command("AT+" .. name .. "?", { op = "pdp" })
+			if r then
+				local line = first_info(r, "+" .. name .. ":")
+				local st = line and reply.cgreg(line)
+				if st and st.registered then return true end
+				denied = denied or (st and st.stat == 3) or false
+				searching = searching or (st and st.stat == 2) or false
+				seen[#seen + 1] = line or ("no +" .. name .. " answer")
+			elseif name == "CGREG" or not (err.name == "modem_error" or err.name == "cme_error") then
+				return nil, err -- (a module without CEREG answers ERROR: not a failure)
+			end
+		end
+		local states = table.concat(seen, ", ")
+		if denied and not searching then
+			return nil, errors.new { op = "pdp", name = "network_error", retryable = false,
+				message = string.format("registration denied by the network (%s; signal %s): check the SIM's "
+					.. "subscription, data plan and roaming", states, signal(self)) }
+		end
+		if core.monotonic_ms() >= deadline or core.interrupted() then
+			return nil, errors.new { op = "pdp", name = "network_error", retryable = true,
+				message = string.format("not registered on the packet network within %g s (%s; signal %s)",
+					wait, states, signal(self)) }
+		end
+		core.sleep_ms(math.min(1000, math.max(deadline - core.monotonic_ms(), 0)))
+	end
+end
+
+-- The context ctx as AT+QIACT? shows it: {context=, address=, ...}, false
+-- when not active, or nil, err.
+local function active(self, ctx)
+	local q, err = self:command("AT+QIACT?", { op = "pdp" })
+	if not q then return nil, err end
+	for _, c in ipairs(reply.qiact(q.info) or {}) do
+		if c.context == ctx and c.state == 1 then return c end
+	end
+	return false
+end
+
+-- AT+QIACT answered ERROR although nothing seemed active: the network may
+-- have activated a context of its own and allow only one (capture 10: cid
+-- 9 or 1 in AT+CGACT?). Deactivate what AT+CGACT? shows active, then
+-- activate ctx again. @return the context, or nil, err (the first error)
+local function activate_again(self, ctx, timeout, first)
+	local c, err = active(self, ctx)
+	if c == nil then return nil, err end
+	if c then return c end -- it was active in fact
+	local r
+	r, err = self:command("AT+CGACT?", { op = "pdp" })
+	if not r then return nil, first end
+	local freed = 0
+	for _, line in ipairs(r.info) do
+		local cid, st = line:match("^%+CGACT:%s*(%d+)%s*,%s*(%d+)")
+		if cid and st == "1" then
+			if self:command("AT+CGACT=0," .. cid, { op = "pdp", timeout = 40 }) then freed = freed + 1 end
+		end
+	end
+	if freed == 0 then return nil, first end
+	r, err = self:command(atarg.command("QIACT", ctx), { op = "pdp", timeout = timeout })
+	if not r then return nil, err end
+	c, err = active(self, ctx)
+	if c == nil then return nil, err end
+	return c
+end
+
 --- Activate a PDP context, with the checks of section 1.4.
--- CPIN must be READY; PS attach (CGATT) is requested when missing;
--- registration (CGREG: 1 home or 5 roaming) is awaited; QICSGP sets the
--- APN; QIACT activates unless QIACT? shows the context active already.
+-- CPIN must be READY (asked again while the SIM is busy after a restart:
+-- +CME ERROR 10, 13, 14, up to `sim_wait`); PS attach (CGATT) is requested
+-- when missing; registration (AT+CGREG? or AT+CEREG?: 1 home or 5 roaming)
+-- is awaited, registration denied fails at once (not retryable, with
+-- AT+CSQ in the message); QICSGP sets the APN; QIACT activates unless
+-- QIACT? shows the context active already. QIACT answered ERROR while the
+-- network holds a context of its own (AT+CGACT?) deactivates that one and
+-- activates again.
 -- @param opts {context = 1, apn = "internet", user = "", password = "",
 --   auth = 0 (0 none, 1 PAP, 2 CHAP, 3 both), type = 1 (1 IPv4, 2 IPv6, 3 both),
---   register_timeout = 60 (seconds), timeout = 150 (QIACT seconds)}
+--   sim_wait = 20 (seconds), register_timeout = 60 (seconds), timeout = 150
+--   (QIACT seconds)}
 -- @return {context =, ip =}, or nil, err
 function Modem:pdp(opts)
 	opts = checkopts(opts, "pdp")
 	local ctx, err = atarg.contextid(opts.context or 1)
 	if not ctx then err.op = "pdp"; return nil, err end
+	local ok
+	ok, err = sim_ready(self, opts.sim_wait or 20)
+	if not ok then return nil, err end
 	local r
-	r, err = self:command("AT+CPIN?", { op = "pdp" })
-	if not r then return nil, err end
-	local cpin = first_info(r, "+CPIN:")
-	if not cpin or not select(2, reply.cpin(cpin)) then
-		return nil, errors.new { op = "pdp", name = "cme_error", message = "SIM not ready: " .. tostring(cpin or "no +CPIN answer") }
-	end
 	r, err = self:command("AT+CGATT?", { op = "pdp" })
 	if not r then return nil, err end
 	local att = first_info(r, "+CGATT:")
@@ -267,19 +396,8 @@ function Modem:pdp(opts)
 		r, err = self:command("AT+CGATT=1", { op = "pdp", timeout = 140 })
 		if not r then return nil, err end
 	end
-	local deadline = core.monotonic_ms() + ms(opts.register_timeout or 60)
-	while true do
-		r, err = self:command("AT+CGREG?", { op = "pdp" })
-		if not r then return nil, err end
-		local reg = first_info(r, "+CGREG:")
-		local st = reply.cgreg(reg or "")
-		if st and st.registered then break end
-		if core.monotonic_ms() >= deadline then
-			return nil, errors.new { op = "pdp", name = "network_error",
-				message = "not registered on the packet network (" .. tostring(reg) .. ")", retryable = true }
-		end
-		core.sleep_ms(1000)
-	end
+	ok, err = registered(self, opts.register_timeout or 60)
+	if not ok then return nil, err end
 	local apn, aerr = atarg.quote(opts.apn or "", "apn", 100)
 	if not apn then aerr.op = "pdp"; return nil, aerr end
 	local user, uerr = atarg.quote(opts.user or "", "user", 127)
@@ -292,26 +410,34 @@ function Modem:pdp(opts)
 	if not auth or not ptype then return nil, errors.argument("pdp", "bad argument 'auth' (0-3) or 'type' (1-3)") end
 	r, err = self:command(atarg.command("QICSGP", ctx, ptype, apn, user, pass, auth), { op = "pdp" })
 	if not r then return nil, err end
-	local function active()
-		local q, qerr = self:command("AT+QIACT?", { op = "pdp" })
-		if not q then return nil, qerr end
-		for _, c in ipairs(reply.qiact(q.info) or {}) do
-			if c.context == ctx and c.state == 1 then return c end
-		end
-		return false
-	end
 	local c
-	c, err = active()
+	c, err = active(self, ctx)
 	if c == nil then return nil, err end
 	if not c then
-		r, err = self:command(atarg.command("QIACT", ctx), { op = "pdp", timeout = opts.timeout or 150 })
-		if not r then return nil, err end
-		c, err = active()
+		local timeout = opts.timeout or 150
+		r, err = self:command(atarg.command("QIACT", ctx), { op = "pdp", timeout = timeout })
+		if r then
+			c, err = active(self, ctx)
+		elseif err.name == "modem_error" or err.name == "cme_error" then
+			c, err = activate_again(self, ctx, timeout, err)
+		else
+			return nil, err
+		end
 		if c == nil then return nil, err end
 	end
-	self.state.pdpdeact = nil
+	self.state.pdpdeact, self.state.rebooted = nil, nil
 	self.state.context = ctx
 	return { context = ctx, ip = c and c.address or nil }
+end
+
+-- Every failure of pdp names its APN (the printed line shows the command
+-- and the APN, and what to check: errors.advice).
+local activate = Modem.pdp
+function Modem:pdp(opts)
+	opts = checkopts(opts, "pdp")
+	local r, err = activate(self, opts)
+	if not r then err.apn = opts.apn or "" end
+	return r, err
 end
 
 --- Deactivate a PDP context (AT+QIDEACT).
@@ -360,11 +486,31 @@ end
 -- @param opts {host =, port = 21, user =, password =, context = 1,
 --   filetype = "binary"|"ascii" (or 0|1), passive = true, timeout = 90
 --   (rsptimeout, seconds, 20-180), ssl = false (FTPS, ssltype 1; needs
---   passive), sslctxid = 1}
--- @return a Session, or nil, err
+--   passive), sslctxid = 1, password_source = where the password came from
+--   (a file, an option: named when the server refuses the login)}
+-- @return a Session, or nil, err (a failed login or connect says what to
+--   check: the user, the password's source, the PDP context, host and port)
 function Modem:ftp(opts)
 	opts = checkopts(opts, "ftp")
-	return Session.open(self, opts)
+	local s, err = Session.open(self, opts)
+	if not s and err.op == "open" and (err.code or err.protocol_error) then
+		-- what the message needs to say what to do (errors.advice): whom the
+		-- server refused, where the password came from, whether the PDP
+		-- context was up at all (a refused connection and no context give
+		-- the same 605/606)
+		err.user, err.host, err.port = opts.user or "anonymous", opts.host, opts.port or 21
+		err.password_source = opts.password_source
+		if err.code and err.code >= 604 and err.code <= 609 then
+			local ctx = opts.context or self.state.context or 1
+			local q = self:command("AT+QIACT?", { op = "open" })
+			local up = false
+			for _, c in ipairs(q and reply.qiact(q.info) or {}) do
+				if c.context == ctx and c.state == 1 then up = true end
+			end
+			if q then err.pdp_active, err.context = up, ctx end
+		end
+	end
+	return s, err
 end
 
 --- The module's FTP service state (AT+QFTPSTAT; no session needed): also
@@ -434,6 +580,14 @@ end
 --- Stop an observer registered by `m:observe` (the same as `m:off`):
 -- true, or false when it was not registered.
 Modem.unobserve = Modem.off
+
+--- The module's state at a glance: SIM, registration, operator, signal,
+-- PDP contexts, firmware, FTP service (see `modemftp.status`).
+-- @return the table (a field the module refused is nil, its reason in
+--   `st.errors[field]`), or nil, err when the module answered nothing
+function Modem:status()
+	return require("modemftp.status").gather(self)
+end
 
 --- Write a comment into the transcript being recorded (no-op otherwise).
 function Modem:comment(text)

@@ -1,4 +1,5 @@
---- modemftp.options: the command line of each verb (`run`, `console`, `ports`).
+--- modemftp.options: the command line of each verb (`run`, `console`, `ports`,
+-- and the one-shots of `modemftp.oneshot`).
 --
 -- `options.OPTIONS[verb]` lists a verb's options as {long, short, ARG,
 -- help}; `options.parse` reads argv against it (long `--name`, `--name=value`,
@@ -21,6 +22,7 @@ local COMMON = {
 	{ "rtscts", nil, nil, "RTS/CTS hardware flow control" },
 	{ "config", "c", "FILE", "read FILE instead of the default configuration files (repeatable)" },
 	{ "set", "o", "KEY=VALUE", "set a configuration key (repeatable; overrides files and environment)" },
+	{ "strict", nil, nil, "an unknown configuration key is an error, not a warning (also: strict = yes)" },
 	{ "guard", nil, "SECONDS", "'+++' guard time the module expects (1)" },
 	{ "lock-timeout", nil, "SECONDS", "wait this long for the port's lock (run: 60, console: 5)" },
 	{ "lock-dir", nil, "DIR", "where lock files live (/run/lock, else /tmp; MODEMFTP_LOCK_DIR)" },
@@ -35,7 +37,7 @@ local RUN_ONLY = {
 	{ "quiet", "q", nil, "print nothing on success; on failure print the whole log" },
 	{ "syslog", nil, nil, "log to syslog (facility user, tag modemftp) instead of stderr" },
 	{ "log", nil, "FILE", "append log lines (and --verbose traffic) to FILE instead of stderr" },
-	{ "json", nil, nil, "print one JSON status line on stdout at the end" },
+	{ "json", nil, nil, "print one JSON status line on stdout at the end (the job's own stdout goes to stderr)" },
 	{ "max-temp-failures", nil, "N", "the Nth temporary failure (75, 73) in a row exits 69, loudly (0: no bound)" },
 	{ "state-dir", nil, "DIR", "where --max-temp-failures keeps its count (the lock directory)" },
 	{ "metrics", nil, "FILE", "write the run's outcome to FILE (Prometheus text, node_exporter textfile)" },
@@ -44,7 +46,15 @@ local RUN_ONLY = {
 local CONSOLE_ONLY = {
 	{ "no-modem", nil, nil, "do not open a modem (m is nil): a plain Lua console with the modules" },
 	{ "log", nil, "FILE", "append log lines (and --verbose traffic) to FILE" },
+	{ "execute", "e", "CODE", "run CODE as a console line, print its results and exit (status: its failure's)" },
 }
+
+-- put get ls rm mkdir mdtm size at status: the one-shots (modemftp.oneshot)
+local ONESHOT_ONLY = {
+	{ "timeout", "t", "SECONDS", "bound the whole command: clean abort, exit 124" },
+	{ "json", nil, nil, "print one JSON line on stdout: the result, or the failure" },
+}
+M.ONESHOTS = { "put", "get", "ls", "rm", "mkdir", "mdtm", "size", "at", "status" }
 
 local PORTS = {
 	{ "json", nil, nil, "print a JSON array" },
@@ -59,6 +69,7 @@ end
 --- Each verb's options: {long name, short letter or nil, ARG name or nil
 -- (a flag), help text}.
 M.OPTIONS = { run = common_and(RUN_ONLY), console = common_and(CONSOLE_ONLY), ports = PORTS }
+for _, verb in ipairs(M.ONESHOTS) do M.OPTIONS[verb] = common_and(ONESHOT_ONLY) end
 
 -- -o KEY=VALUE: typed by the key.
 local function set(opts, value)
@@ -95,11 +106,33 @@ local function store(opts, o, value, argv, i)
 	return i
 end
 
+-- The arguments after the job file are the job's, but one that is an
+-- option of the verb (`run job.lua --port x`) was surely meant for
+-- modemftp: a usage error rather than an option silently handed to the
+-- job. A first `--` there ends the check (and is dropped): what follows
+-- it goes to the job as it is.
+local function job_args(rest, by_long, by_short)
+	for i, a in ipairs(rest) do
+		if a == "--" then
+			table.remove(rest, i)
+			return rest
+		end
+		local long = a:match("^%-%-([^=]+)")
+		local short = not long and a:match("^%-(%a)")
+		if (long and by_long[long]) or (short and by_short[short]) then
+			return nil, usage("option " .. a .. " after the job file: put modemftp's options before JOB.lua"
+				.. " (arguments for the job that look like them go after --: JOB.lua -- " .. a .. " ...)")
+		end
+	end
+	return rest
+end
+
 --- Parse a verb's options.
 -- @param verb "run", "console" or "ports"
 -- @param argv array of arguments after the verb
 -- @param stop_at_operand stop at the first non-option (run: the job file;
---   the rest are the job's arguments)
+--   the rest are the job's arguments, where one of the verb's own options
+--   is a usage error unless a `--` comes before it: see `job_args`)
 -- @return opts (keys are long names with '-' -> '_'; `config` is a list of
 --   files, `set` a table of typed -o settings) and the operands; or nil, err
 function M.parse(verb, argv, stop_at_operand)
@@ -137,7 +170,9 @@ function M.parse(verb, argv, stop_at_operand)
 		else
 			operands[#operands + 1] = a
 			if stop_at_operand then
-				table.move(argv, i + 1, #argv, #operands + 1, operands)
+				local rest, err = job_args(table.move(argv, i + 1, #argv, 1, {}), by_long, by_short)
+				if not rest then return nil, err end
+				table.move(rest, 1, #rest, #operands + 1, operands)
 				break
 			end
 		end

@@ -17,7 +17,9 @@
 -- ("ATE1", "AT+CMEE=1") and it costs one non-blocking read more.
 -- What the FTP session, the PDP context and the URCs mean for the Lua
 -- layer's own state is not decided here.
+local errors = require "modemftp.errors"
 local transfer = require "modemftp.transfer"
+local usbserial = require "modemftp.usbserial"
 local util = require "modemftp.util"
 
 local ms = util.ms
@@ -54,13 +56,21 @@ function M.sync(m, opts)
 	return r
 end
 
---- Open m's port spec again (the same path, resolved anew: a symlink such
--- as /dev/serial/by-id/... is followed again) and run the sequence.
+--- Open m's port spec again (resolved anew: a usb:VID:PID:IF spec is looked
+-- up in sysfs again, a symlink such as /dev/serial/by-id/... is followed
+-- again) and run the sequence.
 -- @param m the modem
 -- @param opts as for `sync`
 -- @return m.sync, or nil, err (retryable when the port is not back yet)
 function M.reopen(m, opts)
-	local ok, err = m.port:reopen()
+	-- a usb: or by-id spec is looked up again: the device may have come back under another number
+	local device, rerr = usbserial.resolve(m.name)
+	if not device then
+		return nil, errors.new { op = "reopen", target = m.name, name = "closed", retryable = true,
+			message = "the port is not back: " .. rerr.message }
+	end
+	local ok, err = m.port:reopen(device ~= m.name and device or nil)
+	if ok then m.device = device end
 	if not ok then return nil, transfer.fail("reopen", err, { target = m.name }) end
 	if m.init == false then return { state = "unknown", states = {}, actions = {}, ms = 0 } end
 	return M.sync(m, opts)

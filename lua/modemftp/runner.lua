@@ -15,14 +15,21 @@
 --   * `job`  the run's context: `job.conf` (the merged configuration),
 --            `job.log` (a `modemftp.log`: `job.log:info(fmt, ...)`, `:warn`,
 --            `:error`, `:debug`), `job.stats` ({bytes, files, retries}: the
---            `--json` line; bytes of every put and get, counted through
---            `m:observe`), `job.deadline` (core.monotonic_ms() deadline or
+--            `--json` line; bytes and files of every put and get, a flow's
+--            or the job's own s:put/s:get, counted through `m:observe`; a
+--            flow's file counts once however many retries it took),
+--            `job.deadline` (core.monotonic_ms() deadline or
 --            nil), `job:remaining()`, `job:ftp(opts)` (PDP context and FTP
 --            login from the configuration), `job:flow(opts)` (a
 --            `modemftp.flow` that logs in through `job:ftp`, bounded by the
 --            deadline).
 -- It returns nothing or true on success, `nil, err` (or raises an error
 -- object) on failure; the exit status follows `err` (`modemftp.exitstatus`).
+-- A plain Lua error it raises (a wrong call of the API) is one line naming
+-- the job's file and line (`runner.call_script`), its traceback in the
+-- debug log. With --json the line goes alone to stdout: what the job
+-- writes to stdout goes to stderr (`core.divert_stdout`), and every
+-- failure carries `error_name`.
 --
 -- Two records outlive a run: with --max-temp-failures N, a count of the
 -- job's consecutive temporary failures on its port (`runner.state_path`:
@@ -42,9 +49,11 @@ local Log = require "modemftp.log"
 local lock = require "modemftp.lock"
 local exitstatus = require "modemftp.exitstatus"
 local metrics = require "modemftp.metrics"
+local simpin = require "modemftp.simpin"
 local util = require "modemftp.util"
 
 local EXIT, RESULT = exitstatus.EXIT, exitstatus.RESULT
+local HARD_EXIT_MS = 15000 -- after --timeout's SIGTERM-like stop, the job has this long
 
 local M = {}
 
@@ -55,45 +64,130 @@ end
 -- ------------------------------------------------- steps shared with the console
 
 --- A verb's configuration: files and environment, then its command line.
+-- What it warns about (unknown keys, a password on the command line or in
+-- a file others may read) goes to `log` at warn level, else to stderr.
 -- @param opts the verb's options (`options.parse`)
--- @return conf and the files read, or nil, err (err.name "usage")
-function M.configure(opts)
+-- @param log optional logger
+-- @return conf and the files read, or nil, err (err.name "usage",
+--   "config" or "noperm": `exitstatus.of` gives the status)
+function M.configure(opts, log)
 	local set, err = options.to_conf(opts)
 	if not set then return nil, err end
-	local conf, sources = config.load { config = opts.config, set = set }
-	if not conf then return nil, usage("configuration: " .. sources.message) end
+	local conf, sources, info = config.load { config = opts.config, set = set, strict = opts.strict }
+	if not conf then return nil, sources end
+	for _, s in ipairs(config.secrets(conf)) do
+		if log then log:secret(s) end
+	end
+	for _, w in ipairs(info.warnings) do
+		if log then log:warn("%s", w) else io.stderr:write("modemftp: warning: ", w, "\n") end
+	end
 	return conf, sources
+end
+
+-- The error name of a wrong value: "usage" when it came from the command
+-- line (exit 64), "config" from a file or the environment (78).
+local function misconfigured(conf, key)
+	return config.origin(conf, key) == "command line" and "usage" or "config"
+end
+
+-- " (port from FILE)" when a file or the environment set the key.
+local function from(conf, key)
+	local o = config.origin(conf, key)
+	if o and o ~= "command line" then return " (" .. key .. " from " .. o .. ")" end
+	return ""
+end
+
+--- Name a failure to take the port's lock for what the user must fix:
+-- a missing lock directory is a usage or configuration error, a lock file
+-- the user may not open is "noperm" (77); the rest is as `lock.acquire` said.
+-- @param err the error of `lock.acquire`
+-- @param conf the configuration
+-- @return the error object
+function M.lock_failure(err, conf)
+	if err.name == "no_lock_dir" then
+		return errors.new { name = misconfigured(conf, "lock_dir"), message = "lock: " .. err.message
+			.. from(conf, "lock_dir") .. ": give --lock-dir, lock_dir = or MODEMFTP_LOCK_DIR an existing directory" }
+	elseif err.name == "noperm" then
+		return errors.new { name = "noperm", message = "lock: " .. err.message
+			.. ": fix its mode or owner, or give --lock-dir a directory the user can write" }
+	end
+	return err
+end
+
+--- Name a failure to open the configured port for what the user must fix:
+-- a port spec the core cannot take (unknown form, empty host) or that is
+-- no serial port: "usage" (64) or "config" (78), by where the port came
+-- from; a device the user may not open: "noperm" (77), with the dialout
+-- hint; a port where nothing answers like an AT modem (silent, NMEA, the
+-- DM interface): "not_a_modem" (69). A device that is missing (unplugged,
+-- re-enumerating) or a refused tcp: connection stays as it was (75).
+-- @param err the error of `modemftp.open`
+-- @param conf the configuration
+-- @return the error object
+function M.port_failure(err, conf)
+	local msg = tostring(err.message)
+	local function as(name, text)
+		return errors.new { op = err.op, target = err.target, name = name, message = text, retryable = false,
+			sync = err.sync }
+	end
+	if err.name == "argument" then
+		return as(misconfigured(conf, "port"), msg .. from(conf, "port"))
+	elseif msg:find("Permission denied", 1, true) then
+		return as("noperm", msg .. ": the user " .. (util.getenv("USER") or "running modemftp")
+			.. " may not open it: add the user to the dialout group (usermod -aG dialout USER, then log in again;"
+			.. " systemd: SupplementaryGroups=dialout)")
+	elseif msg:find("not a tty", 1, true) or msg:find("Is a directory", 1, true) then
+		return as(misconfigured(conf, "port"), msg .. ": not a serial port" .. from(conf, "port"))
+	elseif err.op == "sync" and (err.name == "timeout" or err.name == "protocol") then
+		return as("not_a_modem", msg .. ": nothing answers like an AT modem; is it the modem's AT port? (an EC20's"
+			.. " AT port is its USB interface 2, usually /dev/ttyUSB2, not the DM, NMEA or PPP one: modemftp ports)")
+	end
+	return err
 end
 
 --- Take the configured port's lock, waiting up to conf.lock_timeout.
 -- @param conf the configuration
 -- @param seconds the wait when conf.lock_timeout is not set
 -- @param log optional logger (a debug line)
--- @return the lock, or nil, err (see `lock.acquire`)
+-- @return the lock, or nil, err (see `lock.acquire` and `lock_failure`)
 function M.lock(conf, seconds, log)
 	local path = lock.path(conf.port, lock.dir(conf))
 	seconds = conf.lock_timeout or seconds
 	if log then log:debug("waiting up to %g s for %s", seconds, path) end
-	return lock.acquire(path, seconds)
+	local l, err = lock.acquire(path, seconds)
+	if not l then return nil, M.lock_failure(err, conf) end
+	return l
 end
 
 --- Open the configured modem, with tracing and recording as asked; the
 -- configuration's secrets are never traced or recorded.
 -- @param conf the configuration
 -- @param o {trace = Lua file, record = path}
--- @return the modem, or nil, err
+-- @return the modem, or nil, err (see `port_failure`)
 function M.open_modem(conf, o)
 	local m, err = modemftp.open(conf.port, {
 		baud = conf.baud, rtscts = conf.rtscts, dtr = conf.dtr, guard = conf.guard,
-		timeout = conf.at_timeout, init = conf.init, trace = o.trace, record = o.record,
+		timeout = conf.at_timeout, init = conf.init, trace = o.trace, record = o.record, boot_wait = conf.boot_wait,
 	})
-	if not m then return nil, err end
+	if not m then return nil, M.port_failure(err, conf) end
 	for _, s in ipairs(config.secrets(conf)) do m.port:secret(s) end
 	return m
 end
 
---- Log in as the configuration says: PDP context (unless `pdp = no`), then
--- QFTPOPEN. An earlier session on the modem is closed first (one client).
+--- The QICSGP authentication for a configuration: apn_auth when set;
+-- else 3 (PAP or CHAP: the module offers both and the network picks) when
+-- there is an APN user, 0 (none) without one.
+-- @param c the configuration
+-- @return 0-3
+function M.apn_auth(c)
+	if c.apn_auth then return c.apn_auth end
+	if c.apn_user and c.apn_user ~= "" then return 3 end
+	return 0
+end
+
+--- Log in as the configuration says: the SIM PIN (when `pin` is set and
+-- the SIM asks, `modemftp.simpin`), the PDP context (unless `pdp = no`),
+-- then QFTPOPEN. An earlier session on the modem is closed first (one client).
 -- @param m the modem
 -- @param conf the configuration
 -- @param o overrides (any configuration key)
@@ -101,25 +195,29 @@ end
 function M.connect(m, conf, o)
 	local c = util.merge(conf, o)
 	if not c.host then
-		return nil, errors.new { op = "open", name = "argument", retryable = false,
+		return nil, errors.new { op = "open", name = "config", retryable = false,
 			message = "no FTP host: set `host =` in the configuration (or -o host=...)" }
 	end
 	if m.session then pcall(m.session.close, m.session); m.session = nil end
-	if m.state.rebooted then
-		-- the module restarted: redo the handshake that open() did
-		local ok, err = m:at("ATE1")
-		if ok then ok, err = m:at("AT+CMEE=1") end
+	if m:gone() then
+		-- the port went away (USB re-enumeration, ser2net restart): its spec again
+		local ok, err = m:reopen()
 		if not ok then return nil, err end
-		m.state.rebooted = nil
 	end
+	-- after a restart the module's first command resyncs it (m:command);
+	-- a session an earlier process left open is closed by m:ftp (603)
 	if c.pdp ~= false then
+		if c.pin then
+			local ok, err = simpin.unlock(m, c.pin)
+			if not ok then return nil, err end
+		end
 		local ok, err = m:pdp { context = c.context, apn = c.apn, user = c.apn_user,
-			password = c.apn_password, auth = c.apn_auth }
+			password = c.apn_password, auth = M.apn_auth(c) }
 		if not ok then return nil, err end
 	end
 	return m:ftp { host = c.host, port = c.ftp_port, user = c.user, password = c.password,
 		context = c.context, filetype = c.filetype, passive = c.passive, timeout = c.rsptimeout,
-		ssl = c.ssl, sslctxid = c.sslctxid }
+		ssl = c.ssl, sslctxid = c.sslctxid, password_source = c.credentials_from }
 end
 
 -- The C functions that wait on the port: an interrupt inside them ends the
@@ -173,6 +271,36 @@ function M.call(fn, ...)
 	end, ...))
 end
 
+--- Run a script's chunk (a job, a console line) so that a plain Lua error
+-- it raises (a wrong call of the API, a bug) becomes one line that says
+-- where in the script: "job.lua:12: bad argument #2 to 'put' (...)", named
+-- "lua_error", with `err.traceback` for a debug log. The position is the
+-- script's own line that was running, whatever module raised. Error
+-- objects stay as they are.
+-- @param chunkname the script's chunk name ("@" .. path, "=console")
+-- @param fn the function
+-- @return xpcall's results, packed (`r.n`)
+function M.call_script(chunkname, fn, ...)
+	return table.pack(xpcall(fn, function(e)
+		if errors.is(e) then return e end
+		local msg = tostring(e):gsub("\n.*", "")
+		-- the script's file alone when its frame is gone (a `return f()` tail call)
+		local where = chunkname:sub(2)
+		for level = 2, 250 do
+			local info = debug.getinfo(level, "Sl")
+			if not info then break end
+			if info.source == chunkname and info.currentline > 0 then
+				where = info.short_src .. ":" .. info.currentline
+				break
+			end
+		end
+		-- the position error() put in front names a module when a check raised for its caller
+		msg = where .. ": " .. (msg:match("^[^:]+:%d+: (.*)$") or msg)
+		return errors.new { name = "lua_error", message = msg, retryable = false,
+			traceback = debug.traceback(tostring(e), 2) }
+	end, ...))
+end
+
 -- ------------------------------------------------------------ the job context
 
 local Job = {}
@@ -202,16 +330,41 @@ end
 -- @return the flow
 function Job:flow(o)
 	local opts = util.merge({ attempts = self.conf.attempts, deadline = self.deadline, log = self.log,
-		stats = self.stats }, o)
+		stats = self.stats, modem = self.modem }, o)
 	if opts.connect == nil and opts.session == nil then
 		opts.connect = function() return self:ftp() end
 	end
 	local f = flow.new(opts)
 	self.flows[#self.flows + 1] = f
+	-- a flow counts the files it moved itself (once, however many puts or
+	-- gets its retries took): the run's observer leaves those to it
+	for _, name in ipairs { "upload", "download" } do
+		local method = f[name]
+		f[name] = function(...)
+			self.in_flow = self.in_flow + 1
+			local r = table.pack(pcall(method, ...))
+			self.in_flow = self.in_flow - 1
+			if not r[1] then error(r[2], 0) end
+			return table.unpack(r, 2, r.n)
+		end
+	end
 	return f
 end
 
 -- ------------------------------------------------------------------- the run
+
+-- Open a file the command writes (--log, --record) so that a new one is
+-- private to the user (umask 077: mode 0600); a path that cannot be used
+-- is a usage error (64), a permission problem 77, anything else 74.
+-- @return the file, or nil, err
+function M.open_private(option, path, mode)
+	local old = core.umask(63)
+	local f, msg, code = io.open(path, mode)
+	core.umask(old)
+	if f then return f end
+	local name = (code == 13 or code == 1) and "noperm" or (code == 2 or code == 20 or code == 21) and "usage" or "local_io"
+	return nil, errors.new { name = name, message = option .. ": " .. msg, errno = code }
+end
 
 -- Step 1. @return true, or nil, status, err
 local function prepare(run, opts, operands)
@@ -219,16 +372,22 @@ local function prepare(run, opts, operands)
 	local path = operands[1]
 	if not path then return nil, EXIT.usage, usage("no job file (usage: modemftp run [OPTIONS] JOB.lua [ARGS...])") end
 	if opts.log then
-		local f, msg = io.open(opts.log, "a")
-		if not f then return nil, EXIT.usage, usage("--log: " .. msg) end
+		local f, err = M.open_private("--log", opts.log, "a")
+		if not f then return nil, exitstatus.of(err), err end
 		run.logfile, run.log.file = f, f
 	end
-	local conf, sources = M.configure(opts)
-	if not conf then return nil, EXIT.usage, sources end
-	for _, s in ipairs(config.secrets(conf)) do run.log:secret(s) end
+	local conf, sources = M.configure(opts, run.log)
+	if not conf then return nil, exitstatus.of(sources), sources end
 	if not conf.port then
 		return nil, EXIT.usage, usage("no modem port: give --port, set MODEMFTP_PORT, or `port =` in "
 			.. table.concat(config.files(), " or "))
+	end
+	if opts.record then
+		-- the transcript holds whole payloads: the user's only, made before the core writes it
+		local f, err = M.open_private("--record", opts.record, "w")
+		if not f then return nil, exitstatus.of(err), err end
+		f:close()
+		core.chmod(opts.record, 384) -- 0600 also when it was there already
 	end
 	local chunk, lerr = loadfile(path, "t")
 	if not chunk then return nil, EXIT.noinput, errors.new { name = "io", message = lerr } end
@@ -245,8 +404,10 @@ local function prepare(run, opts, operands)
 			message = "port " .. conf.port .. " is busy: " .. err.message .. " (waited " .. seconds .. " s)" }
 	elseif err.name == "interrupted" then
 		return nil, exitstatus.of(nil), err
+	elseif err.name == "io" then
+		return nil, EXIT.tempfail, errors.new { name = "io", message = "lock: " .. err.message }
 	end
-	return nil, EXIT.tempfail, errors.new { name = "io", message = "lock: " .. err.message }
+	return nil, exitstatus.of(err), err
 end
 
 -- How the job's call ended. @return status, err
@@ -267,6 +428,8 @@ local function outcome(run, r)
 	return EXIT.ok
 end
 
+local json_line -- the --json line (defined below, with the report)
+
 -- Step 2. @return status, err
 local function execute(run, opts, operands)
 	local conf, job = run.conf, run.job
@@ -275,7 +438,13 @@ local function execute(run, opts, operands)
 		#run.sources > 0 and (" (config " .. table.concat(run.sources, ", ") .. ")") or "")
 	if conf.timeout and conf.timeout > 0 then
 		job.deadline = core.monotonic_ms() + util.ms(conf.timeout)
-		core.deadline(util.ms(conf.timeout), 15000, EXIT.timeout)
+		core.deadline(util.ms(conf.timeout), HARD_EXIT_MS, EXIT.timeout)
+		if run.json_out then
+			-- a job that does not stop is ended where no Lua runs: its line is said then
+			core.last_words(run.json_out, json_line(run, EXIT.timeout, errors.new { name = "timeout",
+				message = string.format("--timeout %g s expired and the job did not stop within %g s more: hard exit",
+					conf.timeout, HARD_EXIT_MS / 1000) }, conf.timeout + HARD_EXIT_MS / 1000))
+		end
 	end
 	local m, err = M.open_modem(conf, { trace = opts.verbose and (run.logfile or io.stderr) or nil, record = opts.record })
 	if not m then return exitstatus.of(err), err end
@@ -287,11 +456,13 @@ local function execute(run, opts, operands)
 		if ev.phase == "done" then
 			job.stats.bytes = job.stats.bytes + ev.bytes
 			run.bytes[ev.direction] = (run.bytes[ev.direction] or 0) + ev.bytes
+			-- every file moved whole by s:put/s:get (a flow counts its own: Job:flow)
+			if ev.ok and job.in_flow == 0 then job.stats.files = job.stats.files + 1 end
 		end
 	end)
 	_G.arg = args
 	M.interrupt_hook(m.port)
-	local r = M.call(run.chunk, m, args, job)
+	local r = M.call_script("@" .. path, run.chunk, m, args, job)
 	debug.sethook()
 	return outcome(run, r)
 end
@@ -326,6 +497,25 @@ local function one_line(log, err)
 	return (log:redact((tostring(err):gsub("\n.*", ""))))
 end
 
+-- The --json line's `error_name`: every failure has one (a job's own
+-- `return nil, "text"` is "job_failed").
+local function failure_name(status, err)
+	if status == EXIT.ok then return nil end
+	if errors.is(err) then return err.name end
+	if status == EXIT.timeout then return "timeout" end
+	return "job_failed"
+end
+
+-- The --json line.
+function json_line(run, status, err, seconds)
+	local stats = run.job.stats
+	return json.encode {
+		result = RESULT[status] or "failed", exit = status, bytes = stats.bytes, files = stats.files,
+		retries = stats.retries, duration = seconds, job = run.path,
+		error = err ~= nil and one_line(run.log, err) or nil, error_name = failure_name(status, err),
+	} .. "\n"
+end
+
 -- Step 4.
 local function report(run, status, err, seconds)
 	local log, stats = run.log, run.job.stats
@@ -334,6 +524,7 @@ local function report(run, status, err, seconds)
 	else
 		if log.quiet then log:flush() end
 		log.quiet = false
+		if errors.is(err) and err.traceback then log:debug("%s", err.traceback) end
 		log:error("%s (exit %d, %s)", tostring(err), status, RESULT[status] or "?")
 		-- cron mails stderr: say it there too
 		if log.syslog or log.file then
@@ -343,11 +534,10 @@ local function report(run, status, err, seconds)
 		if status == EXIT.usage then io.stderr:write("try 'modemftp run --help'\n") end
 	end
 	if run.json then
-		io.stdout:write(json.encode {
-			result = RESULT[status] or "failed", exit = status, bytes = stats.bytes, files = stats.files,
-			retries = stats.retries, duration = seconds, job = run.path,
-			error = err ~= nil and one_line(log, err) or nil, error_name = errors.is(err) and err.name or nil,
-		}, "\n")
+		local out = run.json_out or io.stdout
+		if run.json_out then core.last_words(nil) end
+		out:write(json_line(run, status, err, seconds))
+		out:flush()
 	end
 	if run.logfile then run.logfile:close() end
 end
@@ -417,12 +607,28 @@ local function write_metrics(run, opts, status, seconds)
 	if not ok then run.log:warn("--metrics %s: %s", path, msg) end
 end
 
--- A usage error still honours --json, for monitoring.
+-- A usage error still honours --json, for monitoring (options only: an
+-- argument of the job named --json is the job's).
 local function asks_json(argv)
 	for _, a in ipairs(argv) do
 		if a == "--json" then return true end
+		if a == "--" then break end
 	end
 	return false
+end
+
+--- The --json line of a run that ended in an internal error (exit 70,
+-- caught by `modemftp.cli`): monitoring gets its line on every exit.
+-- @param argv the arguments after "run"
+-- @param message the error's text (its first line is printed)
+function M.internal_error(argv, message)
+	if not asks_json(argv or {}) then return end
+	local out = M.json_out or io.stdout -- the real stdout, when the run diverted it
+	out:write(json.encode {
+		result = RESULT[EXIT.software], exit = EXIT.software, bytes = 0, files = 0, retries = 0,
+		error = "internal error: " .. tostring(message):gsub("\n.*", ""), error_name = "internal",
+	}, "\n")
+	out:flush()
 end
 
 --- The `modemftp run` verb (after `modemftp.cli` parsed its options).
@@ -436,9 +642,15 @@ function M.run(opts, operands, argv)
 		path = opts and operands[1],
 		json = (opts and opts.json) or (not opts and asks_json(argv)),
 		log = Log.new { quiet = opts and opts.quiet, verbose = opts and opts.verbose, syslog = opts and opts.syslog },
-		job = setmetatable({ stats = { bytes = 0, files = 0, retries = 0 }, flows = {} }, Job),
+		job = setmetatable({ stats = { bytes = 0, files = 0, retries = 0 }, flows = {}, in_flow = 0 }, Job),
 		bytes = { up = 0, down = 0 },
 	}
+	if run.json then
+		-- the line goes to the real stdout, alone: what the job writes there
+		-- (print, io.write, commands it runs) goes to stderr from now on
+		run.json_out = core.divert_stdout()
+		M.json_out = run.json_out
+	end
 	local ok, status, err = prepare(run, opts, operands)
 	if ok then status, err = execute(run, opts, operands) end
 	status = bound(run, status)

@@ -249,15 +249,14 @@ function Session:len()
 	return n
 end
 
-local STATES = { [0] = "opening", "idle", "transferring", "closing", "closed" }
-
---- FTP service state (AT+QFTPSTAT).
+--- FTP service state (AT+QFTPSTAT; also `m.ftpstate`, see `modemftp.ftpstate`).
 -- @return the number (0-4) and its name ("opening", "idle", "transferring",
 --   "closing", "closed"), or nil, err
 function Session:stat()
 	local v, err = self:_result("stat", "AT+QFTPSTAT", "+QFTPSTAT", nil, true)
 	if v == nil then return nil, err end
-	return v, STATES[v]
+	self.modem.ftpstate = ftpstate.NAMES[v] or "unknown"
+	return v, ftpstate.NAMES[v]
 end
 
 --- Log out (AT+QFTPCLOSE). Returns only once the module has really closed

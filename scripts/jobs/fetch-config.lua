@@ -7,6 +7,9 @@
 -- or LOCAL is missing, downloads REMOTE to LOCAL atomically (LOCAL.part,
 -- size check, rename: the old file stays until the new one is complete),
 -- records the time, and runs COMMAND (e.g. "systemctl reload app").
+-- A download that fails keeps LOCAL.part (and LOCAL.part.meta, which
+-- version of REMOTE it holds): the next run continues it when REMOTE is
+-- still that version, and starts again from byte 0 when it is not.
 -- Configuration used: host, user, password, ftp_port, apn, attempts.
 local m, args, job = ...
 local here = (args[0]:match("^(.*)/[^/]*$") or ".")
@@ -28,7 +31,7 @@ if state.mdtm == stamp and lib.size(path) then
 	return true
 end
 local n
-n, err = f:fetch(remote, path)
+n, err = f:fetch(remote, path, { keep_partial = true, continue = true })
 f:close()
 if not n then return nil, err end
 state.mdtm = stamp

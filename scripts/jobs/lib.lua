@@ -24,14 +24,54 @@ function L.getopt(args, takes_value)
 	return opts, pos
 end
 
---- Regular files in dir whose names match a shell glob, sorted.
+--- A shell glob ("*.log.*", "app-??.csv", "[ab]*") as an anchored Lua
+-- pattern.
+function L.glob_pattern(glob)
+	local out, i = { "^" }, 1
+	while i <= #glob do
+		local c = glob:sub(i, i)
+		if c == "*" then
+			out[#out + 1] = ".*"
+		elseif c == "?" then
+			out[#out + 1] = "."
+		elseif c == "[" and glob:find("]", i + 2, true) then
+			local close = glob:find("]", i + 2, true)
+			local body = glob:sub(i + 1, close - 1):gsub("^!", "^"):gsub("%%", "%%%%")
+			out[#out + 1] = "[" .. body .. "]"
+			i = close
+		else
+			out[#out + 1] = c:gsub("%W", "%%%0")
+		end
+		i = i + 1
+	end
+	out[#out + 1] = "$"
+	return table.concat(out)
+end
+
+--- Regular files in dir whose names match a shell glob, sorted. The
+-- folder is listed by the runtime (core.listdir: no `find`, so a BusyBox
+-- gateway does as well); a folder that is missing or cannot be read is a
+-- failure, never an empty list.
+-- @return the names and their stat tables (name -> stat), or nil, err (local_io)
 function L.files(dir, glob)
-	local p = io.popen("find " .. L.q(dir) .. " -maxdepth 1 -type f -name " .. L.q(glob or "*") .. " -printf '%f\\n' 2>/dev/null")
-	local out = {}
-	for name in p:lines() do out[#out + 1] = name end
-	p:close()
+	local core = require "modemftp.core"
+	local names, e = core.listdir(dir)
+	if not names then
+		return nil, require("modemftp.errors").local_io("list", dir, e.message, e.errno)
+	end
+	local pattern = L.glob_pattern(glob or "*")
+	local out, stats = {}, {}
+	for _, name in ipairs(names) do
+		if name:match(pattern) then
+			local st = core.stat(dir .. "/" .. name)
+			if st and st.type == "file" then
+				out[#out + 1] = name
+				stats[name] = st
+			end
+		end
+	end
 	table.sort(out)
-	return out
+	return out, stats
 end
 
 --- Size of a local file, or nil.
@@ -84,9 +124,13 @@ function L.write_state(path, t)
 	return ok, err
 end
 
---- mkdir -p
+--- mkdir -p (BusyBox has it); a folder that cannot be made is a failure.
+-- @return true, or nil, err (local_io)
 function L.mkdirs(path)
-	return os.execute("mkdir -p " .. L.q(path))
+	if os.execute("mkdir -p " .. L.q(path)) then return true end
+	local st = require("modemftp.core").stat(path)
+	if st and st.type == "directory" then return true end
+	return nil, require("modemftp.errors").local_io("mkdir", path, "cannot make the folder")
 end
 
 return L

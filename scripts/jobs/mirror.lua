@@ -6,8 +6,10 @@
 -- downloads each file whose size or modification time (AT+QFTPMDTM)
 -- differs from what the last run fetched (LOCAL_DIR/.modemftp-mirror).
 -- Every download is atomic (FILE.part, size check, rename) and retried with
--- backoff on network errors, resuming where it stopped. --delete removes
--- local files this job fetched earlier that are gone from the server.
+-- backoff on network errors, resuming where it stopped; a download that
+-- still fails keeps its FILE.part, and the next run continues it (when the
+-- remote file is still the same version). --delete removes local files this
+-- job fetched earlier that are gone from the server.
 -- Configuration used: host, user, password, ftp_port, apn, attempts.
 local m, args, job = ...
 local here = (args[0]:match("^(.*)/[^/]*$") or ".")
@@ -19,7 +21,8 @@ if not (rdir and ldir) then return nil, "usage: mirror.lua [--delete] [--depth N
 local maxdepth = tonumber(opts.depth) or 5
 rdir = rdir:gsub("/+$", "")
 if rdir == "" then rdir = "/" end
-lib.mkdirs(ldir)
+local made, merr = lib.mkdirs(ldir)
+if not made then return nil, merr end
 local statefile = ldir .. "/.modemftp-mirror"
 local state = lib.read_state(statefile)
 local seen = {}
@@ -37,8 +40,8 @@ local function walk(rel, depth)
 		if name and name ~= "." and name ~= ".." then
 			local relname = rel == "" and name or (rel .. "/" .. name)
 			if e.type == "dir" and depth < maxdepth then
-				lib.mkdirs(ldir .. "/" .. relname)
-				local ok, werr = walk(relname, depth + 1)
+				local ok, werr = lib.mkdirs(ldir .. "/" .. relname)
+				if ok then ok, werr = walk(relname, depth + 1) end
 				if not ok then return nil, werr end
 			elseif e.type == "file" then
 				seen[relname] = true
@@ -47,7 +50,7 @@ local function walk(rel, depth)
 				local stamp = tostring(e.size) .. "|" .. tostring(t and (t.text or t.epoch) or "-"):gsub("%s", "_")
 				local lpath = ldir .. "/" .. relname
 				if state[relname] ~= stamp or not lib.size(lpath) then
-					local n, gerr = f:fetch(rpath, lpath)
+					local n, gerr = f:fetch(rpath, lpath, { keep_partial = true, continue = true })
 					if not n then return nil, gerr end
 					job.log:info("fetched %s (%d bytes)", relname, n)
 					state[relname] = stamp

@@ -633,6 +633,14 @@ static void test_redact(void)
 	       "learned FTP and APN passwords redacted when quoted, bare ones left");
 	ok(n == strlen(out), "mf_redact returns the length");
 
+	mf_redactor *pin = mf_redactor_new();
+	cmd = "\r\n+CPIN: SIM PIN\r\nAT+CPIN=\"4711\"\rAT+cpin=\"12345678\",\"0815\"\r";
+	mf_redact_learn(pin, cmd, strlen(cmd));
+	mf_redact(pin, cmd, strlen(cmd), out);
+	is_str(out, "\r\n+CPIN: SIM PIN\r\nAT+CPIN=\"\\*\"\rAT+cpin=\"\\*\",\"\\*\"\r",
+	       "a SIM PIN, a PUK and the new PIN of AT+CPIN= are learned; +CPIN: SIM PIN teaches nothing");
+	mf_redactor_free(pin);
+
 	mf_redactor *q = mf_redactor_new();
 	const char *ans = "\r\n+QFTPCFG: \"account\",\"u\",\"fromquery\"\r\n";
 	mf_redact_learn(q, ans, strlen(ans));

@@ -455,6 +455,8 @@ int sim_ctl_exec(sim *s, const char *cmd, char *err, size_t errlen)
 		pty_vanish(s, (int)v);
 	} else {
 		int r = state_ctl(s, w, arg, err, errlen);
+		if (r == 0)
+			r = network_ctl(s, w, arg, err, errlen);
 		if (r < 0)
 			return -1;
 		if (r == 0) {

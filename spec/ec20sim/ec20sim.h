@@ -268,6 +268,8 @@ typedef struct sim {
 	int64_t prober_next;
 	char after_open[300]; /* a control command that waits for session-open */
 	int64_t vanish_until; /* the pty is gone until then */
+	int reg_forced, reg_cgreg, reg_cereg; /* registration: the <stat> answered (ec20sim_network.c) */
+	int pdp_auto_cid;    /* pdp-auto: a context the network activated on its own (0: none) */
 
 	/* line-rate emulation */
 	double tok_out, tok_in;
@@ -338,6 +340,8 @@ void at_pdp_deact(sim *s);
 /* ec20sim_state.c: module states set by control commands; 1 handled,
 ** 0 not a state command, -1 bad (err says why) */
 int state_ctl(sim *s, const char *w, const char *arg, char *err, size_t errlen);
+/* ec20sim_network.c: registration and PDP bring-up states; 1 handled, 0 not its, -1 bad */
+int network_ctl(sim *s, const char *w, const char *rest, char *err, size_t errlen);
 void state_tick(sim *s);
 int64_t state_deadline(sim *s); /* -1 none */
 

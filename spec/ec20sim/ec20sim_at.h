@@ -67,6 +67,12 @@ void session_lost(sim *s, int err);
 int session_open(const sim *s);
 void finish_close(sim *s); /* close-async: the held +QFTPCLOSE result */
 
+/* ec20sim_network.c: registration <stat> of +CGREG/+CREG/+CEREG, whether
+** the network refuses another PDP context, AT+CGACT */
+int network_reg_stat(const sim *s, const char *name);
+int network_pdp_refused(const sim *s);
+int at_cgact(sim *s, int f, args *A);
+
 /* ec20sim_datamode.c: +++ in escape-aborts mode */
 void abort_download(sim *s);
 

@@ -112,7 +112,7 @@ static int reg_cmd(sim *s, int f, args *A, const char *name, int *n)
 	if (f == F_TEST)
 		out_info(s, "+%s: (0-2)", name);
 	else if (f == F_READ)
-		out_info(s, "+%s: %d,%d", name, *n, s->cgatt ? 1 : 0);
+		out_info(s, "+%s: %d,%d", name, *n, network_reg_stat(s, name));
 	else if (f == F_WRITE) {
 		if (get_int(A, 0, 0, 2, 0, &v) < 0)
 			return RC_ERROR;
@@ -203,7 +203,7 @@ static int c_qiact(sim *s, int f, args *A)
 		n += s->pdp[i].active;
 	/* like the module: no re-activation, at most three at once; no SIM,
 	** no context (capture 13: ERROR right after a reboot) */
-	if (!s->cgatt || s->pdp[ctx].active || n >= 3 || sim_not_ready(s))
+	if (!s->cgatt || s->pdp[ctx].active || n >= 3 || sim_not_ready(s) || network_pdp_refused(s))
 		return RC_ERROR;
 	s->pdp[ctx].active = 1;
 	return RC_OK;
@@ -298,7 +298,7 @@ static int c_gsn(sim *s, int f, args *A)
 
 const at_cmd cmd_net[] = {
 	{"CMEE", c_cmee}, {"IFC", c_ifc}, {"IPR", c_ipr}, {"CPIN", c_cpin}, {"CSQ", c_csq},
-	{"CGATT", c_cgatt}, {"CGREG", c_cgreg}, {"CREG", c_creg}, {"CEREG", c_cereg},
+	{"CGATT", c_cgatt}, {"CGACT", at_cgact}, {"CGREG", c_cgreg}, {"CREG", c_creg}, {"CEREG", c_cereg},
 	{"CFUN", c_cfun}, {"QICSGP", c_qicsgp}, {"QIACT", c_qiact}, {"QIDEACT", c_qideact},
 	{"QSSLCFG", c_qsslcfg}, {"GMI", c_gmi}, {"CGMI", c_gmi}, {"GMM", c_gmm},
 	{"CGMM", c_gmm}, {"GMR", c_gmr}, {"CGMR", c_gmr}, {"QGMR", c_qgmr}, {"GCAP", c_gcap}, {"GSN", c_gsn},

@@ -110,6 +110,33 @@ function M.sim_conf(h, extra)
 		h.port, h.ftp_port, h.user, h.password, extra or "")
 end
 
+--- A `modemftp run` bench on a started simulator (`sim.start`): the
+-- configuration `sim_conf(h, extra)` in h.dir/modemftp.conf, HOME and the
+-- lock directory in h.dir.
+-- @return {conf =, env =, run = function(argv) -> `run`'s result (argv after
+--   "run --lock-dir DIR -c CONF"), job = function(name, text) -> the path of
+--   a job file written into h.dir}
+function M.run_bench(h, extra)
+	local b = { conf = h.dir .. "/modemftp.conf", env = { HOME = h.dir, XDG_CONFIG_HOME = h.dir } }
+	sim.write(b.conf, M.sim_conf(h, extra))
+	function b.run(argv)
+		local a = { "run", "--lock-dir", h.dir, "-c", b.conf }
+		for _, x in ipairs(argv) do a[#a + 1] = x end
+		return M.run(a, { env = b.env })
+	end
+	function b.job(name, text)
+		sim.write(h.dir .. "/" .. name, text)
+		return h.dir .. "/" .. name
+	end
+	return b
+end
+
+--- The --json line as a table (a flat object: strings, numbers, booleans).
+function M.json_line(text)
+	local lua = text:gsub('"([%w_]+)":', '["%1"]=')
+	return assert(load("return " .. lua, "=json", "t", {}))()
+end
+
 --- Drive a command through a pty (spec/support/ptydrive.py).
 -- @param steps the steps as JSON text
 -- @param argv the command after the script (e.g. {"console", "--no-modem"})

@@ -135,8 +135,9 @@ M.HOST = "quectel.3322.org"
 --- Add the login `session` performs: the QFTPCFG settings, then QFTPOPEN.
 -- @param T the script
 -- @param extra optional function(T) adding commands before QFTPOPEN
+-- @param result optional QFTPOPEN result line ("+QFTPOPEN: 0,0")
 -- @return T
-function M.login(T, extra)
+function M.login(T, extra, result)
 	T:cmd('AT+QFTPCFG="contextid",1'):ok()
 	T:cmd('AT+QFTPCFG="account","test","test"'):ok()
 	T:cmd('AT+QFTPCFG="filetype",0'):ok()
@@ -144,7 +145,7 @@ function M.login(T, extra)
 	T:cmd('AT+QFTPCFG="rsptimeout",90'):ok()
 	T:cmd('AT+QFTPCFG="ssltype",0'):ok()
 	if extra then extra(T) end
-	T:cmd('AT+QFTPOPEN="' .. M.HOST .. '",21'):ok():pause(5):urc("+QFTPOPEN: 0,0")
+	T:cmd('AT+QFTPOPEN="' .. M.HOST .. '",21'):ok():pause(5):urc(result or "+QFTPOPEN: 0,0")
 	return T
 end
 

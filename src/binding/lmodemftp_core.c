@@ -1045,11 +1045,17 @@ static int l_sync(lua_State *L)
 	return n;
 }
 
-/* port:reopen() -> true | nil, err: open the same spec again (a symlink
-** is followed anew), keeping the engine's queue, trace, secrets and settings */
+/* port:reopen([spec]) -> true | nil, err: open the same spec again (a
+** symlink is followed anew), or `spec` instead (a usb: spec resolved again
+** by the Lua layer after re-enumeration), keeping the engine's queue,
+** trace, secrets and settings */
 static int l_reopen(lua_State *L)
 {
 	lport *p = luaL_checkudata(L, 1, PORT_MT);
+	size_t speclen = 0;
+	const char *spec = luaL_optlstring(L, 2, NULL, &speclen);
+	if (spec && (speclen == 0 || speclen >= sizeof p->spec))
+		luaL_argerror(L, 2, "port spec empty or too long");
 	if (!p->open)
 		luaL_error(L, "attempt to use a closed modem port");
 	if (p->busy)
@@ -1064,6 +1070,8 @@ static int l_reopen(lua_State *L)
 	/* the old descriptor goes first (an exclusive tty must be free); until
 	** the new one opens, the port fails every call as closed */
 	mf_chat_set_transport(&p->chat, NULL);
+	if (spec)
+		memcpy(p->spec, spec, speclen + 1);
 	int rc = mf_transport_open(p->spec, &p->opts, &t, err, sizeof err);
 	if (rc != MF_OK)
 		return push_fail(L, rc, err, NULL, -1);

@@ -1,10 +1,11 @@
 /*
-** lmodemftp_file.c: local file services: stat, fsync, fsync_dir, chmod, ferror
-** (see header).
+** lmodemftp_file.c: local file services: stat, fsync, fsync_dir, chmod, ferror,
+** listdir (see header).
 */
 #include "lmodemftp_file.h"
 #include "lmodemftp_fail.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
@@ -164,11 +165,40 @@ static int l_ferror(lua_State *L)
 	return 1;
 }
 
+/* core.listdir(dir) -> {names...} | nil, err */
+static int l_listdir(lua_State *L)
+{
+	const char *dir = luaL_checkstring(L, 1);
+	DIR *d = opendir(dir);
+	if (!d) {
+		int e = errno;
+		return mf_lua_fail(L, "io", e, "%s: %s", dir, strerror(e));
+	}
+	lua_newtable(L);
+	lua_Integer n = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *ent = readdir(d);
+		if (!ent)
+			break;
+		const char *name = ent->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		lua_pushstring(L, name);
+		lua_rawseti(L, -2, ++n);
+	}
+	int e = errno; /* readdir's own failure, or 0 at the end */
+	closedir(d);
+	if (e)
+		return mf_lua_fail(L, "io", e, "%s: %s", dir, strerror(e));
+	return 1;
+}
+
 void mf_lua_register_file(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{"stat", l_stat}, {"fsync", l_fsync}, {"fsync_dir", l_fsync_dir}, {"chmod", l_chmod},
-		{"ferror", l_ferror}, {NULL, NULL},
+		{"ferror", l_ferror}, {"listdir", l_listdir}, {NULL, NULL},
 	};
 	luaL_setfuncs(L, fns, 0);
 }

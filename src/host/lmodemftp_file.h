@@ -22,6 +22,11 @@
 **   core.ferror(file)       -> boolean
 **       the stream's error indicator: a write or read through it failed
 **       (the core's file sinks and sources use the same FILE).
+**   core.listdir(dir)       -> {name, ...} | nil, err
+**       the names in a folder ("." and ".." left out), in the order the
+**       file system gives them: a BusyBox gateway has no `find -printf`,
+**       so the example jobs list folders here. A missing folder, or one
+**       that cannot be read, is a failure (err.errno ENOENT, EACCES, ...).
 **
 ** Failures are nil, err with err.kind "io", err.errno and a message that
 ** names the path ("fsync /x/y: No space left on device"). A closed file,

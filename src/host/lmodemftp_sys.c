@@ -4,6 +4,8 @@
 #include "lmodemftp_sys.h"
 #include "lmodemftp_fail.h"
 #include "lmodemftp_file.h"
+#include "mf_holder.h"
+#include "lmodemftp_stdio.h"
 #include "mf_transport.h"
 
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -87,9 +90,73 @@ static int l_unlock(lua_State *L)
 	return 0;
 }
 
-/* core.lock(path, timeout_ms) -> lock | nil, err (err.kind "busy" or "io")
-** An exclusive flock on path (created if needed), waited for at most
-** timeout_ms; released by lock:unlock(), garbage collection or exit. */
+/* The pid a holder wrote into the lock file (see l_lock), or 0. */
+static long lock_file_pid(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long pid = 0;
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1 || pid <= 0)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+/* "held by pid 812 (modemftp)": the pid the holder wrote, while that
+** process lives; else the processes that have the file open (/proc: all of
+** them for root, one's own for a user); else nothing known. */
+static void lock_holder(const char *path, char *out, size_t cap)
+{
+	long pid = lock_file_pid(path);
+	char proc[64], comm[32] = "";
+	snprintf(proc, sizeof proc, "/proc/%ld/comm", pid);
+	FILE *f = pid > 0 ? fopen(proc, "re") : NULL;
+	if (f) {
+		if (fgets(comm, sizeof comm, f))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+		snprintf(out, cap, "held by pid %ld (%s)", pid, comm[0] ? comm : "?");
+		return;
+	}
+	char who[200];
+	if (mf_holders(path, who, sizeof who) > 0)
+		snprintf(out, cap, "held by %s", who);
+	else
+		snprintf(out, cap, "held by another process");
+}
+
+/* Open (creating if needed) a lock file so that any user can lock it
+** later: a new file gets mode 0644 whatever the umask (flock needs only a
+** read-only descriptor, so a file root created stays usable by a service
+** account); an existing file is opened read-write, else read-only. */
+static int open_lock_file(const char *path, int *writable)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd >= 0) {
+		(void)fchmod(fd, 0644);
+		*writable = 1;
+		return fd;
+	}
+	if (errno != EEXIST)
+		return -1;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		*writable = 1;
+		return fd;
+	}
+	if (errno != EACCES && errno != EPERM && errno != EROFS)
+		return -1;
+	*writable = 0;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* core.lock(path, timeout_ms) -> lock | nil, err (err.kind "busy" or "io",
+** err.errno for "io")
+** An exclusive flock on path (created if needed, see open_lock_file),
+** waited for at most timeout_ms; released by lock:unlock(), garbage
+** collection or exit. The holder writes its pid into the file when it may
+** (the HDB UUCP form: "%10d\n"), so a busy lock names its holder. */
 static int l_lock(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
@@ -97,7 +164,8 @@ static int l_lock(lua_State *L)
 	lock_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
 	u->fd = -1;
 	luaL_setmetatable(L, LOCK_MT);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	int writable = 0;
+	int fd = open_lock_file(path, &writable);
 	if (fd < 0) {
 		int e = errno;
 		return mf_lua_fail(L, "io", e, "%s: %s", path, strerror(e));
@@ -111,11 +179,30 @@ static int l_lock(lua_State *L)
 		}
 		if (mf_left_ms(deadline) == 0) {
 			close(fd);
-			return mf_lua_fail(L, "busy", 0, "%s: held by another process", path);
+			char who[256];
+			lock_holder(path, who, sizeof who);
+			return mf_lua_fail(L, "busy", 0, "%s: %s", path, who);
 		}
 		mf_sleep_ms(20);
 	}
+	if (writable && ftruncate(fd, 0) == 0) {
+		char pid[16];
+		int n = snprintf(pid, sizeof pid, "%10ld\n", (long)getpid());
+		if (write(fd, pid, (size_t)n) != n) {
+			/* the pid is a courtesy for the next waiter's message */
+		}
+	}
 	u->fd = fd;
+	return 1;
+}
+
+/* core.umask(mask) -> the previous mask: files the command creates that
+** hold payloads or logs (--record, --log) are made 0600 under umask 077. */
+static int l_umask(lua_State *L)
+{
+	lua_Integer mask = luaL_checkinteger(L, 1);
+	luaL_argcheck(L, mask >= 0 && mask <= 0777, 1, "mask must be 0..0777");
+	lua_pushinteger(L, (lua_Integer)umask((mode_t)mask));
 	return 1;
 }
 
@@ -154,7 +241,8 @@ static int l_getpid(lua_State *L)
 ** its first expiry raises SIGTERM in this process (with core.catch_signals
 ** on, that sets the interrupt flag, so waits and transfers stop cleanly);
 ** if the process is still running one interval later, it exits at once.
-** The handler only raises, counts and _exits: all async-signal-safe.
+** The handler only raises, counts, writes the last words (core.last_words)
+** and _exits: all async-signal-safe.
 */
 static volatile sig_atomic_t g_deadline_fired;
 static volatile sig_atomic_t g_deadline_status = 124;
@@ -162,10 +250,12 @@ static volatile sig_atomic_t g_deadline_status = 124;
 static void on_alarm(int sig)
 {
 	(void)sig;
-	if (g_deadline_fired++ == 0)
+	if (g_deadline_fired++ == 0) {
 		raise(SIGTERM);
-	else
+	} else {
+		mf_say_last_words(); /* the --json line of a job that did not stop */
 		_exit(g_deadline_status);
+	}
 }
 
 /* core.deadline(ms [, grace_ms [, status]]) -> true | nil, err
@@ -240,8 +330,10 @@ void mf_lua_register_sys(lua_State *L)
 	static const luaL_Reg fns[] = {
 		{"ports", l_ports}, {"lock", l_lock}, {"syslog", l_syslog},
 		{"isatty", l_isatty}, {"getpid", l_getpid}, {"deadline", l_deadline},
-		{"deadline_expired", l_deadline_expired}, {"realpath", l_realpath}, {NULL, NULL},
+		{"deadline_expired", l_deadline_expired}, {"realpath", l_realpath}, {"umask", l_umask},
+		{NULL, NULL},
 	};
 	luaL_setfuncs(L, fns, 0);
 	mf_lua_register_file(L);
+	mf_lua_register_stdio(L);
 }

@@ -3,8 +3,13 @@
 ** `modemftp console` (line editing, history, completion through a Lua
 ** function). A separate module so that the core does not link readline.
 **
-**   readline.readline(prompt [, interrupted]) -> line | nil (end of input)
-**       | false, "interrupted" | nil, message (I/O error)
+**   readline.readline(prompt [, interrupted [, idle [, idle_ms]]]) -> line
+**       | nil (end of input) | false, "interrupted" | nil, message (I/O error)
+**       idle (a function) is called every idle_ms (250) while no key comes:
+**       the console reads the modem's URCs there and prints them at once
+**   readline.hide() / readline.show(): inside `idle` (or a function it
+**       calls), take the prompt and the partial line off the screen before
+**       printing, and put them back after; no-ops anywhere else
 **   readline.add_history(line)
 **   readline.read_history(path)  -> true | nil, message
 **   readline.write_history(path [, max_lines]) -> true | nil, message
@@ -33,6 +38,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -42,6 +48,9 @@ static lua_State *g_L;                /* the state inside readline(), for callba
 static int g_completer = LUA_NOREF;   /* registry ref of the Lua completer */
 static char *g_line;
 static int g_done;
+static int g_waiting;      /* inside readline(): hide/show may act */
+static char *g_hidden;     /* the partial line hide() took off the screen */
+static int g_hidden_point;
 
 static void on_line(char *line)
 {
@@ -129,6 +138,47 @@ static int ask_cancel(lua_State *L, int idx)
 	return yes;
 }
 
+/* readline.hide(): the prompt and the partial line off the screen (the
+** usual recipe for printing while readline's callback interface waits). */
+static int l_hide(lua_State *L)
+{
+	(void)L;
+	if (!g_waiting || g_hidden)
+		return 0;
+	g_hidden_point = rl_point;
+	g_hidden = rl_copy_text(0, rl_end);
+	rl_save_prompt();
+	rl_replace_line("", 0);
+	rl_redisplay();
+	return 0;
+}
+
+/* readline.show(): put back what hide() took away. */
+static int l_show(lua_State *L)
+{
+	(void)L;
+	if (!g_hidden)
+		return 0;
+	fflush(stdout);
+	rl_restore_prompt();
+	rl_replace_line(g_hidden, 0);
+	rl_point = g_hidden_point;
+	free(g_hidden);
+	g_hidden = NULL;
+	rl_forced_update_display();
+	return 0;
+}
+
+/* Call the Lua `idle` function (stack index idx); its errors are dropped
+** (a console must not die of a URC printer), the line is put back. */
+static void run_idle(lua_State *L, int idx)
+{
+	lua_pushvalue(L, idx);
+	if (lua_pcall(L, 0, 0, 0) != LUA_OK)
+		lua_pop(L, 1);
+	l_show(L);
+}
+
 /* Typed ahead (between two prompts, while Lua code ran) is typed into the
 ** cooked terminal. There a Ctrl-D is no byte but the line buffer's
 ** end-of-file mark, which readline's raw mode reads as a NUL: the end of
@@ -211,11 +261,18 @@ static int typed_ahead(lua_State *L, int fd, const char *prompt)
 static int l_readline(lua_State *L)
 {
 	const char *prompt = luaL_optstring(L, 1, "> ");
-	int cancel_idx = 0;
+	int cancel_idx = 0, idle_idx = 0;
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TFUNCTION);
 		cancel_idx = 2;
 	}
+	if (!lua_isnoneornil(L, 3)) {
+		luaL_checktype(L, 3, LUA_TFUNCTION);
+		idle_idx = 3;
+	}
+	lua_Integer idle_ms = luaL_optinteger(L, 4, 250);
+	luaL_argcheck(L, idle_ms > 0 && idle_ms <= 3600000, 4, "idle_ms must be 1..3600000");
+	struct timespec tick = {(time_t)(idle_ms / 1000), (long)(idle_ms % 1000) * 1000000L};
 	FILE *in = rl_instream ? rl_instream : stdin;
 	int fd = fileno(in);
 	veof_off(fd);
@@ -227,6 +284,7 @@ static int l_readline(lua_State *L)
 	g_done = 0;
 	g_line = NULL;
 	rl_callback_handler_install(prompt, on_line);
+	g_waiting = 1;
 	/* SIGINT/SIGTERM stay blocked except inside pselect(), so a signal that
 	** comes after the check below still interrupts the wait (no lost wakeup). */
 	sigset_t block, orig;
@@ -242,8 +300,12 @@ static int l_readline(lua_State *L)
 		if (ask_cancel(L, cancel_idx))
 			n = -1;
 		else {
-			n = pselect(fd + 1, &fds, NULL, NULL, NULL, &orig);
+			n = pselect(fd + 1, &fds, NULL, NULL, idle_idx ? &tick : NULL, &orig);
 			e = errno;
+		}
+		if (n == 0) { /* no key within idle_ms */
+			run_idle(L, idle_idx);
+			continue;
 		}
 		if (n > 0) {
 			/* A Ctrl-C typed just before this input may still be pending
@@ -262,6 +324,7 @@ static int l_readline(lua_State *L)
 		if (n < 0) {
 			if (e == EINTR && !ask_cancel(L, cancel_idx))
 				continue;
+			g_waiting = 0;
 			sigprocmask(SIG_SETMASK, &orig, NULL);
 			rl_free_line_state();
 			rl_callback_sigcleanup();
@@ -285,6 +348,7 @@ static int l_readline(lua_State *L)
 		** inside readline's own read loop (where it would be lost). */
 		rl_callback_read_char();
 	}
+	g_waiting = 0;
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	veof_on();
 	g_L = NULL;
@@ -360,7 +424,7 @@ int luaopen_modemftp_readline(lua_State *L)
 	static const luaL_Reg fns[] = {
 		{"readline", l_readline}, {"add_history", l_add_history},
 		{"read_history", l_read_history}, {"write_history", l_write_history},
-		{"set_completer", l_set_completer}, {NULL, NULL},
+		{"set_completer", l_set_completer}, {"hide", l_hide}, {"show", l_show}, {NULL, NULL},
 	};
 	rl_readline_name = "modemftp";
 	rl_catch_signals = 0;

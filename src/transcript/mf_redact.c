@@ -132,6 +132,15 @@ void mf_redact_learn(mf_redactor *r, const char *cmd, size_t len)
 		} else if (len - i >= 6 && ieq(p + i, "QICSGP", 6)) {
 			ftp = 0;
 			at = i + 6;
+		} else if (len - i >= 4 && ieq(p + i, "CPIN", 4) && i + 4 < len && p[i + 4] == '=') {
+			/* AT+CPIN="pin" or AT+CPIN="puk","newpin": every quoted
+			** argument is a secret (the answer "+CPIN: SIM PIN" has none) */
+			arg a[2];
+			size_t na = split_args(p, len, i + 5, a, 2);
+			for (size_t k = 0; k < na; k++)
+				if (a[k].quoted && a[k].len > 0)
+					mf_redact_add(r, p + a[k].off, a[k].len);
+			continue;
 		} else {
 			continue;
 		}

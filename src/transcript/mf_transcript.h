@@ -101,7 +101,8 @@ mf_redactor *mf_record_redactor(mf_transport *t);
 ** secrets they carry: the password of AT+QFTPCFG="account","u","p" (the
 ** 2nd quoted string after "account") and of AT+QICSGP=ctx,type,"apn","u",
 ** "p"[,auth] (the 3rd quoted string), and the same in the module's answers
-** to queries (+QFTPCFG: "account","u","p", +QICSGP: 1,"apn","u","p",1).
+** to queries (+QFTPCFG: "account","u","p", +QICSGP: 1,"apn","u","p",1);
+** and every quoted argument of AT+CPIN= (the SIM PIN, or PUK and new PIN).
 ** Command names are matched case-insensitively wherever "+QFTPCFG"/
 ** "+QICSGP" appears, spaces around commas are allowed, empty passwords and
 ** ones longer than 255 bytes are ignored, and the 16 most recent secrets
