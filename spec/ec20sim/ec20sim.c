@@ -247,7 +247,8 @@ void out_info(sim *s, const char *fmt, ...)
 	log_out(s, tmp, strlen(tmp));
 }
 
-/* URCs raised in data mode wait in `deferred` until data mode ends. */
+/* URCs raised in data mode wait in `deferred` until data mode ends, those
+** raised inside a command line until its CR (at_urcs_wait). */
 void out_urc(sim *s, const char *fmt, ...)
 {
 	char tmp[1500];
@@ -257,7 +258,7 @@ void out_urc(sim *s, const char *fmt, ...)
 	va_end(ap);
 	if (s->mute)
 		return;
-	out_line(s, at_in_data_mode(s) ? &s->deferred : &s->out, tmp);
+	out_line(s, at_urcs_wait(s) ? &s->deferred : &s->out, tmp);
 	log_out(s, tmp, strlen(tmp));
 }
 

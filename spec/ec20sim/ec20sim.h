@@ -190,7 +190,7 @@ typedef struct sim {
 	int client_seen;
 	sbuf out;      /* responses and URCs waiting for the pty */
 	sbuf in;       /* bytes read from the pty, not yet consumed */
-	sbuf deferred; /* URCs raised in data mode, emitted after it */
+	sbuf deferred; /* URCs raised in data mode or inside a command line, emitted after it */
 	sbuf post;     /* URCs that follow the final result of this line */
 	int64_t in_t;  /* when the bytes in `in` arrived */
 	/* A stall takes nothing, but what the host sends meanwhile is read and
@@ -334,6 +334,8 @@ void at_on_event(sim *s, sim_event *e);
 void at_after_output(sim *s);    /* data-mode bookkeeping once output moved */
 void at_dtr_drop(sim *s);
 int at_in_data_mode(const sim *s);
+int at_urcs_wait(const sim *s);  /* data mode, or a command line half received */
+void at_flush_deferred(sim *s);  /* the URCs that waited, now */
 size_t at_read_limit(sim *s);    /* how many bytes the pty reader may take now */
 /* ec20sim_cmd_net.c: */
 void at_pdp_deact(sim *s);

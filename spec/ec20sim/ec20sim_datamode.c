@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void flush_deferred(sim *s)
+void at_flush_deferred(sim *s)
 {
 	if (sb_size(&s->deferred)) {
 		out_raw(s, sb_data(&s->deferred), sb_size(&s->deferred));
@@ -28,6 +28,14 @@ void out_connect(sim *s)
 int at_in_data_mode(const sim *s)
 {
 	return s->state == ST_DATA_OUT || s->state == ST_DATA_IN;
+}
+
+/* A URC waits in data mode, and while the host is part way through a
+** command line: the module echoes a line whole (capture 16: the 7-byte echo
+** "AT+CSQ<cr>" of a command sent in two writes), never split by a URC. */
+int at_urcs_wait(const sim *s)
+{
+	return at_in_data_mode(s) || ((s->state == ST_CMD || s->state == ST_SUSPENDED) && s->line_len > 0);
 }
 
 /* CONNECT: from here on the host's bytes are payload (in a download, only
@@ -47,7 +55,7 @@ static void leave_data_mode(sim *s, int state)
 	s->plus_n = 0;
 	s->state = state;
 	out_final(s, "OK");
-	flush_deferred(s);
+	at_flush_deferred(s);
 }
 
 /* -------------------------------------------------------- job results */

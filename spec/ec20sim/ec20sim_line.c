@@ -353,6 +353,8 @@ void cmd_bytes(sim *s)
 			char l[SIM_MAX_LINE];
 			if (s->echo)
 				out_raw(s, p + from, i - from); /* echo includes the CR */
+			if (!at_in_data_mode(s))
+				at_flush_deferred(s); /* URCs raised while the line came in */
 			memcpy(l, s->line, s->line_len);
 			l[s->line_len] = 0;
 			size_t len = s->line_len;

@@ -1136,6 +1136,25 @@ static void test_late_and_stall(void)
 	at_ok("AT+QFTPSTAT", "+QFTPSTAT:", "+QFTPSTAT: 0,1");
 }
 
+/* A job's result URC due while the host is part way through a command
+** line waits for the line's CR: the echo comes whole, then the URC, then
+** the line's answer (found by the SIGKILL test: a dead host's +QFTPPUT
+** split the next host's echo, which then never matched). */
+static void test_urc_inside_line(void)
+{
+	send_str("AT+QFTPPWD\rAT+QFTPCFG=");
+	char *r = wait_for("OK\r\n");
+	free(r);
+	sleep_ms(500); /* the PWD job is done meanwhile: its URC is due */
+	send_str("\"filetype\",0\r");
+	int ok1;
+	blob b = expect("\r\nOK\r\n", 3000, &ok1);
+	char e[300];
+	ok(ok1 && has(b.p, "AT+QFTPCFG=\"filetype\",0\r\r\n+QFTPPWD: 0,/\r\n\r\nOK\r\n"),
+	   "a URC due inside a command line comes after its echo, whole: %s", esc(b.p, e, sizeof e));
+	free(b.p);
+}
+
 static void test_prober(void)
 {
 	ctl("prober 0.2");
@@ -1430,6 +1449,7 @@ int main(void)
 			test_verbose_codes();
 			test_half_line();
 			test_late_and_stall();
+			test_urc_inside_line();
 			test_prober();
 			test_fail_data();
 			test_close_async();
