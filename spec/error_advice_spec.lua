@@ -92,6 +92,9 @@ describe("errors made by the modem layer carry their context", function()
 			:cmd('AT+QICSGP=1,1,"internet.example","","",0'):ok()
 			:cmd("AT+QIACT?"):ok()
 			:cmd("AT+QIACT=1"):error()
+			-- not active after all, and the network holds no context of its own
+			:cmd("AT+QIACT?"):ok()
+			:cmd("AT+CGACT?"):line("+CGACT: 1,0"):ok()
 		local m = assert(T:open())
 		local ok, err = m:pdp { apn = "internet.example" }
 		assert.is_nil(ok)

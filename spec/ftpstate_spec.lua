@@ -247,7 +247,7 @@ describe("modemftp run after a run that died logged in (ec20sim)", function()
 		local conf, job = h.dir .. "/modemftp.conf", h.dir .. "/job.lua"
 		sim.write(conf, cli.sim_conf(h, "rsptimeout = 20\n"))
 		sim.write(job, body)
-		return cli.run({ "run", "--json", "--lock-dir", h.dir, "-c", conf, job },
+		return cli.run({ "run", "--json", "--metrics", h.dir .. "/job.prom", "--lock-dir", h.dir, "-c", conf, job },
 			{ env = { HOME = h.dir, XDG_CONFIG_HOME = h.dir }, timeout = 60 })
 	end
 
@@ -271,6 +271,10 @@ describe("modemftp run after a run that died logged in (ec20sim)", function()
 			assert.equal(0, r.code, r.stderr)
 			recovery("run_after_dead_run", math.floor(r.seconds * 1000))
 			assert.equal("published after a dead run", sim.read(h.root .. "/pub.txt"))
+			-- the stale upload (sync) and the session left open (login): two recoveries counted
+			local prom = assert(sim.read(h.dir .. "/job.prom"))
+			local n = tonumber(prom:match('\nmodemftp_recoveries_total{[^}]*} (%d+)'))
+			assert.equal(2, n, prom)
 		end)
 	end)
 end)

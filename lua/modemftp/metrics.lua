@@ -28,7 +28,7 @@ M.FAMILIES = {
 	{ "modemftp_files_total", "counter", "Files the job's flows uploaded or downloaded, over all runs." },
 	{ "modemftp_retries_total", "counter", "Retries of the job's flows, over all runs." },
 	{ "modemftp_recoveries_total", "counter",
-		"Recoveries of the module's state during the job, over all runs (0 until module-state recovery exists)." },
+		"Module states the job's runs brought back (found mid-transfer, booting, ATV0, a stale answer...; a port reopened; an FTP session an earlier process left open), over all runs." },
 	{ "modemftp_signal_quality", "gauge",
 		"AT+CSQ <rssi> at the start of the last run: 0-31 (-113 dBm + 2 dB steps); absent when unknown (99) or no modem was open." },
 	{ "modemftp_registration_status", "gauge",

@@ -16,7 +16,10 @@
 -- On a clean module the bytes on the line are those of the old handshake
 -- ("ATE1", "AT+CMEE=1") and it costs one non-blocking read more.
 -- What the FTP session, the PDP context and the URCs mean for the Lua
--- layer's own state is not decided here.
+-- layer's own state is not decided here. `m.recoveries` counts the module
+-- states brought back (a sync that found anything but "clean", a port
+-- reopened; `Session.open` adds a session an earlier process left open):
+-- the `--metrics` counter modemftp_recoveries_total.
 local errors = require "modemftp.errors"
 local transfer = require "modemftp.transfer"
 local usbserial = require "modemftp.usbserial"
@@ -53,6 +56,8 @@ function M.sync(m, opts)
 		return nil, transfer.fail("sync", err, { target = m.name, sync = err.sync })
 	end
 	m.sync = r
+	-- a module found in any state but clean was brought back: a recovery (metrics)
+	if r.state ~= "clean" and not m.reopening then m.recoveries = (m.recoveries or 0) + 1 end
 	return r
 end
 
@@ -72,8 +77,12 @@ function M.reopen(m, opts)
 	local ok, err = m.port:reopen(device ~= m.name and device or nil)
 	if ok then m.device = device end
 	if not ok then return nil, transfer.fail("reopen", err, { target = m.name }) end
+	m.recoveries = (m.recoveries or 0) + 1 -- a port that came back: one recovery, whatever its sync finds
 	if m.init == false then return { state = "unknown", states = {}, actions = {}, ms = 0 } end
-	return M.sync(m, opts)
+	m.reopening = true
+	local r, serr = M.sync(m, opts)
+	m.reopening = nil
+	return r, serr
 end
 
 return M

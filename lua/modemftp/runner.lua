@@ -605,7 +605,7 @@ local function write_metrics(run, opts, status, seconds)
 	local ok, msg = metrics.write(path, {
 		job = run.path and run.path:match("[^/]*$") or "", port = run.conf and run.conf.port or "",
 		time = os.time(), exit = status, duration = seconds, up = run.bytes.up, down = run.bytes.down,
-		files = stats.files, retries = stats.retries, recoveries = stats.recoveries,
+		files = stats.files, retries = stats.retries, recoveries = run.m and run.m.recoveries or 0,
 		rssi = signal.rssi, registration = signal.registration, module = signal.module,
 	})
 	if not ok then run.log:warn("--metrics %s: %s", path, msg) end

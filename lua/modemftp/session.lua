@@ -172,7 +172,10 @@ function Session.open(m, o)
 			return nil, cerr
 		end
 		r, err = login()
-		if r then self.recovered = { from = from or "unknown", ms = core.monotonic_ms() - t0 } end
+		if r then
+			self.recovered = { from = from or "unknown", ms = core.monotonic_ms() - t0 }
+			m.recoveries = (m.recoveries or 0) + 1
+		end
 	end
 	if not r then return nil, err end
 	m.session = self
