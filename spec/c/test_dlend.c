@@ -1,6 +1,5 @@
 /* test_dlend.c: the count-validated end of a download, at every split. */
 #include "mf_dlend.h"
-#include "mf_lines.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -252,16 +251,6 @@ int main(void)
 		int st2 = mf_dlend_run(&s, in, strlen(in), &hit, &safe);
 		ok(st1 == MF_DLEND_CANDIDATE && st2 == MF_DLEND_VALIDATED && hit.payload_end == 18,
 		   "the line right after a candidate is judged: the end at 18 is found");
-	}
-	/* the module's own lines near a candidate */
-	{
-		int count;
-		const char *burst = "\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: REA";
-		unsigned cls = mf_dlend_own_lines(burst, strlen(burst), &count);
-		ok(count == 2 && (cls & MF_LC_REBOOT) && (cls & MF_LC_OWN), "own lines: RDY and +CFUN counted, the half line not");
-		const char *mixed = "\r\nOK\r\nlog text\r\nNO CARRIER\r\n";
-		cls = mf_dlend_own_lines(mixed, strlen(mixed), &count);
-		ok(count == 1 && cls == MF_LC_ENDS_TRANSFER, "OK and text are not the module's own lines; NO CARRIER is");
 	}
 	return tap_done();
 }

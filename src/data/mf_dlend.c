@@ -47,27 +47,6 @@ int mf_dlend_tail_plausible(const char *tail, size_t n)
 	return 1;
 }
 
-unsigned mf_dlend_own_lines(const char *buf, size_t n, int *count)
-{
-	unsigned cls = 0;
-	*count = 0;
-	for (size_t i = 0; i < n;) {
-		const char *e = NULL;
-		for (size_t k = i; k < n && !e; k++)
-			if (buf[k] == '\r' || buf[k] == '\n')
-				e = buf + k;
-		if (!e)
-			break; /* incomplete */
-		unsigned c = mf_line_classes(buf + i, (size_t)(e - buf) - i);
-		if (c) {
-			cls |= c;
-			(*count)++;
-		}
-		i = (size_t)(e - buf) + 1;
-	}
-	return cls;
-}
-
 unsigned mf_dlend_checksum(unsigned sum, int64_t at, const char *buf, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)buf;
