@@ -729,6 +729,61 @@ static void test_get_early_end(const char *tail, int64_t expect, const char *lin
 	stop();
 }
 
+/* A pause (+++, section 1.3): the module goes on sending until its guard
+** time after "+++" has passed, then says OK; the download ends paused with
+** every byte before that OK. A payload that ends in "\r\nOK\r\n" within
+** the guard time, then stops for a while (the server is slow), is payload:
+** only an OK read after the guard time is the pause's. */
+#define PAUSE_GUARD 300
+static void test_get_pause(size_t chunk)
+{
+	static char in[4096];
+	static const char payload[] = "a log line\r\nlast payload line\r\nOK\r\n";
+	size_t plen = sizeof payload - 1;
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n");
+	size_t at_payload = (size_t)n;
+	memcpy(in + n, payload, plen);
+	n += (int)plen;
+	size_t at_ok = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n");
+	mf_reply r;
+	m = mock_new(in, (size_t)n, chunk);
+	size_t cmd_len = strlen(GET_CMD) + 1;
+	mock_gate_ms(m, at_payload, cmd_len + 3, PAUSE_GUARD / 2); /* in flight after "+++" */
+	mock_gate_ms(m, at_ok, cmd_len + 3, PAUSE_GUARD * 3 / 2);  /* the module's answer */
+	enter(GET_CMD, "+QFTPGET", &r);
+	mf_get_opts g = get_opts(50, 30, -1);
+	g.guard_ms = PAUSE_GUARD;
+	g.idle_ms = 3000;
+	volatile int pause = 1;
+	g.pause = &pause;
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	ok(rc == MF_EPAUSED && bytes == (int64_t)plen && b->len == plen && memcmp(b->data, payload, plen) == 0 &&
+	       m->out_total == cmd_len + 3,
+	   "chunk %zu: a pause keeps a payload ending in OK within the guard time; the OK after it is the "
+	   "module's (rc %s, %lld of %zu bytes: %s)",
+	   chunk, mf_strerror(rc), (long long)bytes, plen, chat.err);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+
+	/* the sink refuses the bytes the pause ends with: a local failure, and
+	** no second "+++" (the module has left data mode) */
+	m = mock_new(in, (size_t)n, chunk);
+	mock_gate_ms(m, at_payload, cmd_len + 3, PAUSE_GUARD / 2);
+	mock_gate_ms(m, at_ok, cmd_len + 3, PAUSE_GUARD * 3 / 2);
+	enter(GET_CMD, "+QFTPGET", &r);
+	failsink f = {0, 5, 0};
+	rc = mf_data_get(&chat, &g, &(mf_sink){fail_write, &f}, &bytes, &r);
+	ok(rc == MF_EIO && bytes == 0 && m->out_total == cmd_len + 3 && strstr(chat.err, "disk full"),
+	   "chunk %zu: a pause whose bytes the sink refuses: a local failure, one \"+++\" (rc %s: %s)", chunk,
+	   mf_strerror(rc), chat.err);
+	mf_reply_free(&r);
+	stop();
+}
+
 /* Quectel's file checksum, written out as the FILE manual says: XOR of the
 ** data taken as big-endian 16-bit words, an odd last byte the high byte. */
 static unsigned word_xor(const unsigned char *d, size_t n)
@@ -945,6 +1000,8 @@ int main(void)
 	test_get_early_end("\r\nRDY\r\n\r\n+CFUN: 1\r\n", -1, "RDY");
 	test_get_early_end("\r\nOK\r\n\r\n+QFTPGET: 607,0\r\n", -1, "+QFTPGET: 607,0");
 	test_get_early_end("\r\nOK\r\n\r\n+QFTPGET: 0,10\r\n", 8, "+QFTPGET: 0,10"); /* the file grew */
+	test_get_pause(1);
+	test_get_pause(4096);
 	test_get_fake_trailer_at_end(-1, 7);
 	test_get_fake_trailer_at_end(-1, 4096);
 	test_get_fake_trailer_at_end(1, 4096);

@@ -965,6 +965,9 @@ static void take_after_ok(mf_chat *c)
 	mf_at_init(&c->p);
 }
 
+/* The module's own lines after its OK are a few URCs: more is payload. */
+#define HELD_LINES_MAX 1024
+
 /* The next complete line of buf[from, len) after its line ends: its text
 ** in out (cut at cap - 1) and the index after it, or 0 when none is
 ** complete yet; a line longer than cap is *long. */
@@ -1073,7 +1076,7 @@ int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms)
 					mf_at_init(&c->p);
 					return MF_OK;
 				}
-				if (next && mf_at_is_known_urc(line)) {
+				if (next && mf_at_is_known_urc(line) && next - c->pos <= HELD_LINES_MAX) {
 					scanned = next - c->pos;
 					continue;
 				}

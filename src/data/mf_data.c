@@ -187,6 +187,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 	int64_t now = mf_now_ms(), last_progress = now;
 	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
 	int pend = PEND_NONE, paused = 0;
+	int64_t paused_at = 0; /* when "+++" left for a pause */
 	get_run g = {c, o, sink, r, bytes, 0, 0};
 	int64_t last_rx = now;
 	mf_dlend_hit ph, hit; /* the pending end or candidate, and a fresh hit */
@@ -268,6 +269,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			}
 			mf_chat_trace(c, '>', "+++ (pause)", 11);
 			paused = 1;
+			paused_at = mf_now_ms();
 		}
 		if (pend != PEND_NONE && len >= MF_RX_MAX) {
 			/* Nothing delivered past the pending end and no room to read
@@ -278,7 +280,11 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		}
 		if (pend == PEND_CAND) /* its quiet counts from the last byte received */
 			pend_deadline = last_rx + (short_of_size(o, &s, &ph) ? o->idle_ms : o->quiet_ms);
-		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0;
+		/* The pause's OK: the last line, read once the module's guard time
+		** after "+++" has passed; an OK line before that is payload still
+		** in flight (as in mf_chat_rx_drop_to_ok). */
+		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0 &&
+		                 last_rx > paused_at + o->guard_ms;
 		int left_ms = mf_left_ms(pend != PEND_NONE ? pend_deadline
 		                      : paused_end        ? last_rx + o->quiet_ms
 		                                          : idle_deadline);
