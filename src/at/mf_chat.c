@@ -1076,7 +1076,7 @@ int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms)
 					mf_at_init(&c->p);
 					return MF_OK;
 				}
-				if (next && mf_at_is_known_urc(line) && next - c->pos <= HELD_LINES_MAX) {
+				if (next && !long_line && mf_at_is_known_urc(line) && next - c->pos <= HELD_LINES_MAX) {
 					scanned = next - c->pos;
 					continue;
 				}

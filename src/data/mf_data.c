@@ -280,13 +280,16 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 		}
 		if (pend == PEND_CAND) /* its quiet counts from the last byte received */
 			pend_deadline = last_rx + (short_of_size(o, &s, &ph) ? o->idle_ms : o->quiet_ms);
-		/* The pause's OK: the last line, read once the module's guard time
-		** after "+++" has passed; an OK line before that is payload still
-		** in flight (as in mf_chat_rx_drop_to_ok). */
-		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0 &&
-		                 last_rx > paused_at + o->guard_ms;
+		/* The pause's OK: the last line, and nothing after it for quiet_ms
+		** counted from the end of our guard time after "+++" at the
+		** earliest. The module (whose guard cannot be longer than ours, or
+		** "+++" would not have reached it) has left data mode and said OK
+		** by then; an OK line before that, then a pause in the data, is
+		** payload still in flight: the module's own OK follows it. */
+		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0;
+		int64_t paused_quiet_from = last_rx > paused_at + o->guard_ms ? last_rx : paused_at + o->guard_ms;
 		int left_ms = mf_left_ms(pend != PEND_NONE ? pend_deadline
-		                      : paused_end        ? last_rx + o->quiet_ms
+		                      : paused_end        ? paused_quiet_from + o->quiet_ms
 		                                          : idle_deadline);
 		if (left_ms == 0 && paused_end) {
 			rc = deliver(&g, buf, len - 6);

@@ -81,7 +81,7 @@ typedef struct mf_get_opts {
 	int64_t offset;       /* bytes of this transfer received before (ATO) */
 	int64_t expect;       /* total size of the transfer when known, else -1 */
 	volatile int *pause;  /* set: leave data mode with "+++" and return MF_EPAUSED (ATO resumes); the
-	                         pause's OK is the last line, read after guard_ms (earlier: payload) */
+	                         pause's OK is the last line, with quiet_ms after it and after guard_ms */
 	mf_progress progress;
 } mf_get_opts;
 
