@@ -783,6 +783,18 @@ static void test_get_pause(size_t chunk)
 	   mf_strerror(rc), chat.err);
 	mf_reply_free(&r);
 	stop();
+
+	/* a pause that is never asked for: the download ends at its trailer */
+	n = snprintf(in, sizeof in, "\r\nCONNECT\r\n%s\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", payload, plen);
+	enter_get(in, (size_t)n, chunk, &r);
+	pause = 0;
+	b = calloc(1, sizeof *b);
+	rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	ok(rc == MF_OK && b->len == plen && m->out_total == cmd_len, "chunk %zu: no pause asked: the whole file (rc %s)",
+	   chunk, mf_strerror(rc));
+	free(b);
+	mf_reply_free(&r);
+	stop();
 }
 
 /* Quectel's file checksum, written out as the FILE manual says: XOR of the
