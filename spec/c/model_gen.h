@@ -31,58 +31,6 @@
 #include "mf_rx.h"
 #include "model_port.h"
 
-/*
-** Known defects: another engineer is fixing these in src/. Each bit keeps
-** the generator away from the one behaviour that shows its defect, so
-** that `make check` is green meanwhile. MODEL_KNOWN_DEFECTS (a list of the
-** names below, "all", or "none") overrides the default; remove a line
-** here, and its uses, when its fix lands.
-*/
-enum {
-	/* Lines that can end a transfer (RDY, NO CARRIER, +QFTPGET: 607,0)
-	** inside a payload end a download after quiet_ms of silence even when
-	** the size is known and fewer bytes arrived. Skipped: a silence of
-	** quiet_ms or more after such a line when the size is known. */
-	KD_FAKE_END_KNOWN_SIZE = 1u << 0,
-	/* The escape takes an OK inside the payload in flight as its answer
-	** when it comes in the second half of the guard time (the module's
-	** guard may be shorter than ours). Skipped: "OK" in the payload of an
-	** escape case. */
-	KD_ESCAPE_PAYLOAD_OK = 1u << 2,
-	/* Fixed, switches removed: a sink failing at the end sent "+++" (bit 1),
-	** the escape dropped a URC read with its OK (bit 3), QFUPL ACK mode took
-	** the A of NO CARRIER (bit 4), a full buffer behind a pending end read
-	** 0 bytes (bit 5), the scanner skipped the line after a candidate
-	** (bit 6; spec/c/test_dlend.c has its regression test), an interrupt
-** after the module's end sent "+++" to its AT interpreter (bit 7). */
-};
-static const struct {
-	unsigned bit;
-	const char *name;
-} mg_defects[] = {
-	{KD_FAKE_END_KNOWN_SIZE, "fake_end_known_size"},
-	{KD_ESCAPE_PAYLOAD_OK, "escape_payload_ok"},
-};
-#define MG_KD_DEFAULT (KD_FAKE_END_KNOWN_SIZE | KD_ESCAPE_PAYLOAD_OK)
-
-static unsigned mg_kd = MG_KD_DEFAULT;
-
-/* MODEL_KNOWN_DEFECTS: "none", "all", or names separated by commas. */
-static void mg_kd_from_env(void)
-{
-	const char *e = getenv("MODEL_KNOWN_DEFECTS");
-	if (!e)
-		return;
-	if (strcmp(e, "all") == 0) {
-		mg_kd = MG_KD_DEFAULT;
-		return;
-	}
-	mg_kd = 0;
-	for (size_t i = 0; i < sizeof mg_defects / sizeof mg_defects[0]; i++)
-		if (strstr(e, mg_defects[i].name))
-			mg_kd |= mg_defects[i].bit;
-}
-
 /* ------------------------------------------------------------ choices */
 
 typedef struct mg_rng {
@@ -498,12 +446,6 @@ static void mg_gen_get(mg_rng *g, mg_case *c)
 	c->expect = mg_pct(g, 50) ? -1 : claimed;
 	int mode = L + 200 > 20000 ? (int)mg_range(g, 2, 3) : (int)mg_u(g, 4);
 	c->port.merge = mg_pct(g, 20);
-	/* known defect: a stall or a close after a fake end line, size known */
-	size_t pe[4];
-	if ((mg_kd & KD_FAKE_END_KNOWN_SIZE) && c->expect >= 0 && (c->end == E_STALL || c->end == E_CLOSE) &&
-	    mg_end_lines(c, c->payload.b, 0, L, pe, 4) > 0)
-		c->end = E_GOOD;
-
 	/* the stream: prelude, payload, ending, what follows */
 	mg_buf *s = &c->stream;
 	if (mg_pct(g, 50))
@@ -618,14 +560,6 @@ static void mg_gen_get(mg_rng *g, mg_case *c)
 	if (c->port.npc > first_end_piece && c->end_line_end > c->pay_end)
 		c->port.pc[c->port.npc - 1].exit_mark = 1;
 	mg_split(g, c, c->end_line_end, s->len, cuts, ncuts, MP_AFTER, mode);
-
-	/* known defect: no long silence after a fake end line when the size is known */
-	if ((mg_kd & KD_FAKE_END_KNOWN_SIZE) && c->expect >= 0 && nends > 0)
-		for (size_t i = 0; i < c->port.npc; i++) {
-			mp_piece *pc = &c->port.pc[i];
-			if (pc->off >= ends_[0] && pc->off < c->end_line_end && pc->delay_ms >= c->quiet_ms)
-				pc->delay_ms = c->quiet_ms - 1;
-		}
 
 	/* the escape the host may send (sink failure, interrupt) */
 	mp_answer_add(c->port.esc_answer, &c->port.esc_n, "\r\nOK\r\n", mg_delay(g, c, 0), 1);
@@ -844,7 +778,7 @@ static void mg_gen_escape(mg_rng *g, mg_case *c)
 	c->kind = MF_TRAILER_RESULT_COUNT;
 	c->end = mg_pct(g, 85) ? E_GOOD : mg_pct(g, 50) ? E_CLOSE : E_SILENT;
 	size_t size = (size_t)mg_range(g, 0, 3000);
-	mg_payload(g, c, size, (mg_kd & KD_ESCAPE_PAYLOAD_OK) != 0, 0);
+	mg_payload(g, c, size, 0, 0);
 	mp_port *p = &c->port;
 	p->guard_ms = c->mguard_ms;
 	mg_buf *s = &c->stream;
@@ -895,10 +829,15 @@ static void mg_gen_escape(mg_rng *g, mg_case *c)
 	if (c->end == E_CLOSE)
 		p->close_at = p->start_at + mg_range(g, 1, 3 * c->guard_ms + 2000);
 	c->may_ok = c->end == E_GOOD;
-	/* the OK must come within the escape's wait: 2 guards + 2000 after "+++" */
-	c->must_ok = c->end == E_GOOD && c->mguard_ms + d < 2 * c->guard_ms + 2000;
+	/* The OK must come within the escape's wait: 2 guards + 2000 after
+	** "+++"; and after our whole guard time: before it, an OK may be
+	** payload (the module sends payload until its own guard has passed),
+	** so one with nothing after it is no answer the host can take. */
+	int answer_at = c->mguard_ms + d;
+	c->must_ok = c->end == E_GOOD && answer_at > c->guard_ms && answer_at < 2 * c->guard_ms + 2000;
 	if (c->end == E_GOOD && !c->must_ok)
-		mg_excuse(c, "the OK after the escape's deadline");
+		mg_excuse(c, answer_at > c->guard_ms ? "the OK after the escape's deadline"
+		                                     : "the OK within our guard time (a module with a shorter guard)");
 	mg_allow(c, MF_ETIMEOUT);
 	if (c->end == E_CLOSE)
 		mg_allow(c, MF_ECLOSED);

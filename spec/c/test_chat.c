@@ -690,28 +690,108 @@ static void test_get_end_line_in_payload(const char *line, const char *what, siz
 	stop();
 }
 
-/* A transfer that really ends early, size known: after the module's own
-** account of a lost session (a restart and its boot burst, a PDP
-** deactivation and the error result) the quiet ends it; a bare error line
-** ends it only after the idle timeout. */
-static void test_get_early_end(const char *tail, int fast, const char *final)
+/* A transfer that ends early, size known and not reached (expect 100000):
+** the lines that say so (a restart and its boot burst, a PDP deactivation
+** and the error result, an error result, NO CARRIER) are as likely payload
+** (a downloaded modem log, whose pause would look the same), so no quiet
+** shorter than the idle timeout ends it, and then it is a timeout (which
+** the caller recovers from), not a claim of what the module said: the
+** error names the line. The same lines once the known size is reached (a
+** trailer whose count the file's change of size broke), or with the size
+** unknown: the quiet ends the transfer, the module's line its final. The
+** bytes before the line are kept either way. */
+static void test_get_early_end(const char *tail, int64_t expect, const char *line)
 {
 	static char in[4096];
 	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n0123456789%s", tail);
 	mf_reply r;
 	enter_get(in, (size_t)n, 4096, &r);
-	mf_get_opts g = get_opts(50, 30, 100000);
+	mf_get_opts g = get_opts(50, 30, expect);
 	g.idle_ms = 1500;
 	membuf *b = calloc(1, sizeof *b);
 	int64_t bytes;
 	int64_t t0 = mf_now_ms();
 	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
 	int64_t dt = mf_now_ms() - t0;
-	ok((rc == MF_EMODEM || rc == MF_EPROTO) && bytes == 10 && (fast ? dt < 1000 : dt >= 1500) &&
-	       strcmp(fast ? r.final : r.result[0] ? r.result : r.final, final) == 0,
-	   "size known, %s: ends %s (rc %s, %lld bytes, %lld ms, final \"%s\", result \"%s\")", final,
-	   fast ? "after the quiet" : "only after the idle timeout", mf_strerror(rc), (long long)bytes, (long long)dt,
-	   r.final, r.result);
+	if (expect > 10)
+		ok(rc == MF_ETIMEOUT && bytes == 10 && b->len == 10 && dt >= 1500 && dt < 3000 && strstr(chat.err, line) &&
+		       strcmp(r.final, line) == 0,
+		   "size known, %s: a timeout after the idle time, the line its final (rc %s, %lld bytes, %lld ms, final "
+		   "\"%s\": %s)",
+		   line, mf_strerror(rc), (long long)bytes, (long long)dt, r.final, chat.err);
+	else
+		ok((rc == MF_EMODEM || rc == MF_EPROTO) && bytes == 10 && dt < 1000 &&
+		       strcmp(r.result[0] ? r.result : r.final, line) == 0,
+		   "size %lld, %s: ends after the quiet (rc %s, %lld bytes, %lld ms, final \"%s\", result \"%s\")",
+		   (long long)expect, line, mf_strerror(rc), (long long)bytes, (long long)dt, r.final, r.result);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+}
+
+/* A pause (+++, section 1.3): the module goes on sending until its guard
+** time after "+++" has passed (ours or shorter), then says OK; the download
+** ends paused with every byte before that OK. A payload that ends in
+** "\r\nOK\r\n" early in the guard time, then stops for longer than
+** quiet_ms (the server is slow), is payload: the OK that ends the pause is
+** the last one once our guard time is over. */
+#define PAUSE_GUARD 300
+static void test_get_pause(size_t chunk)
+{
+	static char in[4096];
+	static const char payload[] = "a log line\r\nlast payload line\r\nOK\r\n";
+	size_t plen = sizeof payload - 1;
+	int n = snprintf(in, sizeof in, "\r\nCONNECT\r\n");
+	size_t at_payload = (size_t)n;
+	memcpy(in + n, payload, plen);
+	n += (int)plen;
+	size_t at_ok = (size_t)n;
+	n += snprintf(in + n, sizeof in - (size_t)n, "\r\nOK\r\n");
+	mf_reply r;
+	m = mock_new(in, (size_t)n, chunk);
+	size_t cmd_len = strlen(GET_CMD) + 1;
+	mock_gate_ms(m, at_payload, cmd_len + 3, PAUSE_GUARD / 2); /* in flight after "+++" */
+	mock_gate_ms(m, at_ok, cmd_len + 3, PAUSE_GUARD * 9 / 10); /* the module's answer: a shorter guard */
+	enter(GET_CMD, "+QFTPGET", &r);
+	mf_get_opts g = get_opts(50, 30, -1);
+	g.guard_ms = PAUSE_GUARD;
+	g.idle_ms = 3000;
+	volatile int pause = 1;
+	g.pause = &pause;
+	membuf *b = calloc(1, sizeof *b);
+	int64_t bytes;
+	int rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	ok(rc == MF_EPAUSED && bytes == (int64_t)plen && b->len == plen && memcmp(b->data, payload, plen) == 0 &&
+	       m->out_total == cmd_len + 3,
+	   "chunk %zu: a pause keeps a payload ending in OK within the guard time; the OK after it is the "
+	   "module's (rc %s, %lld of %zu bytes: %s)",
+	   chunk, mf_strerror(rc), (long long)bytes, plen, chat.err);
+	free(b);
+	mf_reply_free(&r);
+	stop();
+
+	/* the sink refuses the bytes the pause ends with: a local failure, and
+	** no second "+++" (the module has left data mode) */
+	m = mock_new(in, (size_t)n, chunk);
+	mock_gate_ms(m, at_payload, cmd_len + 3, PAUSE_GUARD / 2);
+	mock_gate_ms(m, at_ok, cmd_len + 3, PAUSE_GUARD * 9 / 10);
+	enter(GET_CMD, "+QFTPGET", &r);
+	failsink f = {0, 5, 0};
+	rc = mf_data_get(&chat, &g, &(mf_sink){fail_write, &f}, &bytes, &r);
+	ok(rc == MF_EIO && bytes == 0 && m->out_total == cmd_len + 3 && strstr(chat.err, "disk full"),
+	   "chunk %zu: a pause whose bytes the sink refuses: a local failure, one \"+++\" (rc %s: %s)", chunk,
+	   mf_strerror(rc), chat.err);
+	mf_reply_free(&r);
+	stop();
+
+	/* a pause that is never asked for: the download ends at its trailer */
+	n = snprintf(in, sizeof in, "\r\nCONNECT\r\n%s\r\nOK\r\n\r\n+QFTPGET: 0,%zu\r\n", payload, plen);
+	enter_get(in, (size_t)n, chunk, &r);
+	pause = 0;
+	b = calloc(1, sizeof *b);
+	rc = mf_data_get(&chat, &g, &(mf_sink){mem_write, b}, &bytes, &r);
+	ok(rc == MF_OK && b->len == plen && m->out_total == cmd_len, "chunk %zu: no pause asked: the whole file (rc %s)",
+	   chunk, mf_strerror(rc));
 	free(b);
 	mf_reply_free(&r);
 	stop();
@@ -918,15 +998,23 @@ int main(void)
 		{"RDY", "RDY"},
 		{"+QFTPGET: 607,0", "+QFTPGET: 607,0"},
 		{"\r\nOK\r\n\r\n+QFTPGET: 607,0", "OK and +QFTPGET: 607,0"},
+		{"RDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY", "a boot burst"},
+		{"OK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n\r\n+QFTPGET: 605,0", "pdpdeact and +QFTPGET: 605,0"},
 	};
 	for (size_t i = 0; i < sizeof end_lines / sizeof end_lines[0]; i++) {
 		test_get_end_line_in_payload(end_lines[i][0], end_lines[i][1], 1);
 		test_get_end_line_in_payload(end_lines[i][0], end_lines[i][1], 4096);
 	}
-	test_get_early_end("\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n", 1, "RDY");
-	test_get_early_end("\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n\r\n+QFTPGET: 605,0\r\n", 1, "+QFTPGET: 605,0");
-	test_get_early_end("\r\nOK\r\n\r\n+QFTPGET: 607,0\r\n", 0, "+QFTPGET: 607,0");
-	test_get_early_end("\r\nNO CARRIER\r\n", 0, "NO CARRIER");
+	test_get_early_end("\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n", 100000, "RDY");
+	test_get_early_end("\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n\r\n+QFTPGET: 605,0\r\n", 100000, "+QFTPGET: 605,0");
+	test_get_early_end("\r\nOK\r\n\r\n+QFTPGET: 607,0\r\n", 100000, "+QFTPGET: 607,0");
+	test_get_early_end("\r\nNO CARRIER\r\n", 100000, "NO CARRIER");
+	test_get_early_end("\r\nOK\r\n\r\n+QFTPGET: 0,12\r\n", 100000, "+QFTPGET: 0,12"); /* a count short of SIZE */
+	test_get_early_end("\r\nRDY\r\n\r\n+CFUN: 1\r\n", -1, "RDY");
+	test_get_early_end("\r\nOK\r\n\r\n+QFTPGET: 607,0\r\n", -1, "+QFTPGET: 607,0");
+	test_get_early_end("\r\nOK\r\n\r\n+QFTPGET: 0,10\r\n", 8, "+QFTPGET: 0,10"); /* the file grew */
+	test_get_pause(1);
+	test_get_pause(4096);
 	test_get_fake_trailer_at_end(-1, 7);
 	test_get_fake_trailer_at_end(-1, 4096);
 	test_get_fake_trailer_at_end(1, 4096);

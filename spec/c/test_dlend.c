@@ -1,6 +1,5 @@
 /* test_dlend.c: the count-validated end of a download, at every split. */
 #include "mf_dlend.h"
-#include "mf_lines.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -253,15 +252,40 @@ int main(void)
 		ok(st1 == MF_DLEND_CANDIDATE && st2 == MF_DLEND_VALIDATED && hit.payload_end == 18,
 		   "the line right after a candidate is judged: the end at 18 is found");
 	}
-	/* the module's own lines near a candidate */
+	/* The edges of the trailer's syntax and of the scan (every branch of
+	** the end detection, make coverage) */
 	{
-		int count;
-		const char *burst = "\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: REA";
-		unsigned cls = mf_dlend_own_lines(burst, strlen(burst), &count);
-		ok(count == 2 && (cls & MF_LC_REBOOT) && (cls & MF_LC_OWN), "own lines: RDY and +CFUN counted, the half line not");
-		const char *mixed = "\r\nOK\r\nlog text\r\nNO CARRIER\r\n";
-		cls = mf_dlend_own_lines(mixed, strlen(mixed), &count);
-		ok(count == 1 && cls == MF_LC_ENDS_TRANSFER, "OK and text are not the module's own lines; NO CARRIER is");
+		const char *spaced[] = {"\r\n+QFTPGET: 0 ,%lld\r\n", "\r\n+QFTPGET:  0 , %lld  \r\n"};
+		for (int i = 0; i < 2; i++) {
+			n = build("abc", 3, spaced[i], 3);
+			out o;
+			run("+QFTPGET", MF_TRAILER_RESULT_COUNT, stream, n, 4096, &o);
+			ok(o.st == MF_DLEND_VALIDATED && o.len == 3, "spaces around the comma and after the count (%d)", i);
+			free(o.buf);
+		}
+		n = build("0123456789", 10, "+QFDWL: %lld,g1\r\n", 10);
+		out o;
+		run("+QFDWL", MF_TRAILER_COUNT_CHECKSUM, stream, n, 4096, &o);
+		ok(o.st == MF_DLEND_NONE, "a checksum that is no hex number: no trailer");
+		free(o.buf);
+		/* "+QFDWL:" inside the data with no line end for longer than a
+		** trailer: skipped, the real trailer after it found */
+		static char data[300];
+		size_t dl = (size_t)snprintf(data, sizeof data, "+QFDWL: 1,2");
+		memset(data + dl, 'x', 150);
+		dl += 150;
+		n = build(data, dl, "+QFDWL: %lld,0\r\n", (long long)dl);
+		expect = (int64_t)dl;
+		run("+QFDWL", MF_TRAILER_COUNT_CHECKSUM, stream, n, 64, &o);
+		ok(o.st == MF_DLEND_VALIDATED && o.len == dl, "a long line after the prefix in the data is data");
+		expect = -1;
+		free(o.buf);
+		static char longline[600];
+		memcpy(longline, "\r\n", 2);
+		memset(longline + 2, 'A', 500);
+		memcpy(longline + 502, "\r\n", 2);
+		ok(mf_dlend_tail_plausible(longline, 504) == 0, "a printable line longer than any module line after the end: payload");
+		ok(mf_dlend_checksum(0x1234, 1, "", 0) == 0x1234, "checksum of nothing at an odd offset: unchanged");
 	}
 	return tap_done();
 }

@@ -9,8 +9,6 @@
 **   MODEL_CASE=K           run only case K of seed S, with a trace of what was
 **                          generated and what happened
 **   MODEL_OP=get|put|escape  only that operation
-**   MODEL_KNOWN_DEFECTS=…  which known-defect behaviours stay skipped
-**                          (model_gen.h lists them; "none" generates them all)
 **   MODEL_DUMP=DIR         write each case's choices to DIR/<op>-<case> (the
 **                          transfer fuzzer's corpus format), MODEL_DUMP_EVERY=N
 **                          keeps one case in N
@@ -63,7 +61,6 @@ static void dump(const char *dir, const mg_rng *g, int op, long k)
 
 int main(void)
 {
-	mg_kd_from_env();
 	long cases = env_long("MODEL_CASES", 100000);
 	long only = env_long("MODEL_CASE", -1);
 	long max_fail = env_long("MODEL_MAX_FAIL", 5);
@@ -73,8 +70,7 @@ int main(void)
 	int op_only = op_from_env();
 	const char *dumpdir = getenv("MODEL_DUMP");
 	long dump_every = env_long("MODEL_DUMP_EVERY", 1);
-	printf("# seed %llu, %ld cases, known defects skipped: 0x%x\n", (unsigned long long)seed,
-	       only >= 0 ? 1 : cases, mg_kd);
+	printf("# seed %llu, %ld cases\n", (unsigned long long)seed, only >= 0 ? 1 : cases);
 
 	long failed = 0, ran = 0, per_op[OP_N] = {0}, ok_op[OP_N] = {0}, per_end[E_N] = {0};
 	clock_t t0 = clock();

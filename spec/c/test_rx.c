@@ -224,6 +224,84 @@ static void test_drop_to_ok(size_t chunk)
 	stop();
 }
 
+/* An "OK" line in the payload still in flight after "+++" is not the
+** escape's answer, also when it comes in the second half of the guard time
+** (the module's guard may be shorter than ours, so its answer may come
+** then too): payload after it, or the module's OK after our full guard,
+** says it was payload. The module's own lines after its OK are queued, and
+** the next command gets its own answer. */
+#define GUARD 400
+static void test_escape_payload_ok(size_t chunk, int payload_after)
+{
+	/* in flight: payload at once, a payload OK at 0.7 guard (then more
+	** payload, or nothing), the module's OK and a URC at 1.5 guard */
+	static char all[512];
+	size_t n = 0, at_ok, at_answer, at_next;
+	n += (size_t)snprintf(all + n, sizeof all - n, "payload at once\r\n");
+	at_ok = n;
+	static const char *const after[] = {"", "more payload\r\n", "+QFTPGET: 0,4"}; /* the last cut mid-line */
+	n += (size_t)snprintf(all + n, sizeof all - n, "\r\nOK\r\n%s", after[payload_after]);
+	at_answer = n;
+	n += (size_t)snprintf(all + n, sizeof all - n, "\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n");
+	at_next = n;
+	n += (size_t)snprintf(all + n, sizeof all - n, "ATI\r\r\nQuectel\r\n\r\nOK\r\n");
+	start("\r\n", all, n, chunk);
+	size_t cmd_len = strlen(GET_CMD) + 1, connect_len = m->in_len - n;
+	mock_gate(m, connect_len, cmd_len + 3);
+	mock_gate_ms(m, connect_len + at_ok, cmd_len + 3, GUARD * 7 / 10);
+	mock_gate_ms(m, connect_len + at_answer, cmd_len + 3, GUARD * 3 / 2);
+	mock_gate(m, connect_len + at_next, cmd_len + 3 + 4);
+	connect_();
+	mf_write_all(&m->base, "+++", 3, mf_now_ms() + 100, NULL);
+	int64_t t0 = mf_now_ms();
+	int rc = mf_chat_rx_drop_to_ok(&chat, GUARD, 2 * GUARD + 2000);
+	int64_t dt = mf_now_ms() - t0;
+	static const char *const what[] = {"", " and payload after it", " and a payload line cut by the exit"};
+	ok(rc == MF_OK && dt >= GUARD * 3 / 2 && dt < 2 * GUARD + 2000,
+	   "chunk %zu: a payload OK at 0.7 guard%s is not the answer: the module's OK is (%lld ms)", chunk,
+	   what[payload_after], (long long)dt);
+	mf_cmd_opts o = {0};
+	o.timeout_ms = 500;
+	mf_reply r;
+	mf_reply_init(&r);
+	rc = mf_chat_command(&chat, "ATI", &o, &r);
+	ok(rc == MF_OK && r.info.n == 1 && strcmp(r.info.buf, "Quectel") == 0,
+	   "chunk %zu: the next command's answer is its own (rc %s, %d info lines)", chunk, mf_strerror(rc),
+	   (int)r.info.n);
+	ok(chat.urcs.n == 1 && strcmp(chat.urcs.buf, "+QIURC: \"pdpdeact\",1") == 0,
+	   "chunk %zu: the URC after the module's OK is queued (%d queued)", chunk, (int)chat.urcs.n);
+	mf_reply_free(&r);
+	stop();
+}
+
+/* A module whose guard is shorter than ours answers in the second half of
+** our guard time: its OK is held (it could be payload), and its own line
+** read after our guard confirms it; with nothing after it the escape is a
+** timeout, never the taking of what may be payload. */
+static void test_escape_short_guard(size_t chunk, int urc_after)
+{
+	static const char all[] = "\r\nOK\r\n\r\n+QIURC: \"pdpdeact\",1\r\n";
+	start("\r\n", all, urc_after ? LEN(all) : 6, chunk);
+	size_t cmd_len = strlen(GET_CMD) + 1, connect_len = m->in_len - (urc_after ? LEN(all) : 6);
+	mock_gate_ms(m, connect_len, cmd_len + 3, GUARD * 7 / 10);
+	mock_gate_ms(m, connect_len + 6, cmd_len + 3, GUARD * 3 / 2);
+	connect_();
+	mf_write_all(&m->base, "+++", 3, mf_now_ms() + 100, NULL);
+	int64_t t0 = mf_now_ms();
+	int rc = mf_chat_rx_drop_to_ok(&chat, GUARD, 2 * GUARD);
+	int64_t dt = mf_now_ms() - t0;
+	if (urc_after) {
+		mf_chat_poll(&chat, 0); /* the URC stays for the next wait, as if read after the OK */
+		ok(rc == MF_OK && dt >= GUARD * 3 / 2 && dt < 2 * GUARD && chat.urcs.n == 1,
+		   "chunk %zu: an OK at 0.7 guard, its URC at 1.5 guard: the answer (rc %s, %lld ms, %d queued after)",
+		   chunk, mf_strerror(rc), (long long)dt, (int)chat.urcs.n);
+	} else
+		ok(rc == MF_ETIMEOUT && dt >= 2 * GUARD && strstr(chat.err, "an OK came within it"),
+		   "chunk %zu: an OK at 0.7 guard and nothing else: a timeout at the deadline (rc %s, %lld ms: %s)",
+		   chunk, mf_strerror(rc), (long long)dt, chat.err);
+	stop();
+}
+
 int main(void)
 {
 	size_t chunks[] = {1, 7, 4096};
@@ -232,6 +310,11 @@ int main(void)
 		test_stream(chunks[i]);
 		test_end(chunks[i]);
 		test_drop_to_ok(chunks[i]);
+		test_escape_payload_ok(chunks[i], 1);
+		test_escape_payload_ok(chunks[i], 0);
+		test_escape_payload_ok(chunks[i], 2);
+		test_escape_short_guard(chunks[i], 1);
+		test_escape_short_guard(chunks[i], 0);
 	}
 	test_deadline();
 	return tap_done();

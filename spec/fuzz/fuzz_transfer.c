@@ -13,11 +13,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int init;
-	if (!init) {
-		mg_kd_from_env();
-		init = 1;
-	}
 	mg_rng g;
 	memset(&g, 0, sizeof g);
 	g.in = data;

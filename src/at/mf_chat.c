@@ -975,16 +975,50 @@ static void take_after_ok(mf_chat *c)
 	mf_at_init(&c->p);
 }
 
+/* The module's own lines after its OK are a few URCs: more is payload. */
+#define HELD_LINES_MAX 1024
+
+/* The next complete line of buf[from, len) after its line ends: its text
+** in out (cut at cap - 1) and the index after it, or 0 when none is
+** complete yet; a line longer than cap is *long. */
+static size_t next_line(const char *buf, size_t from, size_t len, char *out, size_t cap, int *long_line)
+{
+	size_t b = from, e;
+	while (b < len && (buf[b] == '\r' || buf[b] == '\n'))
+		b++;
+	for (e = b; e < len && buf[e] != '\r' && buf[e] != '\n'; e++)
+		;
+	*long_line = e - b >= cap;
+	if (e == len)
+		return 0;
+	size_t n = e - b < cap ? e - b : cap - 1;
+	memcpy(out, buf + b, n);
+	out[n] = 0;
+	return e + 1;
+}
+
 int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms)
 {
-	/* The module answers a guard time after "+++", by its own clock and its
-	** own guard setting (S12), which may be shorter than ours: an OK in the
-	** first half of our guard time is payload still in flight. */
-	int64_t now = mf_now_ms(), deadline = now + timeout_ms, ok_from = now + guard_ms / 2;
+	/* The module answers a guard time after "+++" (1 s, the manual), by its
+	** own clock and setting, which may be shorter than ours, not below
+	** half: an OK in the first half of our guard time is payload still in
+	** flight, dropped unparsed. Payload stops when the module leaves data
+	** mode, by our full guard time (sure_from): an OK read later is its
+	** answer. An OK read between the two may be either (a payload line
+	** "OK" just before the module left, or the answer of a module with a
+	** shorter guard): it is held, with what follows it kept unconsumed; a
+	** later OK replaces it, payload after it cancels it, and the module's
+	** first other line read after sure_from confirms it (the module prints
+	** its OK first). Nothing after it by the deadline is a timeout: its
+	** answer may still come (late), and taking a payload OK would leave that
+	** answer to the next command. */
+	int64_t now = mf_now_ms(), deadline = now + timeout_ms, ok_from = now + guard_ms / 2,
+	        sure_from = now + guard_ms;
 	/* Payload, and a partial line glued to it, mean nothing now. */
 	c->pos = c->len = 0;
 	mf_at_init(&c->p);
-	int counting = guard_ms <= 0;
+	int counting = guard_ms <= 0, held = 0, was_sure = 0;
+	size_t scanned = 0; /* held: bytes after c->pos (the held OK) looked at */
 	for (;;) {
 		int left_ms = mf_left_ms(deadline);
 		if (left_ms == 0)
@@ -1008,26 +1042,87 @@ int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms)
 			}
 			counting = 1;
 		} else {
+			/* a partial line after a held OK, read before sure_from, is
+			** payload once more bytes come after it */
+			int partial = 0;
+			for (size_t k = c->pos + scanned; k < c->len && held && !was_sure; k++)
+				partial |= c->buf[k] != '\r' && c->buf[k] != '\n';
 			long n = fill(c, left_ms);
 			if (n < 0)
 				return (int)n;
-		}
-		while (c->pos < c->len) {
-			int ready;
-			c->pos += mf_at_feed(&c->p, c->buf + c->pos, c->len - c->pos, &ready);
-			if (!ready)
+			if (n == 0)
 				continue;
-			if (strcmp(c->p.line, "OK") == 0) {
-				mf_chat_trace(c, '<', c->p.line, c->p.len);
-				take_after_ok(c);
-				return MF_OK;
+			if (partial && (guard_ms <= 0 || mf_now_ms() > sure_from)) {
+				held = 0;
+				c->pos += scanned;
+				mf_at_init(&c->p);
 			}
-			/* Before the OK: payload still in flight, even a line that
-			** looks like a URC (the module holds its URCs in data mode and
-			** prints them after the OK, where take_after_ok keeps them). */
+		}
+		int sure = guard_ms <= 0 || mf_now_ms() > sure_from;
+		was_sure = sure;
+		for (int again = 1; again;) { /* the held OK first, then plain parsing */
+			again = 0;
+			while (held) {
+				char line[160];
+				int long_line;
+				size_t next = next_line(c->buf, c->pos + scanned, c->len, line, sizeof line, &long_line);
+				if (!next && !long_line)
+					break; /* wait for the rest of the line */
+				if (next && strcmp(line, "OK") == 0) {
+					c->pos = next; /* a later OK: the held one was payload */
+					scanned = 0;
+					if (sure) {
+						mf_chat_trace(c, '<', "OK", 2);
+						take_after_ok(c);
+						return MF_OK;
+					}
+					continue;
+				}
+				if (next && sure) {
+					/* The module's first line after it left data mode is no OK:
+					** the held one was its answer. What follows it stays for the
+					** next wait, as if it had come in a later read. */
+					mf_chat_trace(c, '<', "OK", 2);
+					mf_at_init(&c->p);
+					return MF_OK;
+				}
+				if (next && !long_line && mf_at_is_known_urc(line) && next - c->pos <= HELD_LINES_MAX) {
+					scanned = next - c->pos;
+					continue;
+				}
+				/* payload after it: the held OK was payload too */
+				held = 0;
+				c->pos += scanned;
+				scanned = 0;
+				mf_at_init(&c->p);
+			}
+			while (!held && c->pos < c->len) {
+				int ready;
+				c->pos += mf_at_feed(&c->p, c->buf + c->pos, c->len - c->pos, &ready);
+				if (!ready || strcmp(c->p.line, "OK") != 0)
+					continue; /* Before the OK: payload still in flight, even a
+					          ** line that looks like a URC (the module holds its
+					          ** URCs in data mode and prints them after the OK) */
+				if (sure) {
+					mf_chat_trace(c, '<', c->p.line, c->p.len);
+					take_after_ok(c);
+					return MF_OK;
+				}
+				held = 1; /* then look at what came with it */
+				scanned = 0;
+				mf_at_init(&c->p);
+				again = 1;
+				break;
+			}
 		}
 	}
 	mf_at_init(&c->p);
-	snprintf(c->err, sizeof c->err, "no OK after +++ (module still in data mode?)");
+	if (held)
+		snprintf(c->err, sizeof c->err,
+		         "no answer to +++ after the guard time: an OK came within it (payload, or a module whose "
+		         "guard is shorter than %d ms)",
+		         guard_ms);
+	else
+		snprintf(c->err, sizeof c->err, "no OK after +++ (module still in data mode?)");
 	return MF_ETIMEOUT;
 }

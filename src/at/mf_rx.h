@@ -94,16 +94,21 @@ int mf_chat_rx_end(mf_chat *c, const mf_rx_end *e, char *final, size_t cap);
 
 /* Right after "+++" left the host: drop the window and what still arrives
 ** up to and including the module's OK line, within timeout_ms. The module
-** says OK only once it has seen guard_ms of silence after "+++": whatever
-** is read before guard_ms have passed is payload, an OK line in it too,
-** and is dropped unparsed. After that, lines are parsed: the first OK is
-** the answer; the module's own lines (mf_at_is_known_urc: a "pdpdeact",
-** a late result of the aborted transfer) before it and in the rest of the
-** read that brought it are queued as URCs (never left for the next command
-** to take as its result); other complete lines are payload still in
-** flight, dropped; a line still incomplete after the OK stays for the next
-** wait. MF_OK; MF_ETIMEOUT (no OK: still in data mode?); or MF_E* from the
-** transport. */
+** says OK only once it has seen its guard time of silence after "+++" (1 s
+** by the manual; not below guard_ms / 2, and payload stops by guard_ms):
+** whatever is read in the first half of guard_ms is payload, an OK line in
+** it too, and is dropped unparsed. After that, lines are parsed: an OK
+** read after guard_ms is the answer; one read before is held (payload
+** still in flight may hold "OK"): a later OK replaces it, payload after it
+** cancels it, the module's first other line read after guard_ms confirms
+** it (that line and the rest stay for the next wait), and with nothing
+** after it by the deadline the escape is MF_ETIMEOUT. The module's own
+** lines (mf_at_is_known_urc: a "pdpdeact", a late result of the aborted
+** transfer) after the answer, in the read that brought it, are queued as
+** URCs (never left for the next command to take as its result); other
+** complete lines before it are payload, dropped; a line still incomplete
+** after the OK stays for the next wait. MF_OK; MF_ETIMEOUT (no OK: still
+** in data mode?); or MF_E* from the transport. */
 int mf_chat_rx_drop_to_ok(mf_chat *c, int guard_ms, int timeout_ms);
 
 #endif

@@ -161,23 +161,14 @@ static int accept_candidate(get_run *g, const char *buf, size_t done, const mf_d
 
 enum { PEND_NONE, PEND_END, PEND_CAND };
 
-/* The quiet that confirms a candidate h (buf[0..len): the bytes not
-** delivered, buf[0] at payload offset s->base). Short of a known size
-** such a line is as likely payload (a modem log) as the module's: only the
-** idle timeout confirms it, the silence after which the module itself
-** gives a transfer up, unless the module said why the session is gone: a
-** restart or PDP-deactivation line and another of its own lines (the boot
-** burst after RDY, the error result after "pdpdeact") near the candidate.
-** Otherwise (size unknown or reached) quiet_ms. */
-static int candidate_quiet_ms(const mf_get_opts *o, const mf_dlend *s, const char *buf, size_t len,
-                              const mf_dlend_hit *h)
+/* A candidate h short of a known size: the line (RDY and its boot burst,
+** NO CARRIER, an error result, a count short of SIZE) is as likely payload
+** (a downloaded modem log, boot log or session) as the module's, and no
+** silence shorter than the idle timeout tells them apart: only that ends
+** the transfer, as a timeout (mf_data.h). */
+static int short_of_size(const mf_get_opts *o, const mf_dlend *s, const mf_dlend_hit *h)
 {
-	if (o->expect < 0 || s->base + (int64_t)h->payload_end >= o->expect)
-		return o->quiet_ms;
-	size_t near = len - h->payload_end < MF_DLEND_HOLD ? len - h->payload_end : MF_DLEND_HOLD;
-	int lines;
-	unsigned cls = mf_dlend_own_lines(buf + h->payload_end, near, &lines);
-	return lines >= 2 && (cls & (MF_LC_REBOOT | MF_LC_PDP_LOST)) ? o->quiet_ms : o->idle_ms;
+	return o->expect >= 0 && s->base + (int64_t)h->payload_end < o->expect;
 }
 
 int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes, mf_reply *r)
@@ -196,6 +187,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 	int64_t now = mf_now_ms(), last_progress = now;
 	int64_t idle_deadline = now + o->idle_ms, pend_deadline = 0;
 	int pend = PEND_NONE, paused = 0;
+	int64_t paused_at = 0; /* when "+++" left for a pause */
 	get_run g = {c, o, sink, r, bytes, 0, 0};
 	int64_t last_rx = now;
 	mf_dlend_hit ph, hit; /* the pending end or candidate, and a fresh hit */
@@ -277,6 +269,7 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			}
 			mf_chat_trace(c, '>', "+++ (pause)", 11);
 			paused = 1;
+			paused_at = mf_now_ms();
 		}
 		if (pend != PEND_NONE && len >= MF_RX_MAX) {
 			/* Nothing delivered past the pending end and no room to read
@@ -286,10 +279,17 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			continue;
 		}
 		if (pend == PEND_CAND) /* its quiet counts from the last byte received */
-			pend_deadline = last_rx + candidate_quiet_ms(o, &s, buf, len, &ph);
+			pend_deadline = last_rx + (short_of_size(o, &s, &ph) ? o->idle_ms : o->quiet_ms);
+		/* The pause's OK: the last line, and nothing after it for quiet_ms
+		** counted from the end of our guard time after "+++" at the
+		** earliest. The module (whose guard cannot be longer than ours, or
+		** "+++" would not have reached it) has left data mode and said OK
+		** by then; an OK line before that, then a pause in the data, is
+		** payload still in flight: the module's own OK follows it. */
 		int paused_end = paused && pend == PEND_NONE && len >= 6 && memcmp(buf + len - 6, "\r\nOK\r\n", 6) == 0;
+		int64_t paused_quiet_from = last_rx > paused_at + o->guard_ms ? last_rx : paused_at + o->guard_ms;
 		int left_ms = mf_left_ms(pend != PEND_NONE ? pend_deadline
-		                      : paused_end        ? last_rx + o->quiet_ms
+		                      : paused_end        ? paused_quiet_from + o->quiet_ms
 		                                          : idle_deadline);
 		if (left_ms == 0 && paused_end) {
 			rc = deliver(&g, buf, len - 6);
@@ -302,8 +302,24 @@ int mf_data_get(mf_chat *c, const mf_get_opts *o, mf_sink *sink, int64_t *bytes,
 			goto drop; /* the last 6 bytes are the pause's OK */
 		}
 		if (left_ms == 0) {
-			if (pend == PEND_CAND)
+			if (pend == PEND_CAND && !short_of_size(o, &s, &ph))
 				return accept_candidate(&g, buf, done, &ph);
+			if (pend == PEND_CAND) {
+				/* Payload or not, the line follows payload: keep what came
+				** before it. The line (and the module's lines around it)
+				** go to the engine and the line is the final, so that a
+				** restart or a lost PDP context is named; the failure is
+				** the silence. */
+				rc = take_trailer(&g, buf, done, &ph, -1);
+				if (rc != MF_OK)
+					return rc;
+				snprintf(r->final, sizeof r->final, "%s", ph.line);
+				snprintf(c->err, sizeof c->err,
+				         "no data for %d ms (after %lld bytes) since a line that can end a transfer, "
+				         "\"%.80s\", short of the size (%lld)",
+				         o->idle_ms, (long long)*bytes, ph.line, (long long)o->expect);
+				return MF_ETIMEOUT;
+			}
 			snprintf(c->err, sizeof c->err, "no data for %d ms (after %lld bytes)", o->idle_ms,
 			         (long long)*bytes);
 			rc = MF_ETIMEOUT;

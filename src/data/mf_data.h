@@ -27,15 +27,19 @@
 **     reaches the engine as a late result (queued). Ask SIZE first where
 **     that matters (binary downloads do).
 **   - A line that can end a transfer but is not validated (NO CARRIER, RDY,
-**     "+QFTPGET: <err>,...", a count that does not match) ends it after a
-**     silence: quiet_ms when the size is unknown or already reached; while
-**     a known size is not reached, idle_ms (rsptimeout: the module itself
-**     gives up a transfer that silent), because the same line is as likely
-**     payload (a downloaded modem log); unless the module said why the
-**     session is gone (a restart or PDP-deactivation line with another of
-**     its own lines near it: the boot burst after RDY, the error result
-**     after "pdpdeact"), then quiet_ms. Bytes that arrive meanwhile and are
-**     not the module's own lines cancel it.
+**     "+QFTPGET: <err>,...", a count that does not match) ends it after
+**     quiet_ms of silence when the size is unknown or already reached (the
+**     module's line is the final: MF_EMODEM, or MF_EPROTO for a count).
+**     While a known size is not reached the same line is as likely payload
+**     (a downloaded modem log or boot log, with the boot burst after RDY or
+**     "pdpdeact" and an error result in it), and a pause in such a payload
+**     looks the same as a module that left: nothing ends it before idle_ms
+**     (rsptimeout: the module itself gives up a transfer that silent), and
+**     then it is MF_ETIMEOUT (never a success), with the line as the final
+**     (so that a restart or a lost PDP context is named) and in the error;
+**     the bytes before the line are kept, the lines go to the engine. A
+**     module that really restarted mid-download costs idle_ms. Bytes that
+**     arrive meanwhile and are not the module's own lines cancel it.
 **
 ** Data mode reads the modem through the AT engine's receive window
 ** (mf_rx.h): one engine call per chunk, never the engine's buffer or
@@ -76,7 +80,8 @@ typedef struct mf_get_opts {
 	int confirm_ms;       /* size unknown: watch this long after a validated end */
 	int64_t offset;       /* bytes of this transfer received before (ATO) */
 	int64_t expect;       /* total size of the transfer when known, else -1 */
-	volatile int *pause;  /* set: leave data mode with "+++" and return MF_EPAUSED (ATO resumes) */
+	volatile int *pause;  /* set: leave data mode with "+++" and return MF_EPAUSED (ATO resumes); the
+	                         pause's OK is the last line, with quiet_ms after it and after guard_ms */
 	mf_progress progress;
 } mf_get_opts;
 
@@ -100,9 +105,9 @@ int mf_data_put(mf_chat *c, const mf_put_opts *o, mf_source *src, int64_t *bytes
 
 /* Leave data mode by "+++" with guard times (used on interrupt and sink
 ** failure): the payload still in flight is dropped up to the module's OK,
-** which counts only a guard time after "+++" (an OK line in the payload is
-** payload); the module's own lines around it are queued as URCs
-** (mf_chat_rx_drop_to_ok). */
+** which counts only after the guard time after "+++" or when the module's
+** own lines confirm it (an OK line in the payload is payload); the
+** module's own lines after it are queued as URCs (mf_chat_rx_drop_to_ok). */
 int mf_data_escape(mf_chat *c, int guard_ms);
 
 #endif

@@ -47,27 +47,6 @@ int mf_dlend_tail_plausible(const char *tail, size_t n)
 	return 1;
 }
 
-unsigned mf_dlend_own_lines(const char *buf, size_t n, int *count)
-{
-	unsigned cls = 0;
-	*count = 0;
-	for (size_t i = 0; i < n;) {
-		const char *e = NULL;
-		for (size_t k = i; k < n && !e; k++)
-			if (buf[k] == '\r' || buf[k] == '\n')
-				e = buf + k;
-		if (!e)
-			break; /* incomplete */
-		unsigned c = mf_line_classes(buf + i, (size_t)(e - buf) - i);
-		if (c) {
-			cls |= c;
-			(*count)++;
-		}
-		i = (size_t)(e - buf) + 1;
-	}
-	return cls;
-}
-
 unsigned mf_dlend_checksum(unsigned sum, int64_t at, const char *buf, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)buf;
@@ -87,13 +66,12 @@ void mf_dlend_consume(mf_dlend *s, size_t n)
 	s->scan = s->scan > n ? s->scan - n : 0;
 }
 
-/* Parse "<digits> *, *<digits|hex>" into a, b; 1 on success. */
+/* Parse "<digits> *, *<digits|hex>" into a, b; 1 on success. p..e is
+** part of a line shorter than MF_DLEND_LINE_MAX (line_end sees to it). */
 static int two_numbers(const char *p, const char *e, int hex_b, long long *a, long long *b)
 {
 	char tmp[MF_DLEND_LINE_MAX + 1];
 	size_t n = (size_t)(e - p);
-	if (n > MF_DLEND_LINE_MAX)
-		return 0;
 	memcpy(tmp, p, n);
 	tmp[n] = 0;
 	char *s = tmp, *end;
@@ -134,17 +112,22 @@ typedef struct cand {
 	int ok;     /* an OK sits between it and the trailer */
 } cand;
 
+/* Every framing, and room for the walk back over URC lines. */
+#define CAND_MAX 16
+_Static_assert(sizeof framings / sizeof framings[0] + 2 < CAND_MAX, "room for the framings and the walk");
+
 /* Candidate payload ends for a trailer line at ls, most likely first: the
-** plain framings, then walking back over module lines (URCs that came
-** between OK and the result) to the OK before them. */
-static size_t payload_ends(const char *buf, size_t ls, cand *out, size_t cap)
+** plain framings (the empty one always fits: there is at least one), then
+** walking back over module lines (URCs that came between OK and the
+** result) to the OK before them. */
+static size_t payload_ends(const char *buf, size_t ls, cand out[CAND_MAX])
 {
 	size_t n = 0;
-	for (size_t i = 0; i < sizeof framings / sizeof framings[0] && n < cap; i++)
+	for (size_t i = 0; i < sizeof framings / sizeof framings[0]; i++)
 		if (ends_with(buf, ls, framings[i].s, framings[i].n))
 			out[n++] = (cand){ls - framings[i].n, framings[i].ok};
 	size_t cur = ls;
-	while (ls - cur < MF_DLEND_WALK && n + 2 < cap) {
+	while (ls - cur < MF_DLEND_WALK && n + 2 < CAND_MAX) {
 		size_t e = cur;
 		while (e > 0 && cur - e < 4 && (buf[e - 1] == '\r' || buf[e - 1] == '\n'))
 			e--;
@@ -189,8 +172,8 @@ static int judge(mf_dlend *s, const char *buf, size_t ls, size_t le, size_t next
 	long long want = -1;
 	if (is_trailer)
 		want = s->kind == MF_TRAILER_COUNT_CHECKSUM ? a : (a == 0 ? b : -1);
-	cand c[16];
-	size_t nc = payload_ends(buf, ls, c, sizeof c / sizeof c[0]);
+	cand c[CAND_MAX];
+	size_t nc = payload_ends(buf, ls, c);
 	for (size_t i = 0; i < nc; i++) {
 		int64_t payload = s->base + (int64_t)c[i].end;
 		if (want >= 0 && payload == want && (s->expect < 0 || payload == s->expect)) {
@@ -201,7 +184,7 @@ static int judge(mf_dlend *s, const char *buf, size_t ls, size_t le, size_t next
 	}
 	/* Error code, count mismatch, or an abort line: unvalidated. The
 	** payload ends before the OK when there is one, else before the line. */
-	hit->payload_end = nc ? c[0].end : ls;
+	hit->payload_end = c[0].end;
 	for (size_t i = 0; i < nc; i++)
 		if (c[i].ok) {
 			hit->payload_end = c[i].end;

@@ -20,12 +20,10 @@
 ** A trailer that cannot be validated by count (an error "+QFTPGET: 607,0",
 ** a count that does not match, NO CARRIER, RDY) is reported as a candidate:
 ** the caller accepts it only if the modem then stays quiet. How long: the
-** same bytes are common in payloads (a downloaded modem log), so while a
-** known size is not reached the quiet is the idle timeout (rsptimeout: the
-** module itself ends a transfer that silent), unless the module said why
-** the session is gone: a restart or a PDP deactivation line together with
-** another of its own lines (the boot burst after RDY, the error result
-** after "pdpdeact"), which mf_dlend_own_lines finds (see mf_data.h).
+** same bytes are common in payloads (a downloaded modem log or boot log),
+** so while a known size is not reached no quiet shorter than the idle
+** timeout (rsptimeout: the module itself ends a transfer that silent)
+** ends the transfer, and then as a timeout (see mf_data.h).
 **
 ** The scanner is pure: it looks at the caller's buffer of unflushed bytes and
 ** says how many leading bytes are surely payload (all but the last
@@ -88,11 +86,6 @@ int mf_dlend_tail_plausible(const char *tail, size_t n);
 ** (an unvalidated trailer in *hit; scanning resumes after it next time), or
 ** MF_DLEND_NONE. *safe gets how many leading bytes are payload for sure. */
 int mf_dlend_run(mf_dlend *s, const char *buf, size_t len, mf_dlend_hit *hit, size_t *safe);
-
-/* The module's own lines among the complete lines of buf[0..n) (lines of
-** mf_lines.h's table; OK, blank lines and an incomplete last line do not
-** count): returns the OR of their classes, and their number in *count. */
-unsigned mf_dlend_own_lines(const char *buf, size_t n, int *count);
 
 /* QFDWL's <checksum> (Quectel FILE manual): the XOR of the data taken as
 ** big-endian 16-bit words, an odd last byte the high byte of a last word.
