@@ -324,7 +324,7 @@ end
 -- ------------------------------------------------------------------ the REPL
 
 local HELP = [[
-m                 the modem: m:at("AT+CSQ"), m:pdp{apn=...}, m:ftp{...}, m:ram_list()
+m                 the modem: m:at("AT+CSQ"), m:pdp{apn=...}, m:ftp{...}, m:status(), m:identity(), m:storage_list()
 at "AT+CSQ"       a raw AT command: the information lines
 s = ftp()         PDP context + FTP login from the configuration (overrides: ftp{host=...})
 s:list()  s:nlst()  s:size(name)  s:mdtm(name)  s:cwd(dir)  s:pwd()
