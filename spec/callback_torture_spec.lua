@@ -19,6 +19,7 @@ local flow = require "modemftp.flow"
 local modemftp = require "modemftp"
 local sim = require "support.sim"
 
+local SOAK = os.getenv("MODEMFTP_SOAK") == "1"
 local SIZE = 200000 -- several chunks of every kind (sink 4 KiB, source 16 KiB, progress)
 local PIECE = 16384
 
@@ -130,7 +131,13 @@ describe("callback torture against ec20sim", function()
 				fired = true
 				return ACTIONS[action]()
 			end)
-			return s:get("t.bin", nil)
+			-- With the size known, a pdpdeact inside the payload may be payload:
+			-- it ends the download only after the data path's idle time (about
+			-- 30 s here, mf_data.c). make check runs one such case and the rest
+			-- with the size unknown (the end's short quiet); make soak
+			-- (MODEMFTP_SOAK=1) runs them all with the size known.
+			local known = SOAK or (point == "middle" and action == "raise")
+			return s:get("t.bin", nil, not known and { size = false } or nil)
 		end },
 	}
 
