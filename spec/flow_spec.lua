@@ -205,8 +205,8 @@ describe("flow against ec20sim", function()
 
 	it("starts a resumed upload over when the local file changed meanwhile", function()
 		sim.make_file(dir .. "/u.bin", 200000, 23)
-		local stats, changed = {}, false
-		local f = newflow { stats = stats }
+		local stats, changed, said = {}, false, {}
+		local f = newflow { stats = stats, log = function(msg, level) said[#said + 1] = level .. ": " .. msg end }
 		finally(function() f:close() end)
 		sim.control(h, "drop-data 100000")
 		assert.equal(200000, f:upload(dir .. "/u.bin", "u.bin", { before_retry = function()
@@ -216,7 +216,12 @@ describe("flow against ec20sim", function()
 			return true
 		end }))
 		assert.is_true(changed)
-		assert.equal(1, stats.retries)
+		-- one retry, sometimes two: under load the simulator may still be
+		-- taking the dropped upload's tail when the retry's SIZE comes (then
+		-- a timeout and a reconnect); what matters is where the retry began
+		local log = table.concat(said, "\n")
+		assert.truthy(stats.retries >= 1 and stats.retries <= 2, log)
+		assert.truthy(log:find("changed since the upload began: sending it again from byte 0", 1, true), log)
 		assert.equal(sim.sha256(dir .. "/u.bin"), sim.sha256(h.root .. "/u.bin"))
 		assert.is_nil(sim.read(h.root .. "/.u.bin.part"))
 	end)
