@@ -167,6 +167,12 @@ describe("module settings on replayed transcripts", function()
 		T:cmd('AT+QFTPCWD="/' .. ("d"):rep(127) .. '"'):ok():urc("+QFTPCWD: 0,0")
 		T:cmd("AT+QFTPCLOSE"):ok():urc("+QFTPCLOSE: 0,0")
 		local m = assert(T:open())
+		-- a PDP context it does not have: refused before anything is sent (its family's range)
+		assert.equal("EC200x", assert(m:identity()).family)
+		local p, perr = m:pdp { context = 16 }
+		assert.is_nil(p)
+		assert.equal("bad argument 'contextid': 16 is out of range, Quectel EG800K (EG800KCNGCR07A06M04) allows 1-15",
+			perr.message)
 		local s, err = m:ftp { host = ("h"):rep(256), user = "test", password = "test" }
 		assert.is_nil(s)
 		assert.equal("bad argument 'hostname': 256 bytes, Quectel EG800K (EG800KCNGCR07A06M04) allows at most 255",
@@ -174,6 +180,10 @@ describe("module settings on replayed transcripts", function()
 		s, err = m:ftp { host = host, user = "test", password = "test", context = 16 }
 		assert.is_nil(s)
 		assert.matches('"contextid",(1-15)', err.message, 1, true)
+		-- the settings list is read now: m:pdp takes the module's own range from it
+		p, perr = m:pdp { context = 16 }
+		assert.is_nil(p)
+		assert.matches('"contextid",(1-15)', perr.message, 1, true)
 		s = assert(m:ftp { host = host, user = "test", password = "test", data_address = { 2, 25 }, cache = 2 })
 		local ok
 		ok, err = s:cwd("/" .. ("d"):rep(128))

@@ -124,12 +124,12 @@ end
 -- storage names the module's FTP and file commands take, in its case
 -- (the first one is the default); `limits` the string lengths.
 local PROFILES = {
-	EC20 = { resume = "ato", drives = { "RAM" }, limits = { hostname = 200, path_name = 255 } },
-	EC2x = { resume = "auto", drives = { "UFS", "RAM" }, limits = { hostname = 200, path_name = 255 } },
-	EC200x = { resume = "restart", drives = { "UFS", "SD" }, limits = { hostname = 255, path_name = 128 } },
-	LPWA = { resume = "auto", drives = { "UFS" }, limits = { hostname = 200, path_name = 255 } },
-	UMTS = { resume = "auto", drives = { "RAM" }, limits = { hostname = 200, path_name = 255 } },
-	unknown = { resume = "auto", drives = { "RAM" }, limits = { hostname = 200, path_name = 255 } },
+	EC20 = { resume = "ato", drives = { "RAM" }, limits = { hostname = 200, path_name = 255, context = 16 } },
+	EC2x = { resume = "auto", drives = { "UFS", "RAM" }, limits = { hostname = 200, path_name = 255, context = 16 } },
+	EC200x = { resume = "restart", drives = { "UFS", "SD" }, limits = { hostname = 255, path_name = 128, context = 15 } },
+	LPWA = { resume = "auto", drives = { "UFS" }, limits = { hostname = 200, path_name = 255, context = 16 } },
+	UMTS = { resume = "auto", drives = { "RAM" }, limits = { hostname = 200, path_name = 255, context = 16 } },
+	unknown = { resume = "auto", drives = { "RAM" }, limits = { hostname = 200, path_name = 255, context = 16 } },
 }
 PROFILES.GSM = PROFILES.unknown
 
@@ -138,11 +138,12 @@ local RESUME = { ato = true, restart = true, auto = true }
 --- The behaviour of a module: its family's, then the overrides.
 -- @param id the identity (nil: unknown)
 -- @param over optional {resume =, drives = {..} or "UFS,SD", hostname_max =, path_max =}
--- @return {resume =, drives = {...}, limits = {hostname =, path_name =}}, or nil, err (a bad override)
+-- @return {resume =, drives = {...}, limits = {hostname =, path_name =, context = the highest PDP
+--   context id}}, or nil, err (a bad override)
 function M.profile(id, over)
 	local base = PROFILES[id and id.family or "unknown"] or PROFILES.unknown
 	local p = { resume = base.resume, drives = table.move(base.drives, 1, #base.drives, 1, {}),
-		limits = { hostname = base.limits.hostname, path_name = base.limits.path_name } }
+		limits = { hostname = base.limits.hostname, path_name = base.limits.path_name, context = base.limits.context } }
 	over = over or {}
 	if over.resume ~= nil then
 		if not RESUME[over.resume] then

@@ -464,7 +464,17 @@ function Modem:pdp(opts)
 	opts = checkopts(opts, "pdp")
 	local ctx, err = atarg.contextid(opts.context or 1)
 	if not ctx then err.op = "pdp"; return nil, err end
+	-- the module's own range: its AT+QFTPCFG=? list when read, else its
+	-- family's (EG800K: 1-15) when its identity is known
 	local ok
+	if self.caps and self.caps:range("contextid") then
+		ok, err = self.caps:check("contextid", { ctx }, self:describe(), "pdp")
+		if not ok then return nil, err end
+	elseif self.ident and self.behaviour.limits.context and ctx > self.behaviour.limits.context then
+		return nil, errors.new { op = "pdp", target = "contextid", name = "argument", retryable = false,
+			message = string.format("bad argument 'contextid': %d is out of range, %s allows 1-%d", ctx,
+				self:describe(), self.behaviour.limits.context) }
+	end
 	ok, err = sim_ready(self, opts.sim_wait or 20)
 	if not ok then return nil, err end
 	local r
