@@ -59,18 +59,6 @@ local function take_lock(conf, verb)
 	return runner.lock(util.merge(conf, { lock_timeout = wait }), wait)
 end
 
--- Log in as `run` does. The module keeps its FTP session across host
--- processes and across its port going away: a session a dead run (or the
--- port before a USB reset) left open makes QFTPOPEN answer 603. Then it is
--- closed (AT+QFTPCLOSE) and the login tried once more.
-local function login(m, conf, log)
-	local s, err = runner.connect(m, conf)
-	if s or not (err.name == "service_busy" and err.op == "open") then return s, err end
-	log:info("the module holds an FTP session (603): closing it")
-	m:command("AT+QFTPCLOSE", { op = "close", result = "+QFTPCLOSE", result_timeout = 10 })
-	return runner.connect(m, conf)
-end
-
 -- The run's steps: configuration, deadline, lock, modem, login, the body.
 -- @return status, err, result
 local function steps(run, opts, operands, spec)
@@ -105,7 +93,7 @@ local function steps(run, opts, operands, spec)
 	local s
 	if spec.ftp then
 		local serr
-		s, serr = login(m, conf, run.log)
+		s, serr = runner.connect(m, conf) -- a session a dead run left open (603) is closed by m:ftp
 		if not s then return exitstatus.of(serr), serr end
 	end
 	runner.interrupt_hook(m.port)
@@ -194,37 +182,10 @@ local function operands_between(verb, min, max, names)
 	end
 end
 
--- Log in again for a retry; when the port went away (a USB reset), open it
--- again first: m:reopen() resolves a usb: or by-id spec anew, so the module
--- is found under its new ttyUSB number.
-local function reconnect(ctx)
-	local s, err = login(ctx.m, ctx.conf, ctx.log)
-	if s or err.name ~= "closed" then return s, err end
-	local sync, rerr = ctx.m:reopen()
-	if not sync then return nil, rerr end
-	ctx.log:info("%s: port opened again (%s)", ctx.m.name, tostring(ctx.m.device))
-	s, err = login(ctx.m, ctx.conf, ctx.log)
-	if not s then return nil, err end
-	-- The module was still in the upload's data mode: the probe that found it
-	-- there ("ATE1\r") went into the file. Resuming from the server's size
-	-- would keep those bytes: the upload starts again from byte 0 instead.
-	for _, state in ipairs(sync.states or {}) do
-		if state == "upload" then
-			for _, f in ipairs(ctx.flows) do
-				for name in pairs(f.pending) do
-					ctx.log:info("%s may hold bytes that are not the file's: sending it again", name)
-					s:delete(name)
-				end
-			end
-		end
-	end
-	return s
-end
-
 -- A flow over the one-shot's session: retries with conf.attempts.
 local function one_flow(ctx)
 	local f = flow.new { session = ctx.s, attempts = ctx.conf.attempts, log = ctx.log,
-		connect = function() return reconnect(ctx) end }
+		connect = function() return runner.connect(ctx.m, ctx.conf) end }
 	ctx.flows[#ctx.flows + 1] = f
 	return f
 end
